@@ -1,0 +1,249 @@
+"""Block Kit rendering: pure functions from view-models to Slack messages and modals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.config import Question, QuestionKind, QuestionSet
+from bot.domain.checkins import MAX_ANSWER_CHARS, Visibility
+from bot.slack.ids import QUESTION_BLOCK_PREFIX, Action
+from bot.slack.ids import Block as BlockId
+from bot.slack.ids import View as ViewId
+from bot.views import PromptState, PromptView, ReplySavedView
+
+NO_NAMES = "Please don't name or identify the people you support."
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape &, < and > so user text can't ping (<!channel>) or fake links in mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]
+
+
+def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
+    """The weekly prompt DM in its current state: (fallback text, blocks)."""
+    if view.state is PromptState.OPEN:
+        text = f"{view.question} {view.alliance_name} would love to hear."
+        blocks: list[Block] = [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{escape_mrkdwn(view.question)}*\n"
+                    "One thing that happened this week that you learned from — "
+                    "what helped, what got in the way. It takes about a minute."
+                )
+            ),
+            ActionsBlock(
+                block_id=BlockId.PROMPT_ACTIONS,
+                elements=[
+                    ButtonElement(
+                        text="Share a learning",
+                        action_id=Action.SHARE_LEARNING,
+                        value=str(view.prompt_id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Skip this week", action_id=Action.SKIP_WEEK, value=str(view.prompt_id)
+                    ),
+                    ButtonElement(
+                        text="Pause prompts",
+                        action_id=Action.PAUSE_PROMPTS,
+                        value=str(view.prompt_id),
+                    ),
+                ],
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Or just reply to this message: your reply is saved as a learning "
+                        f"that your team can see. {NO_NAMES}"
+                    )
+                ]
+            ),
+        ]
+        return text, _dicts(blocks)
+    if view.state is PromptState.ANSWERED:
+        text = "Thank you — your learning is saved."
+        lines = [f":white_check_mark: *{text}*"]
+        if view.redaction_summary:
+            lines.append(view.redaction_summary)
+        lines.append("You can share another any time with `/checkin`.")
+    elif view.state is PromptState.SKIPPED:
+        text = "No problem — skipped this week. See you next time."
+        lines = [text, "If something comes up, `/checkin` works any time."]
+    else:
+        until = view.paused_until.strftime("%-d %B %Y") if view.paused_until else "further notice"
+        text = f"Prompts paused until {until}."
+        lines = [f":pause_button: {text}", "Type `/learnloop resume` to start again sooner."]
+    return text, _dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))])
+
+
+def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]]:
+    """The answer to a plain DM reply: saved (visible to the team), with "Add detail"."""
+    if view.duplicate:
+        text = "Already saved — thank you."
+    else:
+        text = "Thank you — saved as a learning that your team can see."
+    lines = [f":white_check_mark: {text}"]
+    if view.redaction_summary:
+        lines.append(view.redaction_summary)
+    lines.append("Add what helped, what got in the way, themes, or who can see it:")
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(text="\n".join(lines)),
+            accessory=ButtonElement(
+                text="Add detail", action_id=Action.ADD_DETAIL, value=str(view.checkin_id)
+            ),
+        )
+    ]
+    return text, _dicts(blocks)
+
+
+def _question_element(question: Question, prefill: Any) -> Any:
+    if question.kind in (QuestionKind.LONG_TEXT, QuestionKind.SHORT_TEXT):
+        return PlainTextInputElement(
+            action_id=Action.ANSWER,
+            multiline=question.kind is QuestionKind.LONG_TEXT,
+            max_length=MAX_ANSWER_CHARS,
+            initial_value=prefill if isinstance(prefill, str) and prefill else None,
+        )
+    options = [Option(text=c[:75], value=c[:150]) for c in question.choices]
+    chosen = [prefill] if isinstance(prefill, str) else list(prefill or [])
+    initial = [o for o in options if o.value in chosen]
+    if question.kind is QuestionKind.SINGLE_CHOICE:
+        return StaticSelectElement(
+            action_id=Action.ANSWER,
+            placeholder="Choose one",
+            options=options,
+            initial_option=initial[0] if initial else None,
+        )
+    if len(options) <= 10:
+        return CheckboxesElement(
+            action_id=Action.ANSWER, options=options, initial_options=initial or None
+        )
+    return StaticMultiSelectElement(
+        action_id=Action.ANSWER,
+        placeholder="Choose any",
+        options=options,
+        initial_options=initial or None,
+    )
+
+
+def checkin_modal(
+    qset: QuestionSet,
+    themes: Sequence[str],
+    metadata: dict[str, Any],
+    prefill: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The "Share a learning" modal for a question set, optionally pre-filled."""
+    prefill = prefill or {}
+    answers = prefill.get("answers", {})
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=f":lock: {NO_NAMES}")]),
+    ]
+    for question in qset.questions:
+        blocks.append(
+            InputBlock(
+                block_id=f"{QUESTION_BLOCK_PREFIX}{question.id}",
+                label=question.label,
+                element=_question_element(question, answers.get(question.id)),
+                hint=question.hint,
+                optional=not question.required,
+            )
+        )
+    if themes:
+        options = [Option(text=t[:75], value=t[:150]) for t in themes]
+        initial = [o for o in options if o.value in prefill.get("themes", [])]
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.THEMES,
+                label="Themes",
+                element=StaticMultiSelectElement(
+                    action_id=Action.THEMES,
+                    placeholder="Pick any that fit",
+                    options=options,
+                    initial_options=initial or None,
+                ),
+                optional=True,
+            )
+        )
+    vis_options = [Option(text=v.label, value=v.value) for v in Visibility]
+    current = prefill.get("visibility", Visibility.TEAM.value)
+    blocks.append(
+        InputBlock(
+            block_id=BlockId.VISIBILITY,
+            label="Who can see this?",
+            element=RadioButtonsElement(
+                action_id=Action.VISIBILITY,
+                options=vis_options,
+                initial_option=next(o for o in vis_options if o.value == current),
+            ),
+            hint="Anonymous learnings are shared without your name; you can still see, "
+            "export and delete them.",
+        )
+    )
+    view = View(
+        type="modal",
+        callback_id=ViewId.CHECKIN,
+        title=PlainTextObject(text="Share a learning"),
+        submit=PlainTextObject(text="Save learning"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def read_modal(state_values: dict[str, Any]) -> tuple[dict[str, Any], list[str], str]:
+    """Answers by question id, chosen themes and visibility from a view's state.values."""
+    answers: dict[str, Any] = {}
+    themes: list[str] = []
+    visibility = Visibility.TEAM.value
+    for block_id, actions in state_values.items():
+        for element in actions.values():
+            value = _element_value(element)
+            if block_id.startswith(QUESTION_BLOCK_PREFIX):
+                answers[block_id[len(QUESTION_BLOCK_PREFIX) :]] = value
+            elif block_id == BlockId.THEMES:
+                themes = list(value or [])
+            elif block_id == BlockId.VISIBILITY and value:
+                visibility = str(value)
+    return answers, themes, visibility
+
+
+def _element_value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        option = element.get("selected_option")
+        return option.get("value") if option else None
+    if kind in ("multi_static_select", "checkboxes"):
+        return [o.get("value") for o in element.get("selected_options") or []]
+    return element.get("value")
+
+
+def modal_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Map field ids from the domain to the modal's block ids for response_action=errors."""
+    fixed = {"themes": BlockId.THEMES.value, "visibility": BlockId.VISIBILITY.value}
+    return {fixed.get(k, f"{QUESTION_BLOCK_PREFIX}{k}"): v for k, v in errors.items()}

@@ -1,0 +1,72 @@
+"""Buttons: on the weekly prompt and on a saved reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.errors import NotFound
+from bot.services import Services
+from bot.slack.blocks import checkin_modal
+from bot.slack.ids import Action
+from handlers.errors import reported
+
+
+def _int_value(action: dict[str, Any]) -> int:
+    try:
+        return int(action.get("value", ""))
+    except ValueError:
+        raise NotFound("That button is out of date. Try `/checkin` instead.") from None
+
+
+def share_learning(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Share a learning": open the modal linked to this prompt."""
+    ack()
+    qset = services.checkins.question_set_for("slack", body["user"]["id"])
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": _int_value(action)}),
+    )
+
+
+def skip_week(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    """ "Skip this week"."""
+    ack()
+    services.checkins.skip("slack", body["user"]["id"], _int_value(action))
+
+
+def pause_prompts(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services
+) -> None:
+    """ "Pause prompts"."""
+    ack()
+    services.checkins.pause_from_prompt("slack", body["user"]["id"], _int_value(action))
+
+
+def add_detail(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Add detail" on a saved reply: the modal, pre-filled, updating the same check-in."""
+    ack()
+    user_id = body["user"]["id"]
+    checkin_id = _int_value(action)
+    qset = services.checkins.question_set_for("slack", user_id)
+    draft = services.checkins.draft_of("slack", user_id, checkin_id)
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=checkin_modal(
+            qset, services.alliance.themes, {"checkin_id": checkin_id}, prefill=draft
+        ),
+    )
+
+
+def register(app: App) -> None:
+    """Attach the button listeners."""
+    app.action(Action.SHARE_LEARNING.value)(reported(share_learning))
+    app.action(Action.SKIP_WEEK.value)(reported(skip_week))
+    app.action(Action.PAUSE_PROMPTS.value)(reported(pause_prompts))
+    app.action(Action.ADD_DETAIL.value)(reported(add_detail))

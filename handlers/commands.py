@@ -1,0 +1,69 @@
+"""Slash commands: /checkin and /learnloop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.pause import pause_until
+from bot.services import Services
+from bot.slack.blocks import checkin_modal
+from bot.slack.ids import Command
+from handlers.errors import reported
+
+HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
+• `/checkin` — share a learning any time (what happened, what helped, what got in the way)
+• Reply to my weekly message — your reply is saved as a learning your team can see
+• `/learnloop pause [2w | 10d | until 2026-12-31]` — pause the weekly prompt (4 weeks if you \
+don't say)
+• `/learnloop resume` — start the weekly prompt again
+• `/learnloop help` — this message
+You choose who sees each learning. Please don't name or identify the people you support."""
+
+
+def open_checkin(ack: Ack, command: dict[str, Any], client: WebClient, services: Services) -> None:
+    """`/checkin [text]`: open the modal, pre-filling the first answer with any text typed."""
+    ack()
+    qset = services.checkins.question_set_for("slack", command["user_id"])
+    text = (command.get("text") or "").strip()
+    prefill = {"answers": {qset.questions[0].id: text}} if text else None
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": None}, prefill),
+    )
+
+
+def learnloop_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, services: Services
+) -> None:
+    """`/learnloop help | pause | resume`."""
+    words = (command.get("text") or "").strip().split(maxsplit=1)
+    sub = words[0].lower() if words else "help"
+    rest = words[1] if len(words) > 1 else ""
+    if sub == "help":
+        ack(text=HELP)
+        return
+    if sub not in ("pause", "resume"):
+        ack(text=f"I don't know `/learnloop {sub}`.\n\n{HELP}")
+        return
+    ack()
+    user_id = command["user_id"]
+    if sub == "resume":
+        services.members.pause("slack", user_id, None)
+        respond(text="Welcome back — your weekly prompt is on again.", response_type="ephemeral")
+        return
+    until = pause_until(rest, services.members.clock(), services.alliance.alliance.zone)
+    services.members.pause("slack", user_id, until)
+    local = until.astimezone(services.alliance.alliance.zone)
+    respond(
+        text=f"Paused: no prompts until {local:%-d %B %Y}. `/learnloop resume` starts them sooner.",
+        response_type="ephemeral",
+    )
+
+
+def register(app: App) -> None:
+    """Attach the slash commands."""
+    app.command(Command.CHECKIN.value)(reported(open_checkin))
+    app.command(Command.LEARNLOOP.value)(reported(learnloop_command))

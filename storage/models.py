@@ -1,0 +1,266 @@
+"""SQLAlchemy 2 typed models for LearnLoop's whole domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored in UTC and always read back as aware datetimes (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (so Alembic can name and drop)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class AgencyRow(Base):
+    """An organisation in the alliance (kept in step with the config file)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(16), default="slack")
+
+
+class MemberRow(Base):
+    """A person on one platform, in one agency."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    timezone_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paused_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(64))
+    dm_channel_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    agency: Mapped[AgencyRow] = relationship()
+
+
+class CohortRow(Base):
+    """A group prompted together (kept in step with the config file)."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question_set_id: Mapped[str] = mapped_column(String(64))
+
+
+class PromptRow(Base):
+    """The delivery ledger: one row per (member, cycle), written before the DM is sent."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("member_id", "cycle"),
+        Index("ix_prompts_cycle_status", "cycle", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"))
+    cycle: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    member: Mapped[MemberRow] = relationship()
+
+
+class ThemeRow(Base):
+    """A configured theme learnings are tagged with."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class CheckinThemeRow(Base):
+    """Which themes a check-in was tagged with."""
+
+    __tablename__ = "checkin_themes"
+
+    checkin_id: Mapped[int] = mapped_column(
+        ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True)
+
+
+class CheckinRow(Base):
+    """A learning, with answers keyed by question id. Text is redacted before it gets here."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_created_agency", "created_at", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
+    question_set_id: Mapped[str] = mapped_column(String(64))
+    # The questions as they were asked, so a later change to the set never breaks old entries.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    visibility: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    redaction_count: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    themes: Mapped[list[ThemeRow]] = relationship(secondary="checkin_themes", lazy="selectin")
+    member: Mapped[MemberRow | None] = relationship()
+
+
+class LearningLinkRow(Base):
+    """Two learnings from different agencies that say the same thing."""
+
+    __tablename__ = "learning_links"
+    __table_args__ = (UniqueConstraint("checkin_a_id", "checkin_b_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkin_a_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    checkin_b_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EscalationRow(Base):
+    """A systemic barrier on its way up the ladder."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    who_is_affected: Mapped[str | None] = mapped_column(Text)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    raiser_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    outcome: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EscalationLinkRow(Base):
+    """A check-in linked to a barrier (its author hears when the barrier moves)."""
+
+    __tablename__ = "escalation_links"
+
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), primary_key=True
+    )
+    checkin_id: Mapped[int] = mapped_column(
+        ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class EscalationEventRow(Base):
+    """Append-only history of a barrier: who did what, when, from which state to which."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    from_level: Mapped[str | None] = mapped_column(String(64))
+    to_level: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DigestRow(Base):
+    """One digest per (destination, period): claimed before posting so it is posted once."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("destination_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEventRow(Base):
+    """Append-only record of exports, deletions, role changes and admin actions."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

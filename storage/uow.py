@@ -1,0 +1,75 @@
+"""Unit of work: one session and transaction per service call; repositories never commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.domain.errors import StorageUnavailable
+from storage.repositories import (
+    AuditRepository,
+    CheckinRepository,
+    ConfigRepository,
+    MemberRepository,
+    PromptRepository,
+)
+
+
+class UnitOfWork:
+    """A transaction with the repositories bound to it; commit explicitly, else it rolls back."""
+
+    session: Session
+    members: MemberRepository
+    prompts: PromptRepository
+    checkins: CheckinRepository
+    config: ConfigRepository
+    audit: AuditRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self.members = MemberRepository(self.session)
+        self.prompts = PromptRepository(self.session)
+        self.checkins = CheckinRepository(self.session)
+        self.config = ConfigRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        except (OperationalError, InterfaceError):
+            pass
+        finally:
+            self.session.close()
+        if isinstance(exc, OperationalError | InterfaceError):
+            # A database outage becomes one typed error the handlers know how to explain.
+            raise StorageUnavailable() from exc
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        try:
+            self.session.commit()
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageUnavailable() from exc
+
+
+class UnitOfWorkFactory:
+    """Makes units of work on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)

@@ -1,0 +1,815 @@
+"""A fake Slack Web API served over real HTTP on 127.0.0.1, for tests.
+
+Point slack_sdk at it with ``WebClient(base_url=fake.url, token="xoxb-test")``. Every request is
+recorded as a :class:`Call`; answers imitate Slack's shapes and can be scripted with
+:meth:`FakeSlackAPI.queue`, :meth:`FakeSlackAPI.fail_when` and :meth:`FakeSlackAPI.set_latency`.
+
+This module does not depend on pytest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0001"
+TEAM_NAME = "Test"
+APP_ID = "A0001"
+DEFAULT_TZ = "Europe/London"
+UPLOAD = "upload"
+"""Pseudo method name under which uploads to ``upload_url`` can be queued."""
+WEBHOOK = "webhook"
+"""Pseudo method name of calls to :meth:`FakeSlackAPI.response_url` URLs (respond())."""
+
+JsonDict = dict[str, Any]
+Predicate = Callable[[JsonDict], bool]
+
+
+def dm_channel_id(user_id: str) -> str:
+    """Return the DM channel id this fake uses for a user (``"D" + user_id``)."""
+    return f"D{user_id}"
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One file part of a multipart request."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class Call:
+    """One recorded HTTP request to the fake Web API."""
+
+    method: str
+    params: JsonDict
+    headers: dict[str, str]
+    timestamp: float
+    http_method: str = "POST"
+    body: bytes = b""
+    path: str = ""
+    files: dict[str, FilePart] = field(default_factory=dict)
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """Return a request header by case-insensitive name."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return default
+
+    @property
+    def token(self) -> str | None:
+        """Return the token sent as a Bearer header or a ``token`` parameter."""
+        auth = self.header("Authorization")
+        if auth and auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        token = self.params.get("token")
+        return str(token) if token is not None else None
+
+    @property
+    def content_type(self) -> str:
+        """Return the request's media type without parameters (e.g. ``application/json``)."""
+        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
+
+    def json_field(self, name: str, default: Any = None) -> Any:
+        """Return a parameter, JSON-decoding it first if it was sent as a string."""
+        value = self.params.get(name, default)
+        if isinstance(value, str | bytes):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Bytes POSTed to an ``upload_url`` handed out by ``files.getUploadURLExternal``."""
+
+    file_id: str
+    data: bytes
+    headers: dict[str, str]
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class _Scripted:
+    body: JsonDict
+    status: int
+    headers: dict[str, str]
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class _FailRule:
+    predicate: Predicate
+    error: str
+
+
+class WaitTimeout(AssertionError):
+    """Raised when :meth:`FakeSlackAPI.wait_for` gives up."""
+
+
+def _parse_form(text: str) -> JsonDict:
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _header_param(header: str, name: str) -> str | None:
+    for piece in header.split(";")[1:]:
+        key, _, value = piece.strip().partition("=")
+        if key.strip().lower() == name:
+            return value.strip().strip('"')
+    return None
+
+
+def _parse_multipart(content_type: str, body: bytes) -> tuple[JsonDict, dict[str, FilePart]]:
+    boundary = _header_param(content_type, "boundary")
+    if not boundary:
+        return {}, {}
+    params: JsonDict = {}
+    files: dict[str, FilePart] = {}
+    for chunk in body.split(b"--" + boundary.encode("latin-1")):
+        if chunk.startswith(b"\r\n"):
+            chunk = chunk[2:]
+        if not chunk or chunk.startswith(b"--"):
+            continue
+        if chunk.endswith(b"\r\n"):
+            chunk = chunk[:-2]
+        raw_headers, sep, data = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        headers: dict[str, str] = {}
+        for line in raw_headers.decode("utf-8", "replace").split("\r\n"):
+            key, _, value = line.partition(":")
+            headers[key.strip().lower()] = value.strip()
+        disposition = headers.get("content-disposition", "")
+        name = _header_param(disposition, "name")
+        if name is None:
+            continue
+        filename = _header_param(disposition, "filename")
+        if filename is None:
+            params[name] = data.decode("utf-8", "replace")
+        else:
+            files[name] = FilePart(filename, headers.get("content-type"), data)
+    return params, files
+
+
+def _parse_body(content_type: str, body: bytes) -> tuple[JsonDict, dict[str, FilePart]]:
+    if not body:
+        return {}, {}
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type == "application/json":
+        decoded = json.loads(body.decode("utf-8"))
+        return (decoded if isinstance(decoded, dict) else {"_json": decoded}), {}
+    if media_type == "multipart/form-data":
+        return _parse_multipart(content_type, body)
+    return _parse_form(body.decode("utf-8", "replace")), {}
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _tz_offset(tz_name: str) -> int:
+    try:
+        offset = datetime.now(ZoneInfo(tz_name)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        return 0
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _tz_label(tz_name: str) -> str:
+    try:
+        return datetime.now(ZoneInfo(tz_name)).tzname() or tz_name
+    except (ZoneInfoNotFoundError, ValueError):
+        return tz_name
+
+
+class FakeSlackAPI:
+    """A threaded HTTP server imitating the parts of Slack's Web API LearnLoop uses."""
+
+    def __init__(self) -> None:
+        """Create a stopped fake; call :meth:`start` or use it as a context manager."""
+        self._cond = threading.Condition(threading.RLock())
+        self._calls: list[Call] = []
+        self._uploads: list[Upload] = []
+        self._errors: list[str] = []
+        self._queued: dict[str, deque[_Scripted]] = {}
+        self._rules: dict[str, list[_FailRule]] = {}
+        self._latency = 0.0
+        self._users: dict[str, JsonDict] = {}
+        self._members: dict[str, tuple[list[str], int | None]] = {}
+        self._usergroups: dict[str, list[str]] = {}
+        self._channels: dict[str, JsonDict] = {}
+        self._pending_files: dict[str, JsonDict] = {}
+        self._home_views: dict[str, str] = {}
+        self._ts_counter = itertools.count(1)
+        self._id_counter = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeSlackAPI:
+        """Start serving on 127.0.0.1 (ephemeral port) in a daemon thread."""
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlackAPI:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """Return the bound TCP port (the server must be started)."""
+        if self._server is None:
+            raise RuntimeError("FakeSlackAPI is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        """Return ``http://127.0.0.1:PORT`` without a trailing slash."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Return the Web API base URL for ``WebClient(base_url=...)``."""
+        return f"{self.root_url}/api/"
+
+    def response_url(self, name: str = "1") -> str:
+        """Return a response_url on this server; POSTs to it are recorded as ``"webhook"``."""
+        return f"{self.root_url}/webhook/{name}"
+
+    # ------------------------------------------------------------------ inspection
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Return recorded calls, optionally only those of one API method."""
+        with self._cond:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def last(self, method: str) -> Call:
+        """Return the most recent call of a method; raise AssertionError if there is none."""
+        found = self.calls(method)
+        if not found:
+            raise AssertionError(f"no {method} call recorded; got {self._method_names()}")
+        return found[-1]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until at least ``count`` calls of ``method`` were recorded; return them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimeout(
+                        f"waited {timeout}s for {count} {method} call(s), got {len(found)}; "
+                        f"recorded: {self._method_names()}"
+                    )
+                self._cond.wait(min(remaining, 0.05))
+
+    def uploads(self, file_id: str | None = None) -> list[Upload]:
+        """Return bytes received on upload URLs, optionally for one file id."""
+        with self._cond:
+            return [u for u in self._uploads if file_id is None or u.file_id == file_id]
+
+    @property
+    def errors(self) -> list[str]:
+        """Return internal errors of the fake (e.g. a fail_when predicate that raised)."""
+        with self._cond:
+            return list(self._errors)
+
+    def reset(self) -> None:
+        """Forget recorded calls and uploads (scripted faults and data are kept)."""
+        with self._cond:
+            self._calls.clear()
+            self._uploads.clear()
+            self._errors.clear()
+
+    def _method_names(self) -> list[str]:
+        with self._cond:
+            return [c.method for c in self._calls]
+
+    # ------------------------------------------------------------------ scripting
+
+    def queue(
+        self,
+        method: str,
+        body: JsonDict,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Queue a one-shot response for ``method``; queued answers are used FIFO."""
+        with self._cond:
+            self._queued.setdefault(method, deque()).append(
+                _Scripted(dict(body), status, dict(headers or {}))
+            )
+
+    def fail_when(self, method: str, predicate: Predicate, error: str) -> None:
+        """Answer ``{"ok": false, "error": error}`` whenever ``predicate(params)`` is true."""
+        with self._cond:
+            self._rules.setdefault(method, []).append(_FailRule(predicate, error))
+
+    def clear_faults(self) -> None:
+        """Drop queued responses, fail_when rules and latency."""
+        with self._cond:
+            self._queued.clear()
+            self._rules.clear()
+            self._latency = 0.0
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every answer by ``seconds``."""
+        with self._cond:
+            self._latency = max(0.0, float(seconds))
+
+    def set_user(self, user_id: str, **fields: Any) -> None:
+        """Override users.info fields for a user (e.g. tz, deleted, is_bot, profile)."""
+        with self._cond:
+            self._users.setdefault(user_id, {}).update(fields)
+
+    def set_channel_members(
+        self, channel: str, ids: list[str], page_size: int | None = None
+    ) -> None:
+        """Set conversations.members for a channel, paginated by ``page_size`` if given."""
+        with self._cond:
+            self._members[channel] = (list(ids), page_size)
+
+    def set_usergroup_users(self, usergroup: str, ids: list[str]) -> None:
+        """Set the answer of usergroups.users.list for a user group."""
+        with self._cond:
+            self._usergroups[usergroup] = list(ids)
+
+    def set_channel(self, channel: str, **fields: Any) -> None:
+        """Override conversations.info / conversations.join fields for a channel."""
+        with self._cond:
+            self._channels.setdefault(channel, {}).update(fields)
+
+    # ------------------------------------------------------------------ request handling
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    def _scripted(self, method: str, params: JsonDict) -> _Scripted | None:
+        with self._cond:
+            pending = self._queued.get(method)
+            if pending:
+                return pending.popleft()
+            for rule in self._rules.get(method, []):
+                try:
+                    matched = rule.predicate(params)
+                except Exception as exc:
+                    self._errors.append(f"fail_when predicate for {method} raised {exc!r}")
+                    continue
+                if matched:
+                    return _Scripted({"ok": False, "error": rule.error}, 200, {})
+        return None
+
+    def _respond_api(self, call: Call) -> _Scripted:
+        self._record(call)
+        scripted = self._scripted(call.method, call.params)
+        if scripted is not None:
+            return scripted
+        handler = _DEFAULTS.get(call.method)
+        try:
+            body = handler(self, call.params) if handler else {"ok": True}
+        except Exception as exc:
+            message = f"fake default for {call.method} raised {exc!r}"
+            with self._cond:
+                self._errors.append(message)
+            return _Scripted(
+                {"ok": False, "error": "fake_internal_error", "detail": message}, 500, {}
+            )
+        return _Scripted(body, 200, {})
+
+    def _respond_upload(self, file_id: str, data: bytes, headers: dict[str, str]) -> _Scripted:
+        with self._cond:
+            self._uploads.append(Upload(file_id, data, headers, time.time()))
+            self._cond.notify_all()
+            pending = self._queued.get(UPLOAD)
+            if pending:
+                return pending.popleft()
+        return _Scripted({}, 200, {}, text=f"OK - {len(data)}")
+
+    def _latency_now(self) -> float:
+        with self._cond:
+            return self._latency
+
+    # ------------------------------------------------------------------ id helpers
+
+    def _next_ts(self) -> str:
+        with self._cond:
+            micro = next(self._ts_counter) * 100
+        return f"{1700000000 + micro // 1_000_000}.{micro % 1_000_000:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        with self._cond:
+            return f"{prefix}{next(self._id_counter):08d}"
+
+    # ------------------------------------------------------------------ default answers
+
+    def _auth_test(self, params: JsonDict) -> JsonDict:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": TEAM_NAME,
+            "user": "learnloop",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    @staticmethod
+    def _resolve_channel(channel: Any) -> str:
+        text = str(channel or "")
+        if text[:1] in ("U", "W"):
+            return dm_channel_id(text)
+        return text
+
+    def _message(self, params: JsonDict, ts: str) -> JsonDict:
+        message: JsonDict = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": params.get("text", ""),
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "metadata"):
+            if key in params:
+                message[key] = _maybe_json(params[key])
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        return message
+
+    def _chat_post_message(self, params: JsonDict) -> JsonDict:
+        ts = self._next_ts()
+        return {
+            "ok": True,
+            "channel": self._resolve_channel(params.get("channel")),
+            "ts": ts,
+            "message": self._message(params, ts),
+        }
+
+    def _chat_update(self, params: JsonDict) -> JsonDict:
+        ts = str(params.get("ts", ""))
+        return {
+            "ok": True,
+            "channel": self._resolve_channel(params.get("channel")),
+            "ts": ts,
+            "text": params.get("text", ""),
+            "message": self._message(params, ts),
+        }
+
+    def _chat_post_ephemeral(self, params: JsonDict) -> JsonDict:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_delete(self, params: JsonDict) -> JsonDict:
+        return {
+            "ok": True,
+            "channel": self._resolve_channel(params.get("channel")),
+            "ts": params.get("ts", ""),
+        }
+
+    def _view(self, params: JsonDict, view_id: str, default_type: str) -> JsonDict:
+        view = _maybe_json(params.get("view"))
+        view = dict(view) if isinstance(view, dict) else {}
+        return {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view.get("type", default_type),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{view_id[-8:]}",
+            "title": view.get("title"),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "previous_view_id": None,
+            "root_view_id": view_id,
+            "app_id": APP_ID,
+            "external_id": view.get("external_id", params.get("external_id", "")),
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+        }
+
+    def _views_open(self, params: JsonDict) -> JsonDict:
+        return {"ok": True, "view": self._view(params, self._next_id("V"), "modal")}
+
+    def _views_update(self, params: JsonDict) -> JsonDict:
+        view_id = str(params.get("view_id") or self._next_id("V"))
+        return {"ok": True, "view": self._view(params, view_id, "modal")}
+
+    def _views_publish(self, params: JsonDict) -> JsonDict:
+        user_id = str(params.get("user_id", ""))
+        with self._cond:
+            view_id = self._home_views.get(user_id) or self._next_id("V")
+            self._home_views[user_id] = view_id
+        return {"ok": True, "view": self._view(params, view_id, "home")}
+
+    def _conversations_open(self, params: JsonDict) -> JsonDict:
+        if params.get("channel"):
+            return {
+                "ok": True,
+                "no_op": True,
+                "already_open": True,
+                "channel": {"id": str(params["channel"])},
+            }
+        users = [u for u in str(params.get("users", "")).split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) == 1:
+            channel_id = dm_channel_id(users[0])
+        else:
+            channel_id = "G" + binascii.hexlify(",".join(sorted(users)).encode()).decode()[:10]
+        return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": channel_id}}
+
+    def _user(self, user_id: str) -> JsonDict:
+        with self._cond:
+            overrides = dict(self._users.get(user_id, {}))
+        tz = str(overrides.get("tz", DEFAULT_TZ))
+        real_name = f"User {user_id}"
+        user: JsonDict = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": f"user.{user_id.lower()}",
+            "deleted": False,
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": _tz_label(tz),
+            "tz_offset": _tz_offset(tz),
+            "is_admin": False,
+            "is_owner": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "updated": 1700000000,
+            "profile": {
+                "real_name": real_name,
+                "display_name": real_name,
+                "email": f"{user_id.lower()}@example.com",
+                "team": TEAM_ID,
+            },
+        }
+        profile = overrides.pop("profile", None)
+        user.update(overrides)
+        if isinstance(profile, dict):
+            user["profile"].update(profile)
+        return user
+
+    def _users_info(self, params: JsonDict) -> JsonDict:
+        user_id = params.get("user")
+        if not user_id:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": self._user(str(user_id))}
+
+    def _conversations_members(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel", ""))
+        with self._cond:
+            members, page_size = self._members.get(channel, ([], None))
+        sizes = [page_size] if page_size else []
+        if params.get("limit") not in (None, "", "0", 0):
+            sizes.append(int(params["limit"]))
+        size = min(sizes) if sizes else 100
+        offset = 0
+        cursor = params.get("cursor")
+        if cursor:
+            try:
+                decoded = base64.b64decode(str(cursor), validate=True).decode("ascii")
+                if not decoded.startswith("offset:"):
+                    raise ValueError(decoded)
+                offset = int(decoded.split(":", 1)[1])
+            except (ValueError, binascii.Error):
+                return {"ok": False, "error": "invalid_cursor"}
+        page = members[offset : offset + size]
+        next_offset = offset + size
+        next_cursor = (
+            base64.b64encode(f"offset:{next_offset}".encode("ascii")).decode("ascii")
+            if next_offset < len(members)
+            else ""
+        )
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _usergroups_users_list(self, params: JsonDict) -> JsonDict:
+        with self._cond:
+            users = list(self._usergroups.get(str(params.get("usergroup", "")), []))
+        return {"ok": True, "users": users}
+
+    def _channel(self, channel: str) -> JsonDict:
+        with self._cond:
+            overrides = dict(self._channels.get(channel, {}))
+        is_im = channel.startswith("D")
+        info: JsonDict = {
+            "id": channel,
+            "name": "" if is_im else f"channel-{channel.lower()}",
+            "is_channel": channel.startswith("C"),
+            "is_group": channel.startswith("G"),
+            "is_im": is_im,
+            "is_mpim": False,
+            "is_private": channel.startswith("G"),
+            "is_archived": False,
+            "is_general": False,
+            "is_member": True,
+            "created": 1700000000,
+            "context_team_id": TEAM_ID,
+        }
+        if is_im:
+            info["user"] = channel[1:]
+        info.update(overrides)
+        return info
+
+    def _conversations_info(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": self._channel(channel)}
+
+    def _conversations_join(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": self._channel(channel)}
+
+    def _files_get_upload_url(self, params: JsonDict) -> JsonDict:
+        file_id = self._next_id("F")
+        with self._cond:
+            self._pending_files[file_id] = {
+                "name": params.get("filename", ""),
+                "length": params.get("length"),
+            }
+        return {"ok": True, "upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload(self, params: JsonDict) -> JsonDict:
+        requested = _maybe_json(params.get("files", "[]"))
+        files: list[JsonDict] = []
+        for item in requested if isinstance(requested, list) else []:
+            file_id = str(item.get("id", ""))
+            with self._cond:
+                pending = dict(self._pending_files.get(file_id, {}))
+                size = sum(len(u.data) for u in self._uploads if u.file_id == file_id)
+            name = str(pending.get("name") or file_id)
+            channel = params.get("channel_id")
+            files.append(
+                {
+                    "id": file_id,
+                    "created": int(time.time()),
+                    "timestamp": int(time.time()),
+                    "name": name,
+                    "title": item.get("title") or name,
+                    "mimetype": "",
+                    "filetype": "",
+                    "user": BOT_USER_ID,
+                    "size": size,
+                    "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{file_id}/{name}",
+                    "permalink": f"https://test.slack.com/files/{BOT_USER_ID}/{file_id}/{name}",
+                    "channels": [channel] if channel else [],
+                }
+            )
+        return {"ok": True, "files": files}
+
+
+_DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
+    "auth.test": FakeSlackAPI._auth_test,
+    "chat.postMessage": FakeSlackAPI._chat_post_message,
+    "chat.update": FakeSlackAPI._chat_update,
+    "chat.postEphemeral": FakeSlackAPI._chat_post_ephemeral,
+    "chat.delete": FakeSlackAPI._chat_delete,
+    "views.open": FakeSlackAPI._views_open,
+    "views.push": FakeSlackAPI._views_open,
+    "views.update": FakeSlackAPI._views_update,
+    "views.publish": FakeSlackAPI._views_publish,
+    "conversations.open": FakeSlackAPI._conversations_open,
+    "users.info": FakeSlackAPI._users_info,
+    "conversations.members": FakeSlackAPI._conversations_members,
+    "usergroups.users.list": FakeSlackAPI._usergroups_users_list,
+    "conversations.join": FakeSlackAPI._conversations_join,
+    "conversations.info": FakeSlackAPI._conversations_info,
+    "files.getUploadURLExternal": FakeSlackAPI._files_get_upload_url,
+    "files.completeUploadExternal": FakeSlackAPI._files_complete_upload,
+}
+
+
+def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        server_version = "FakeSlackAPI/1.0"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def _handle(self, http_method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            headers = {k: v for k, v in self.headers.items()}
+            parts = urlsplit(self.path)
+            path = parts.path
+            if path.startswith("/api/") and len(path) > len("/api/"):
+                params = _parse_form(parts.query)
+                try:
+                    body_params, files = _parse_body(self.headers.get("Content-Type", ""), body)
+                except ValueError:
+                    body_params, files = {}, {}
+                params.update(body_params)
+                call = Call(
+                    method=path[len("/api/") :],
+                    params=params,
+                    headers=headers,
+                    timestamp=time.time(),
+                    http_method=http_method,
+                    body=body,
+                    path=path,
+                    files=files,
+                )
+                answer = fake._respond_api(call)
+            elif path.startswith("/webhook/") and http_method == "POST":
+                try:
+                    params, files = _parse_body(self.headers.get("Content-Type", ""), body)
+                except ValueError:
+                    params, files = {}, {}
+                call = Call(WEBHOOK, params, headers, time.time(), http_method, body, path, files)
+                answer = fake._respond_api(call)
+            elif path.startswith("/upload/") and http_method == "POST":
+                answer = fake._respond_upload(path[len("/upload/") :], body, headers)
+            else:
+                answer = _Scripted({"ok": False, "error": "unknown_path"}, 404, {})
+            latency = fake._latency_now()
+            if latency:
+                time.sleep(latency)
+            self._send(answer)
+
+        def _send(self, answer: _Scripted) -> None:
+            if answer.text is not None:
+                payload = answer.text.encode("utf-8")
+                content_type = "text/plain; charset=utf-8"
+            else:
+                payload = json.dumps(answer.body).encode("utf-8")
+                content_type = "application/json; charset=utf-8"
+            self.send_response(answer.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return _Handler

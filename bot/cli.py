@@ -182,6 +182,19 @@ def demo(
     run_demo(database, weeks, console)
 
 
+@app.command("manifest")
+def manifest_command(
+    url: Annotated[
+        str | None,
+        typer.Option(help="Public base URL for HTTP mode (omit for Socket Mode)."),
+    ] = None,
+) -> None:
+    """Print the Slack app manifest (paste it into api.slack.com/apps → From a manifest)."""
+    from bot.slack.manifest import manifest_yaml
+
+    typer.echo(manifest_yaml(url), nl=False)
+
+
 def main() -> None:
     """Entry point of the `learnloop` script."""
     app()

@@ -13,8 +13,10 @@ Decisions worth knowing:
 * NI numbers: the A-D suffix is required in general (``AB123456C``, ``ab 12 34 56 c``).
   It may be left off only when the prefix is upper case and either the digits are
   written in the HMRC pairs style (``AB 12 34 56``) or an NI cue ("NI", "NINO",
-  "National Insurance") appears shortly before. A bare ``AB123456`` elsewhere looks
-  too much like a case or housing reference to remove.
+  "National Insurance", optionally "number"/"no." and ":") leads straight into it. A
+  bare ``AB123456`` elsewhere looks too much like a case or housing reference.
+* Postcodes: full postcodes only, never an outward code alone ("BA1"). A lower-case
+  ordinal inward code ("B1 2nd floor") is read as prose, not as "B1 2ND".
 * Dates of birth: a date is removed only when it follows "DOB", "D.O.B.", "date of
   birth", "born" or "born on" with at most four words in between and no sentence
   break. Only the date is replaced; the cue word stays so the sentence still reads.
@@ -35,7 +37,7 @@ from types import MappingProxyType
 
 import phonenumbers
 
-__all__ = ["IdentifierKind", "Redacted", "redact"]
+__all__ = ["IdentifierKind", "Redacted", "is_valid_nhs_number", "redact"]
 
 
 class IdentifierKind(StrEnum):

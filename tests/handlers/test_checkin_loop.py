@@ -421,3 +421,15 @@ def test_help_lists_the_commands(live: Live) -> None:
 
 def test_action_ids_are_stable() -> None:
     assert Action.SHARE_LEARNING == "checkin_open"
+
+
+def test_every_manifest_command_is_handled(live: Live) -> None:
+    from bot.slack.manifest import manifest
+
+    for entry in manifest()["features"]["slash_commands"]:
+        resp = live.post(
+            slash_command(
+                entry["command"], "help", user_id=ALICE, response_url=live.slack.response_url()
+            )
+        )
+        assert resp.status_code == 200, entry["command"]

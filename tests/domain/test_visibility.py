@@ -51,3 +51,12 @@ def test_anonymous_authors_are_never_named_to_others() -> None:
     assert may_name_author(Audience.author(3), ANON)
     assert not may_name_author(Audience.alliance(), TEAM)
     assert not can_read(Audience.author(2), TEAM)
+
+
+def test_role_check_explains_refusal() -> None:
+    from bot.domain.errors import Forbidden
+    from bot.domain.roles import Role, require
+
+    require({"practitioner", "steward"}, [Role.STEWARD], "resolve a barrier")
+    with pytest.raises(Forbidden, match="Only system stewards or LearnLoop admins can resolve"):
+        require({"practitioner"}, [Role.STEWARD, Role.ADMIN], "resolve a barrier")

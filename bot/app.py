@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
+from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
 from bot.slack.app import build_bolt_app, build_web_client
@@ -39,6 +41,7 @@ class LearnLoop:
     alliance: AllianceConfig
     engine: Engine
     services: Services
+    metrics: Metrics
     client: WebClient | None = None
     bolt: App | None = None
 
@@ -66,11 +69,13 @@ def build(
     engine = make_engine(settings.database_url)
     prepare_database(engine)
     uow = UnitOfWorkFactory(engine)
-    client = build_web_client(settings) if with_slack else None
+    metrics = Metrics()
+    metrics.watch_database(engine)
+    client = build_web_client(settings, metrics) if with_slack else None
     if messenger is None:
         if client is None:
             raise ValueError("a messenger is needed when Slack is not configured")
-        messenger = SlackMessenger(client)
+        messenger = SlackMessenger(client, metrics)
     services = build_services(uow, alliance, messenger, clock)
     services.members.sync_config()
     bolt = build_bolt_app(settings, services, client) if client is not None else None
@@ -79,6 +84,7 @@ def build(
         alliance=alliance,
         engine=engine,
         services=services,
+        metrics=metrics,
         client=client,
         bolt=bolt,
     )
@@ -112,15 +118,51 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
     secret = loop.settings.slack_signing_secret
     signing_secret = secret.get_secret_value() if secret else None
 
-    @api.get("/healthz")
-    def healthz() -> JSONResponse:
-        """Liveness plus a database round trip."""
+    @api.middleware("http")
+    async def time_requests(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        label = getattr(route, "path", "unmatched")
+        loop.metrics.request_latency.labels(route=label).observe(time.perf_counter() - started)
+        return response
+
+    def database_ok() -> bool:
         try:
             ping(loop.engine)
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             log.warning("health check: database unreachable")
+            return False
+        return True
+
+    @api.get("/healthz")
+    def healthz() -> JSONResponse:
+        """Liveness plus a database round trip."""
+        if not database_ok():
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    @api.get("/readyz")
+    def readyz() -> JSONResponse:
+        """Ready to serve: the database answers and Slack accepts the bot token."""
+        checks = {"database": "ok" if database_ok() else "unreachable"}
+        if loop.client is not None:
+            try:
+                loop.client.auth_test()
+                checks["slack"] = "ok"
+            except SlackApiError as exc:
+                checks["slack"] = str(exc.response.get("error", "error"))
+            except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
+                checks["slack"] = exc.__class__.__name__
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503
+        )
+
+    @api.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus metrics: counts only."""
+        return Response(loop.metrics.render(), media_type=CONTENT_TYPE)
 
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -16,24 +17,33 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 from bot.config import Settings
+from bot.observability import CountingRetryHandler, Metrics
 from bot.services import Services
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 
 
-def build_web_client(settings: Settings, timeout: int = 10) -> WebClient:
+def build_web_client(
+    settings: Settings, metrics: Metrics | None = None, timeout: int = 10
+) -> WebClient:
     """A WebClient for SLACK_API_URL that retries on 429 (after Retry-After), 5xx and resets."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    handlers_: list[RetryHandler] = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+    ]
+    if metrics is not None:
+        reasons = ("connection", "ratelimited", "server_error")
+        handlers_ = [
+            CountingRetryHandler(metrics, h, r) for h, r in zip(handlers_, reasons, strict=True)
+        ]
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        ],
+        retry_handlers=handlers_,
         logger=logging.getLogger("learnloop.slack"),
     )
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.observability import Metrics
 from bot.ports import MessageRef, MessengerError
 from bot.slack.blocks import prompt_message, reply_saved_message
 from bot.views import PromptView, ReplySavedView
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _call(method: str, fn: Callable[[], T]) -> T:
+def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T:
     """Run a Web API call; turn Slack's refusals into MessengerError with Slack's code."""
     try:
         return fn()
@@ -25,23 +26,31 @@ def _call(method: str, fn: Callable[[], T]) -> T:
         code = str(exc.response.get("error", "unknown_error")) if exc.response else "unknown_error"
         if exc.response is not None and exc.response.status_code == 429:
             code = "ratelimited"
-        raise MessengerError(code, method) from exc
+        error = MessengerError(code, method)
+        cause: Exception = exc
     except SlackClientError as exc:
-        raise MessengerError("client_error", method) from exc
+        error, cause = MessengerError("client_error", method), exc
     except OSError as exc:  # connection refused / timed out after the retry handlers gave up
-        raise MessengerError("connection_error", method) from exc
+        error, cause = MessengerError("connection_error", method), exc
+    if metrics is not None:
+        metrics.slack_errors.labels(method=method, error=error.code).inc()
+    raise error from cause
 
 
 class SlackMessenger:
     """Sends LearnLoop's messages through one WebClient."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, metrics: Metrics | None = None) -> None:
         self.client = client
+        self.metrics = metrics
+
+    def _call(self, method: str, fn: Callable[[], T]) -> T:
+        return _call(method, fn, self.metrics)
 
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """DM the weekly prompt (posting to a user id opens the DM with the app)."""
         text, blocks = prompt_message(view)
-        resp = _call(
+        resp = self._call(
             "chat.postMessage",
             lambda: self.client.chat_postMessage(channel=user_id, text=text, blocks=blocks),
         )
@@ -50,7 +59,7 @@ class SlackMessenger:
     def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
         """Replace the prompt's buttons with its new state."""
         text, blocks = prompt_message(view)
-        _call(
+        self._call(
             "chat.update",
             lambda: self.client.chat_update(
                 channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
@@ -60,21 +69,23 @@ class SlackMessenger:
     def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
         """Answer a DM reply in the same conversation."""
         text, blocks = reply_saved_message(view)
-        _call(
+        self._call(
             "chat.postMessage",
             lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks),
         )
 
     def notify(self, user_id: str, text: str) -> None:
         """A short private DM."""
-        _call("chat.postMessage", lambda: self.client.chat_postMessage(channel=user_id, text=text))
+        self._call(
+            "chat.postMessage", lambda: self.client.chat_postMessage(channel=user_id, text=text)
+        )
 
     def channel_members(self, channel: str) -> list[str]:
         """Every member of a channel, following Slack's pagination."""
         members: list[str] = []
         cursor: str | None = None
         while True:
-            page: Any = _call(
+            page: Any = self._call(
                 "conversations.members",
                 lambda c=cursor: self.client.conversations_members(
                     channel=channel, limit=200, cursor=c

@@ -1,0 +1,44 @@
+"""Leader election: one PostgreSQL advisory lock per worker fleet; none on SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from storage.db import make_engine
+from storage.locks import AdvisoryLock, NoLock, leader_lock
+
+
+def test_one_holder_at_a_time_and_a_standby_takes_over(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        assert isinstance(leader_lock(engine), NoLock) and leader_lock(engine).acquire()
+        return
+    other_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    leader, standby = AdvisoryLock(engine), AdvisoryLock(other_engine)
+    try:
+        assert leader.acquire()
+        assert leader.acquire()  # still held: checked, not re-taken
+        assert not standby.acquire()
+        leader.release()
+        assert standby.acquire()
+        assert not leader.acquire()
+    finally:
+        leader.release()
+        standby.release()
+        other_engine.dispose()
+
+
+def test_a_dead_leaders_lock_is_freed_with_its_connection(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's; SQLite runs one worker")
+    other_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    leader, standby = AdvisoryLock(engine), AdvisoryLock(other_engine)
+    try:
+        assert leader.acquire()
+        assert leader._conn is not None
+        leader._conn.invalidate()  # the process died: PostgreSQL drops its session
+        leader._conn = None
+        assert standby.acquire()
+    finally:
+        standby.release()
+        other_engine.dispose()

@@ -1,0 +1,221 @@
+"""Issue 6: `learnloop export`, `learnloop purge`, `learnloop audit` (admin commands).
+
+Shell access to the deployment is the admin gate for these commands, as it is for the
+database itself: whoever can run them could read the database directly. Each run is
+recorded in the append-only audit log with its actor (the OS user, or `--actor`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, cast
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.errors import DataDeleted, LearnLoopError
+from bot.ports import Messenger, MessengerError
+from bot.services.privacy import to_json
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Who is running this, for the audit log (default: cli:<your OS user name>). "
+        "Put a request reference here, e.g. 'jane.smith SAR-2026-014'."
+    ),
+]
+
+
+class _NoMessenger:
+    """Admin commands send no messages; an attempt would be a bug, reported as such."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+            raise MessengerError("not_connected", name)
+
+        return refuse
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _actor(given: str | None) -> str:
+    if given and given.strip():
+        return given.strip()[:100]
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def _loop() -> Any:
+    """The services, without Slack: these commands only read and write the database."""
+    from bot.app import build
+
+    try:
+        settings: Settings = load_settings()
+        return build(settings, messenger=cast(Messenger, _NoMessenger()), with_slack=False)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write personal data readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def export(
+    member: Annotated[
+        str | None, typer.Option(help="Platform user id of the person (e.g. a Slack member id).")
+    ] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency id from the alliance file.")] = None,
+    platform: Annotated[str, typer.Option(help="Platform of --member.")] = "slack",
+    out: Annotated[
+        Path | None, typer.Option(help="Write the JSON here (mode 600) instead of to stdout.")
+    ] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Subject access: everything held about one person (--member) or one agency (--agency)."""
+    if (member is None) == (agency is None):
+        _fail("give exactly one of --member SLACK_ID or --agency ID")
+    loop = _loop()
+    who = _actor(actor)
+    try:
+        if member is not None:
+            document = loop.services.privacy.export_member(platform, member, actor=who)
+            what = f"member {member}"
+        else:
+            document = loop.services.privacy.export_agency(agency, actor=who)
+            what = f"agency {agency}"
+    except DataDeleted:
+        _fail(f"{member} deleted their data: LearnLoop holds nothing about them but a tombstone.")
+    except LearnLoopError as exc:
+        _fail(exc.message)
+    data = to_json(document)
+    if out is None:
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.flush()
+    else:
+        _write_private(out, data)
+        err.print(
+            f"Exported {what}: {len(document['checkins'])} check-in(s) to {out}. "
+            "It holds personal data: send it securely and delete your copy.",
+            highlight=False,
+        )
+
+
+def erase(
+    member: Annotated[str, typer.Option(help="Platform user id of the person to erase.")],
+    platform: Annotated[str, typer.Option(help="Platform of --member.")] = "slack",
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Erasure on someone's behalf (e.g. a request to the DPO): as their own "Delete my data"."""
+    loop = _loop()
+    try:
+        view = loop.services.privacy.confirm_delete(platform, member)
+    except LearnLoopError as exc:
+        _fail(exc.message)
+    if not yes:
+        typer.confirm(
+            f"Permanently delete {member}'s {view.checkins} check-in(s), profile and prompt "
+            f"history ({view.barriers_raised} barrier(s) they raised stay, unattributed)?",
+            abort=True,
+        )
+    done = loop.services.privacy.delete_member(platform, member, actor=_actor(actor))
+    console.print(
+        f"Erased {member}: {done.checkins} check-in(s), {done.prompts} prompt record(s); "
+        f"{done.barriers_raised} barrier(s) kept without their name. A tombstone stops them "
+        "being re-created until they choose Start again in `/learnloop privacy`.",
+        highlight=False,
+    )
+
+
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")
+    ] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Retention: delete check-ins and prompt history older than `retention_months`."""
+    loop = _loop()
+    report = loop.services.privacy.purge(dry_run=dry_run, actor=_actor(actor))
+    verb = "Would delete" if report.dry_run else "Deleted"
+    console.print(
+        f"Retention {report.retention_months} months: cutoff {report.cutoff:%Y-%m-%d %H:%M} UTC. "
+        f"{verb} {report.checkins} check-in(s) and {report.prompts} prompt record(s).",
+        highlight=False,
+    )
+
+
+def _since(value: str | None, zone: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--since {value!r}: write a date like 2026-11-01 (or 2026-11-01T09:00)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.UTC)
+
+
+def audit(
+    since: Annotated[
+        str | None, typer.Option(help="Only events from this date (alliance time zone).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Print the audit log: exports, deletions, retention runs, admin actions."""
+    loop = _loop()
+    entries = loop.services.privacy.audit_log(
+        actor=_actor(actor), since=_since(since, loop.alliance.alliance.zone)
+    )
+    if as_json:
+        for e in entries:
+            line = {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "details": e.details,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    table = Table("at (UTC)", "actor", "action", "target", "details")
+    for e in entries:
+        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
+    console.print(table)
+    if not entries:
+        console.print("No audit events in that period.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the privacy commands to the `learnloop` CLI."""
+    app.command("export")(export)
+    app.command("erase")(erase)
+    app.command("purge")(purge)
+    app.command("audit")(audit)

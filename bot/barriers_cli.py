@@ -1,0 +1,85 @@
+"""Issue 5: `learnloop barriers export` — the barrier register for board papers.
+
+The export has every barrier, where it is on the ladder, who owns it, its outcome and (in JSON)
+its history. Who raised a barrier is never in it, named or anonymous: board papers are about
+the barrier, and an anonymous raiser must never be recoverable from one.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, cast
+
+import typer
+from rich.console import Console
+
+from bot.config import ConfigError, load_settings
+from bot.ports import Messenger, MessengerError
+from bot.services.barriers import records_as_csv, records_as_json
+
+err = Console(stderr=True)
+EXIT_USAGE = 2
+
+barriers_app = typer.Typer(help="The barrier register (escalations).", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    """Export formats."""
+
+    CSV = "csv"
+    JSON = "json"
+
+
+class _NoMessenger:
+    """The export sends nothing; an attempt would be a bug, reported as such."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+            raise MessengerError("not_connected", name)
+
+        return refuse
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli:unknown"
+
+
+@barriers_app.command("export")
+def export(
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="csv (one row per barrier) or json.")
+    ] = Format.CSV,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export every barrier for board papers (who raised them is never included)."""
+    from bot.app import build
+
+    try:
+        loop = build(load_settings(), messenger=cast(Messenger, _NoMessenger()), with_slack=False)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/red] {problem}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        records = loop.services.escalations.export_records(actor=_actor(), fmt=fmt.value)
+    finally:
+        loop.engine.dispose()
+    text = records_as_csv(records) if fmt is Format.CSV else records_as_json(records)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    err.print(f"Exported {len(records)} barriers to {out}.", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `learnloop barriers …` to the main command line."""
+    app.add_typer(barriers_app, name="barriers")

@@ -1,0 +1,94 @@
+"""Digest charts as PNG bytes (matplotlib, Agg): the same images go to Slack and to reports.
+
+Figures are built with the object API (no pyplot), so nothing global is shared between
+threads or calls.
+"""
+
+from __future__ import annotations
+
+import io
+
+from bot.digest_view import DigestView
+
+MAX_AGENCIES_IN_LEGEND = 8
+MAX_THEMES = 12
+OTHER_AGENCIES = "Other agencies"
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+)
+
+
+def themes_by_agency_png(view: DigestView) -> bytes | None:
+    """Themes by agency for the period as a stacked bar chart, or None when nothing is tagged."""
+    if not view.themes:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lines = list(view.themes[:MAX_THEMES])
+    totals: dict[str, int] = {}
+    for line in lines:
+        for agency, n in line.by_agency:
+            totals[agency] = totals.get(agency, 0) + n
+    ranked = sorted(totals, key=lambda a: (-totals[a], a))
+    shown = ranked[:MAX_AGENCIES_IN_LEGEND]
+    series = shown + ([OTHER_AGENCIES] if len(ranked) > len(shown) else [])
+
+    figure = Figure(figsize=(8, 0.45 * len(lines) + 1.8), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    labels = [line.theme for line in reversed(lines)]
+    left = [0] * len(labels)
+    for index, agency in enumerate(series):
+        values = []
+        for line in reversed(lines):
+            counts = dict(line.by_agency)
+            if agency == OTHER_AGENCIES:
+                values.append(sum(n for a, n in counts.items() if a not in shown))
+            else:
+                values.append(counts.get(agency, 0))
+        axes.barh(labels, values, left=left, label=agency, color=PALETTE[index % len(PALETTE)])
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_xlabel("learnings tagged with the theme")
+    axes.set_title(f"Themes by agency — {view.period_label}", fontsize=11)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(fontsize=8, frameon=False, loc="lower right")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def weekly_totals_png(view: DigestView) -> bytes | None:
+    """Learnings per week across a report's range, or None when there is one week or none."""
+    if len(view.weekly_totals) < 2:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 3), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    weeks = [week for week, _ in view.weekly_totals]
+    axes.bar(weeks, [n for _, n in view.weekly_totals], color=PALETTE[0])
+    axes.set_ylabel("learnings")
+    axes.set_title("Learnings shared each week (all agencies, counts only)", fontsize=11)
+    axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def _png(figure: object) -> bytes:
+    buffer = io.BytesIO()
+    # No timestamp or software metadata: the same data gives the same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})  # type: ignore[attr-defined]
+    return buffer.getvalue()

@@ -1,0 +1,164 @@
+"""Issue 4: `learnloop digest preview|send` and `learnloop report` (the learning review pack)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.errors import LearnLoopError
+from bot.ports import MessengerError
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+digest_app = typer.Typer(
+    help="The weekly learning digest: preview it, or post it now.", no_args_is_help=True
+)
+
+WeekOption = Annotated[
+    str | None,
+    typer.Option(help="ISO week, e.g. 2026-W47 (default: this week).", show_default=False),
+]
+DestinationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--destination",
+        help="Only this destination id (a `digests:` id, or manager:<agency>:<user id>).",
+        show_default=False,
+    ),
+]
+
+
+class _NoMessenger:
+    """Previews and reports send nothing; an attempt would be a bug, reported as such."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+            raise MessengerError("not_connected", name)
+
+        return refuse
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail("; ".join(exc.problems))
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return settings
+
+
+def _loop(with_slack: bool) -> Any:
+    from bot.app import build
+
+    settings = _settings()
+    try:
+        if with_slack:
+            settings.require_slack()
+            return build(settings)
+        return build(settings, with_slack=False, messenger=_NoMessenger())  # type: ignore[arg-type]
+    except ConfigError as exc:
+        _fail("; ".join(exc.problems))
+
+
+def _destinations(loop: Any, destination: str | None) -> list[Any]:
+    service = loop.services.digests
+    try:
+        return [service.destination(destination)] if destination else service.destinations()
+    except LearnLoopError as exc:
+        _fail(exc.message)
+
+
+@digest_app.command("preview")
+def preview(week: WeekOption = None, destination: DestinationOption = None) -> None:
+    """Print the digest (as text, then its Block Kit JSON) without posting anything."""
+    from bot.digest_render import render_text
+    from bot.slack.digest_blocks import digest_messages
+
+    loop = _loop(with_slack=False)
+    for dest in _destinations(loop, destination):
+        try:
+            view = loop.services.digests.build(dest, week)
+        except LearnLoopError as exc:
+            _fail(exc.message)
+        console.rule(f"{dest.id} → {dest.channel} ({dest.scope})")
+        # Plain echo, not rich: JSON must not be wrapped at the terminal's width.
+        typer.echo(render_text(view))
+        typer.echo("\nBlock Kit (the first message is posted; any others go in its thread):")
+        payload = [{"text": text, "blocks": blocks} for text, blocks in digest_messages(view)]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+@digest_app.command("send")
+def send(week: WeekOption = None, destination: DestinationOption = None) -> None:
+    """Post the digest now (once per destination and week, however often this runs)."""
+    loop = _loop(with_slack=True)
+    results = []
+    for dest in _destinations(loop, destination):
+        try:
+            results.append(loop.services.digests.send(dest, week))
+        except LearnLoopError as exc:
+            _fail(exc.message)
+    table = Table("destination", "week", "result", "detail")
+    for result in results:
+        table.add_row(result.destination_id, result.period, result.status, result.detail)
+    console.print(table)
+    # Not posted (yet): say so with the exit code, so a cron job or a deploy step notices.
+    if any(r.status in ("failed", "retry", "waiting") for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def report(
+    first: Annotated[
+        dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day, YYYY-MM-DD.")
+    ],
+    last: Annotated[
+        dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, YYYY-MM-DD.")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the HTML page.")] = Path("report.html"),
+    scope: Annotated[
+        str, typer.Option(help="alliance, or agency:<id> for one agency's own pack.")
+    ] = "alliance",
+) -> None:
+    """Write a learning review pack: a self-contained HTML page with its charts embedded."""
+    from bot.digest_render import render_html
+
+    loop = _loop(with_slack=False)
+    try:
+        view, charts = loop.services.digests.report(first.date(), last.date(), scope)
+    except LearnLoopError as exc:
+        _fail(exc.message)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(view, charts), encoding="utf-8")
+    console.print(
+        f"Wrote {out} — {view.period_label}: {view.learnings} learnings, "
+        f"{len(view.patterns)} shared patterns, {len(charts)} charts."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `digest preview|send` and `report` to the main command line."""
+    app.add_typer(digest_app, name="digest")
+    app.command("report")(report)

@@ -1,0 +1,561 @@
+"""The weekly learning digest: periods, aggregates, trends, shared patterns and quotes.
+
+Pure: plain dataclasses in, a DigestView out. Every quoted piece goes through the visibility
+policy (bot/domain/visibility.py) for the digest's audience; counts are per agency only and
+small ones are suppressed into words before any renderer sees them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from bot.digest_view import (
+    AgencyParticipation,
+    BarrierLine,
+    BarrierSummary,
+    DigestView,
+    Pattern,
+    Quote,
+    ThemeLine,
+    ThemeTrend,
+    Trend,
+)
+from bot.domain.checkins import Visibility
+from bot.domain.errors import BadPeriod
+from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+
+QUOTE_CHARS = 280
+MAX_QUOTES = 6
+MAX_PATTERNS = 5
+MAX_TRENDS = 3
+BASELINE_PERIODS = 4
+# A theme "rose" or "fell" when it moved by at least this many entries and by half its average.
+TREND_MIN_CHANGE = 2
+TREND_MIN_RATIO = 0.5
+# Cosine similarity of TF-IDF vectors above which two texts are taken to say the same thing.
+# Chosen on the demo and test corpora: 0.4 links paraphrases sharing two or three content
+# words ("temporary accommodation … Friday") without linking texts that share one theme word.
+PATTERN_THRESHOLD = 0.4
+STALE_AFTER = dt.timedelta(days=14)
+OPEN_STATUSES = frozenset({"open", "acknowledged", "in_progress"})
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+_PLACEHOLDER = re.compile(r"\[[^\]]{1,40}\]")
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A digest period: [start, end) in UTC, with a stable key for the once-only ledger."""
+
+    key: str
+    start: dt.datetime
+    end: dt.datetime
+    label: str
+
+    def previous(self, count: int = BASELINE_PERIODS) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The `count` windows of the same length just before this one, newest first."""
+        length = self.end - self.start
+        return [(self.start - length * (i + 1), self.start - length * i) for i in range(count)]
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    """(ISO year, ISO week) from "2026-W47"; BadPeriod says how to write it."""
+    match = _WEEK.match(text.strip())
+    if match:
+        year, week = int(match.group(1)), int(match.group(2))
+        try:
+            dt.date.fromisocalendar(year, week, 1)
+            return year, week
+        except ValueError:
+            pass
+    raise BadPeriod(f"{text!r} is not an ISO week: write it like 2026-W47.")
+
+
+def week_key(now: dt.datetime, zone: ZoneInfo) -> str:
+    """The ISO week a moment falls in, in the alliance's time zone, e.g. "2026-W47"."""
+    year, week, _ = now.astimezone(zone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_period(
+    key: str, zone: ZoneInfo, slot_weekday: int | None = None, slot_time: dt.time | None = None
+) -> Period:
+    """The period a weekly digest covers.
+
+    With a schedule slot (weekday, local time) it is the seven days that end at that slot in
+    the given ISO week, so consecutive digests meet exactly and Thursday's check-ins are in
+    Friday's digest. Without one it is the ISO week, Monday to Monday.
+    """
+    year, week = parse_week(key)
+    monday = dt.date.fromisocalendar(year, week, 1)
+    if slot_weekday is None or slot_time is None:
+        start_local = dt.datetime.combine(monday, dt.time(0, 0), tzinfo=zone)
+        end_local = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(0, 0), tzinfo=zone)
+    else:
+        day = monday + dt.timedelta(days=slot_weekday)
+        end_local = dt.datetime.combine(day, slot_time, tzinfo=zone)
+        start_local = dt.datetime.combine(day - dt.timedelta(days=7), slot_time, tzinfo=zone)
+    label = f"week {week} of {year} ({_day(start_local)} – {_day(end_local - _SECOND)})"
+    return Period(
+        key=f"{year}-W{week:02d}",
+        start=start_local.astimezone(dt.UTC),
+        end=end_local.astimezone(dt.UTC),
+        label=label,
+    )
+
+
+_SECOND = dt.timedelta(seconds=1)
+
+
+def range_period(first: dt.date, last: dt.date, zone: ZoneInfo) -> Period:
+    """A report period from the first to the last day inclusive, in local time."""
+    if last < first:
+        raise BadPeriod(f"The range ends ({last}) before it starts ({first}).")
+    start_local = dt.datetime.combine(first, dt.time(0, 0), tzinfo=zone)
+    end_local = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0, 0), tzinfo=zone)
+    return Period(
+        key=f"{first.isoformat()}..{last.isoformat()}",
+        start=start_local.astimezone(dt.UTC),
+        end=end_local.astimezone(dt.UTC),
+        label=f"{_day(start_local)} {start_local.year} – {_day(end_local - _SECOND)} {last.year}",
+    )
+
+
+def _day(moment: dt.datetime) -> str:
+    return f"{moment.day} {moment:%b}"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class CheckinFact:
+    """What the digest needs of one check-in (it satisfies the visibility policy's Entry)."""
+
+    id: int
+    agency_id: str
+    member_id: int | None
+    visibility: str
+    created_at: dt.datetime
+    learning: str
+    barrier: str = ""
+    themes: tuple[str, ...] = ()
+    author_name: str | None = None
+
+
+@dataclass(frozen=True)
+class BarrierFact:
+    """What the digest needs of one barrier in the register (never who raised it)."""
+
+    id: int
+    title: str
+    status: str
+    level: str
+    agencies: tuple[str, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    outcome: str | None = None
+    moved_from: str | None = None
+    moved_to: str | None = None
+    resolved_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestInputs:
+    """Everything one digest is built from: counts from SQL, the period's shareable entries."""
+
+    audience: Audience
+    period: Period
+    alliance_name: str
+    scope_label: str
+    scope_agencies: Mapping[str, str]  # id -> name, the agencies the digest covers
+    agency_names: Mapping[str, str]  # id -> name, every agency (to name pattern partners)
+    suppress_below: int
+    learnings: Mapping[str, int]  # check-ins per agency in the period
+    people: Mapping[str, int]  # distinct people per agency in the period
+    theme_counts: Mapping[tuple[str, str], int]  # (agency id, theme) -> check-ins
+    baseline: Sequence[Mapping[str, int]]  # theme -> check-ins, one per earlier period
+    checkins: Sequence[CheckinFact]
+    barriers: Sequence[BarrierFact] = ()
+    ladder: Sequence[tuple[str, str]] = ()  # (level, name), lowest first
+    as_of: dt.datetime | None = None
+    weekly_totals: Sequence[tuple[str, int]] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------- small rules
+
+
+def suppressed(count: int, threshold: int) -> str:
+    """A count as words: any count under the threshold (zero too) is "fewer than N"."""
+    return f"fewer than {threshold}" if count < threshold else f"{count:,}"
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Whitespace collapsed and cut at a word boundary with "…" when longer than `limit`."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def theme_trends(
+    current: Mapping[str, int], baseline: Sequence[Mapping[str, int]]
+) -> tuple[list[ThemeTrend], list[ThemeTrend]]:
+    """Themes that rose and fell against the average of the earlier periods.
+
+    Nothing is said while there is no history (a first digest would otherwise call every theme
+    "rising").
+    """
+    if not baseline or not any(sum(b.values()) for b in baseline):
+        return [], []
+    rising: list[ThemeTrend] = []
+    falling: list[ThemeTrend] = []
+    for theme in sorted(set(current).union(*baseline)):
+        count = current.get(theme, 0)
+        average = sum(b.get(theme, 0) for b in baseline) / len(baseline)
+        needed = max(TREND_MIN_CHANGE, TREND_MIN_RATIO * average)
+        if count - average >= needed:
+            rising.append(ThemeTrend(theme, Trend.ROSE, count, average))
+        elif average - count >= needed:
+            falling.append(ThemeTrend(theme, Trend.FELL, count, average))
+    rising.sort(key=lambda t: (-(t.count - t.baseline), t.theme))
+    falling.sort(key=lambda t: (-(t.baseline - t.count), t.theme))
+    return rising[:MAX_TRENDS], falling[:MAX_TRENDS]
+
+
+def theme_lines(
+    counts: Mapping[tuple[str, str], int], agency_names: Mapping[str, str]
+) -> list[ThemeLine]:
+    """Themes by total (then name), each with its agencies by count (then name)."""
+    per_theme: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for (agency_id, theme), n in counts.items():
+        if n > 0:
+            per_theme[theme].append((agency_names.get(agency_id, agency_id), n))
+    lines = [
+        ThemeLine(
+            theme=theme,
+            total=sum(n for _, n in rows),
+            by_agency=tuple(sorted(rows, key=lambda r: (-r[1], r[0]))),
+        )
+        for theme, rows in per_theme.items()
+    ]
+    return sorted(lines, key=lambda line: (-line.total, line.theme))
+
+
+def participation(
+    scope_agencies: Mapping[str, str],
+    learnings: Mapping[str, int],
+    people: Mapping[str, int],
+    threshold: int,
+) -> list[AgencyParticipation]:
+    """Per agency, counts only, suppressed when small; agencies in name order (not ranked)."""
+    return [
+        AgencyParticipation(
+            agency=name,
+            learnings=suppressed(learnings.get(agency_id, 0), threshold),
+            people=suppressed(people.get(agency_id, 0), threshold),
+        )
+        for agency_id, name in sorted(scope_agencies.items(), key=lambda kv: kv[1])
+    ]
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words with a light plural/ending fold, so "Fridays" meets "Friday"."""
+    return [_fold(w) for w in _WORD.findall(_PLACEHOLDER.sub(" ", text.lower()))]
+
+
+_WORD = re.compile(r"[a-z][a-z'-]+")
+
+
+@lru_cache(maxsize=65536)
+def _fold(word: str) -> str:
+    # Cached: a week's texts reuse a few thousand words many times over.
+    word = word.strip("'-")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(_fold(w) for w in ENGLISH_STOP_WORDS)
+
+
+def similar_groups(texts: Sequence[str], threshold: float = PATTERN_THRESHOLD) -> list[list[int]]:
+    """Groups of indices of texts that say the same thing (deterministic, offline).
+
+    TF-IDF (words and word pairs, English stop words removed) and cosine similarity. Groups are
+    stars, not chains: the text with most similar neighbours becomes a centre and takes its
+    unassigned neighbours, then the next — so A≈B and B≈C never drags an unrelated C in with A.
+    Each group lists its centre first.
+    """
+    # Imported here: scikit-learn takes a moment to load and only digests need it.
+    import numpy
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # Identical texts (common in short replies) are one document for the vector space.
+    unique: dict[str, list[int]] = {}
+    for index, text in enumerate(texts):
+        norm = " ".join(_tokens(text))
+        if norm:
+            unique.setdefault(norm, []).append(index)
+    docs = list(unique)
+    if not docs:
+        return []
+    count = len(docs)
+    rows = [numpy.zeros(0, dtype=numpy.int64)]
+    cols = [numpy.zeros(0, dtype=numpy.int64)]
+    if count > 1:
+        stop = _stop_words()
+        vectorizer = TfidfVectorizer(
+            analyzer=lambda doc: _ngrams([w for w in doc.split() if w not in stop]),
+            sublinear_tf=True,
+            dtype=numpy.float32,
+        )
+        try:
+            matrix = vectorizer.fit_transform(docs)
+        except ValueError:  # every text was stop words only
+            matrix = None
+        if matrix is not None:
+            transposed = matrix.T.tocsr()
+            # Row blocks bound memory: the full similarity matrix of a big week is never held.
+            for first in range(0, count, 512):
+                block = (matrix[first : first + 512] @ transposed).tocoo()
+                block_rows = block.row.astype(numpy.int64) + first
+                keep = (block.data >= threshold) & (block_rows != block.col)
+                rows.append(block_rows[keep])
+                cols.append(block.col[keep].astype(numpy.int64))
+    all_rows, all_cols = numpy.concatenate(rows), numpy.concatenate(cols)
+    indices = all_cols[numpy.lexsort((all_cols, all_rows))]  # neighbours, row by row
+    degree = numpy.bincount(all_rows, minlength=count)
+    indptr = numpy.concatenate(([0], numpy.cumsum(degree)))
+    # Most neighbours first; ties in input order (stable sort), so the result is deterministic.
+    order = numpy.argsort(-degree, kind="stable")
+    assigned = numpy.zeros(count, dtype=bool)
+    groups: list[list[int]] = []
+    for centre in order.tolist():
+        if assigned[centre]:
+            continue
+        near = indices[indptr[centre] : indptr[centre + 1]]
+        near = near[~assigned[near]]
+        assigned[centre] = True
+        assigned[near] = True
+        members = [centre, *near.tolist()]
+        groups.append([index for m in members for index in unique[docs[m]]])
+    return groups
+
+
+def _ngrams(words: list[str]) -> list[str]:
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _named_agency(audience: Audience, entry: CheckinFact) -> str | None:
+    """The agency a pattern may name for this entry, or None (anonymous or not shared)."""
+    if audience.kind == "agency" and entry.agency_id == audience.agency_id:
+        return entry.agency_id
+    if entry.visibility == Visibility.ALLIANCE and audience.kind != "author":
+        # Shared with the whole alliance under the author's name: the agency may be named.
+        return entry.agency_id
+    return None
+
+
+def find_patterns(
+    inputs: DigestInputs, limit: int = MAX_PATTERNS
+) -> list[tuple[Pattern, frozenset[int]]]:
+    """Learnings or barriers from two or more named agencies that say the same thing.
+
+    Only entries this audience may read, or that were shared with the whole alliance under a
+    name, take part; anonymous entries can support a pattern but never name an agency, and only
+    entries the audience may read are quoted. Each pattern comes with the ids it quotes.
+    """
+    audience = inputs.audience
+    found: list[tuple[tuple[int, int, int], Pattern, frozenset[int]]] = []
+    for kind in ("learning", "barrier"):
+        entries = [
+            e
+            for e in inputs.checkins
+            if (can_read(audience, e) or _named_agency(audience, e) is not None)
+            and (e.learning if kind == "learning" else e.barrier).strip()
+        ]
+        texts = [e.learning if kind == "learning" else e.barrier for e in entries]
+        for group in similar_groups(texts):
+            members = [entries[i] for i in group]
+            named = {a for a in (_named_agency(audience, m) for m in members) if a is not None}
+            if len(named) < 2:
+                continue
+            if audience.kind == "agency" and audience.agency_id not in named:
+                continue
+            quoted = _pattern_quotes(inputs, members)
+            if not quoted:
+                continue
+            agencies = tuple(sorted(inputs.agency_names.get(a, a) for a in named))
+            anonymous = sum(
+                1 for m in members if can_read(audience, m) and not may_name_author(audience, m)
+            )
+            pattern = Pattern(
+                kind=kind,
+                agencies=agencies,
+                size=len(members),
+                quotes=tuple(
+                    _quote(inputs, m, m.learning if kind == "learning" else m.barrier)
+                    for m in quoted
+                ),
+                anonymous=anonymous,
+            )
+            rank = (-len(agencies), -len(members), min(m.id for m in members))
+            found.append((rank, pattern, frozenset(m.id for m in quoted)))
+    found.sort(key=lambda item: item[0])
+    return [(pattern, ids) for _, pattern, ids in found[:limit]]
+
+
+def _pattern_quotes(inputs: DigestInputs, members: list[CheckinFact]) -> list[CheckinFact]:
+    """Up to two readable members to quote: the centre, then one from another agency."""
+    readable_members = [m for m in members if can_read(inputs.audience, m)]
+    chosen: list[CheckinFact] = readable_members[:1]
+    for member in readable_members[1:]:
+        if member.agency_id != chosen[0].agency_id:
+            chosen.append(member)
+            break
+    return chosen
+
+
+def _quote(inputs: DigestInputs, entry: CheckinFact, text: str) -> Quote:
+    """A quote with the byline the policy allows for this audience."""
+    audience = inputs.audience
+    name = entry.author_name if may_name_author(audience, entry) else None
+    agency = inputs.agency_names.get(entry.agency_id, entry.agency_id)
+    return Quote(
+        text=shorten(text),
+        byline=attribution(audience, entry, name, agency),
+        themes=entry.themes,
+    )
+
+
+def select_quotes(
+    inputs: DigestInputs, exclude: set[int] | None = None, limit: int = MAX_QUOTES
+) -> list[Quote]:
+    """Learnings shared at this scope, newest first, taking turns across agencies."""
+    exclude = exclude or set()
+    per_agency: dict[str, list[CheckinFact]] = defaultdict(list)
+    for entry in sorted(inputs.checkins, key=lambda e: (e.created_at, e.id), reverse=True):
+        if entry.id in exclude or not entry.learning.strip():
+            continue
+        if not can_read(inputs.audience, entry):
+            continue
+        per_agency[entry.agency_id].append(entry)
+    picked: list[CheckinFact] = []
+    seen: set[str] = set()
+    queues = [per_agency[a] for a in sorted(per_agency)]
+    while len(picked) < limit and any(queues):
+        for queue in queues:
+            if queue and len(picked) < limit:
+                entry = queue.pop(0)
+                # The same words twice (a shared template, a re-sent reply) are quoted once.
+                key = " ".join(entry.learning.lower().split())
+                if key not in seen:
+                    seen.add(key)
+                    picked.append(entry)
+    return [_quote(inputs, entry, entry.learning) for entry in picked]
+
+
+# --------------------------------------------------------------------------- barriers
+
+
+def summarise_barriers(inputs: DigestInputs) -> BarrierSummary:
+    """Barriers new, moved up, stale (no update for 14 days) and resolved, for this audience."""
+    period = inputs.period
+    as_of = min(inputs.as_of or period.end, period.end)
+    names = dict(inputs.ladder)
+    order = {level: i for i, (level, _) in enumerate(inputs.ladder)}
+    audience = inputs.audience
+
+    def line(b: BarrierFact, note: str = "") -> BarrierLine:
+        return BarrierLine(
+            title=shorten(b.title, 150),
+            level=names.get(b.level, b.level),
+            agencies=tuple(sorted(inputs.agency_names.get(a, a) for a in b.agencies)),
+            note=note,
+        )
+
+    new, moved, stale, resolved = [], [], [], []
+    for b in sorted(inputs.barriers, key=lambda b: (b.created_at, b.id)):
+        if audience.kind == "agency" and audience.agency_id not in b.agencies:
+            continue
+        if b.status == "resolved":
+            at = b.resolved_at or b.updated_at
+            if period.start <= at < period.end:
+                resolved.append(line(b, shorten(b.outcome or "", QUOTE_CHARS)))
+            continue
+        if period.start <= b.created_at < period.end:
+            new.append(line(b))
+        elif b.moved_to and order.get(b.moved_to, -1) > order.get(b.moved_from or "", -1):
+            moved.append(line(b, f"now with {names.get(b.moved_to, b.moved_to)}"))
+        elif b.status in OPEN_STATUSES and b.updated_at < as_of - STALE_AFTER:
+            days = (as_of - b.updated_at).days
+            stale.append(line(b, f"no update for {days} days"))
+    return BarrierSummary(
+        new=tuple(new), moved_up=tuple(moved), stale=tuple(stale), resolved=tuple(resolved)
+    )
+
+
+# --------------------------------------------------------------------------- the digest
+
+
+def build_digest(inputs: DigestInputs) -> DigestView:
+    """The digest for one audience and period."""
+    threshold = inputs.suppress_below
+    total = sum(inputs.learnings.get(a, 0) for a in inputs.scope_agencies)
+    contributing = sum(1 for a in inputs.scope_agencies if inputs.learnings.get(a, 0) > 0)
+    current: dict[str, int] = defaultdict(int)
+    for (_, theme), n in inputs.theme_counts.items():
+        current[theme] += n
+    rising, falling = theme_trends(current, inputs.baseline)
+    found = find_patterns(inputs)
+    # A learning quoted in a pattern is not quoted again below it.
+    in_patterns = {i for p, ids in found if p.kind == "learning" for i in ids}
+    scope_name = (
+        next(iter(inputs.scope_agencies.values()))
+        if inputs.audience.kind == "agency" and inputs.scope_agencies
+        else inputs.alliance_name
+    )
+    return DigestView(
+        title=f"What {scope_name} learned — {inputs.period.label}",
+        period_key=inputs.period.key,
+        period_label=inputs.period.label,
+        scope_label=inputs.scope_label,
+        alliance_name=inputs.alliance_name,
+        suppress_below=threshold,
+        learnings=suppressed(total, threshold),
+        learnings_count=total,
+        agencies_contributing=contributing,
+        rising=tuple(rising),
+        falling=tuple(falling),
+        participation=tuple(
+            participation(inputs.scope_agencies, inputs.learnings, inputs.people, threshold)
+        ),
+        themes=tuple(theme_lines(inputs.theme_counts, inputs.agency_names)),
+        patterns=tuple(p for p, _ in found),
+        quotes=tuple(select_quotes(inputs, exclude=in_patterns)),
+        barriers=summarise_barriers(inputs),
+        weekly_totals=tuple(inputs.weekly_totals),
+    )

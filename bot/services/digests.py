@@ -1,0 +1,465 @@
+"""The weekly learning digest: build it for a destination, post it once, report on a range.
+
+Destinations come from the config: each `digests:` entry (a steward channel with alliance
+scope, an agency channel with agency scope) and, for every agency, each of its managers by DM
+with that agency's digest. A digest is posted at most once per (destination, period): the
+ledger row is claimed before anything is built or posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from bot.charts import themes_by_agency_png, weekly_totals_png
+from bot.config import (
+    DEFAULT_QUESTION_SET,
+    AllianceConfig,
+    QuestionKind,
+    QuestionSet,
+    Schedule,
+    Weekday,
+)
+from bot.digest_render import Chart
+from bot.digest_view import DigestView
+from bot.domain.answers import barrier_text, learning_text
+from bot.domain.checkins import Visibility
+from bot.domain.digest import (
+    STALE_AFTER,
+    DigestInputs,
+    Period,
+    build_digest,
+    range_period,
+    week_key,
+    week_period,
+)
+from bot.domain.errors import NotFound
+from bot.domain.visibility import Audience
+from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.services.inquiries import InquiryService
+from storage.digest_queries import DigestStatus
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+# Slack's answers when the bot may not post in a channel: wait for an invitation, tell admins.
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
+# Answers worth trying again on the worker's next tick.
+TRY_AGAIN = frozenset(
+    {
+        "ratelimited",
+        "connection_error",
+        "client_error",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+    }
+)
+# A digest waiting for the bot to be invited is tried again this often (not every tick).
+WAITING_RETRY = dt.timedelta(minutes=5)
+# Managers get their agency's digest at the time of a configured digest, else Friday 09:00.
+DEFAULT_SCHEDULE = Schedule(days=[Weekday.FRI], time=dt.time(9, 0))
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one digest goes and whom it is for."""
+
+    id: str
+    channel: str
+    scope: str
+    schedule: Schedule | None
+    kind: Literal["channel", "dm"] = "channel"
+
+    @property
+    def agency_id(self) -> str | None:
+        """The agency of an agency-scoped destination, else None."""
+        return self.scope.split(":", 1)[1] if self.scope.startswith("agency:") else None
+
+    @property
+    def audience(self) -> Audience:
+        """Whom the visibility policy must consider the readers to be."""
+        agency = self.agency_id
+        return Audience.agency(agency) if agency else Audience.alliance()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one send did (no names, no text)."""
+
+    destination_id: str
+    period: str
+    status: str  # posted | already | waiting | retry | failed
+    detail: str = ""
+
+
+class DigestService:
+    """Builds, previews and posts digests; the worker calls `send_due`."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        alliance: AllianceConfig,
+        messenger: Messenger,
+        clock: Clock,
+        inquiries: InquiryService | None = None,
+    ) -> None:
+        self.uow = uow
+        self.alliance = alliance
+        self.messenger = messenger
+        self.clock = clock
+        # Issue 9: the purpose and inquiry sections.
+        self.inquiries = inquiries or InquiryService(uow, alliance, messenger, clock)
+        self._texts = _answer_picker(alliance)
+        self._waiting_tries: dict[str, dt.datetime] = {}
+
+    # ------------------------------------------------------------------ destinations
+
+    def destinations(self) -> list[Destination]:
+        """Every destination: configured channels, then each agency's managers by DM."""
+        found = [
+            Destination(id=d.id, channel=d.channel, scope=d.scope, schedule=d.schedule)
+            for d in self.alliance.digests
+        ]
+        default = next((d.schedule for d in found if d.schedule is not None), DEFAULT_SCHEDULE)
+        for agency in self.alliance.agencies:
+            own = next((d.schedule for d in found if d.agency_id == agency.id and d.schedule), None)
+            for user_id in agency.managers:
+                found.append(
+                    Destination(
+                        id=f"manager:{agency.id}:{user_id}"[:64],
+                        channel=user_id,
+                        scope=f"agency:{agency.id}",
+                        schedule=own or default,
+                        kind="dm",
+                    )
+                )
+        return found
+
+    def destination(self, destination_id: str) -> Destination:
+        """A destination by id; NotFound lists the ones there are."""
+        for dest in self.destinations():
+            if dest.id == destination_id:
+                return dest
+        known = ", ".join(d.id for d in self.destinations()) or "none configured"
+        raise NotFound(f"There is no digest destination {destination_id!r} (known: {known}).")
+
+    def period(self, dest: Destination, week: str | None = None) -> Period:
+        """The period a destination's digest covers in an ISO week (default: this week)."""
+        zone = self.alliance.alliance.zone
+        key = week or week_key(self.clock(), zone)
+        if dest.schedule is None:
+            return week_period(key, zone)
+        first_day = min(day.index for day in dest.schedule.days)
+        return week_period(key, zone, first_day, dest.schedule.time)
+
+    # ------------------------------------------------------------------ building
+
+    def build(self, dest: Destination, week: str | Period | None = None) -> DigestView:
+        """The digest a destination gets for a week (nothing is posted or recorded)."""
+        period = week if isinstance(week, Period) else self.period(dest, week)
+        return self._build(dest.audience, period, self._scope_label(dest))
+
+    def charts(self, view: DigestView) -> list[Chart]:
+        """The charts that go with a digest (none when nothing was tagged)."""
+        charts = []
+        themes = themes_by_agency_png(view)
+        if themes is not None:
+            charts.append(Chart("Themes by agency", themes, view.chart_alt_text))
+        weekly = weekly_totals_png(view)
+        if weekly is not None:
+            alt = "Bar chart of learnings per week: " + ", ".join(
+                f"{week} {n}" for week, n in view.weekly_totals
+            )
+            charts.append(Chart("Learnings per week", weekly, alt[:1000]))
+        return charts
+
+    def report(
+        self, first: dt.date, last: dt.date, scope: str = "alliance"
+    ) -> tuple[DigestView, list[Chart]]:
+        """A learning review pack for a date range, from the same builder as the digest."""
+        zone = self.alliance.alliance.zone
+        period = range_period(first, last, zone)
+        if scope != "alliance":
+            agency_id = scope.removeprefix("agency:")
+            try:
+                self.alliance.agency(agency_id)
+            except KeyError:
+                raise NotFound(f"There is no agency {agency_id!r} in the alliance.") from None
+            dest = Destination(id="report", channel="", scope=f"agency:{agency_id}", schedule=None)
+        else:
+            dest = Destination(id="report", channel="", scope="alliance", schedule=None)
+        weeks = _weeks(period, zone)
+        view = self._build(dest.audience, period, self._scope_label(dest), weeks=weeks)
+        return view, self.charts(view)
+
+    def _scope_label(self, dest: Destination) -> str:
+        agency = dest.agency_id
+        if agency is None:
+            return f"{self.alliance.alliance.name}, all agencies"
+        return f"{self.alliance.agency(agency).name} (agency digest)"
+
+    def _build(
+        self,
+        audience: Audience,
+        period: Period,
+        scope_label: str,
+        weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
+    ) -> DigestView:
+        names = {a.id: a.name for a in self.alliance.agencies}
+        if audience.kind == "agency" and audience.agency_id is not None:
+            scope = {audience.agency_id: names[audience.agency_id]}
+            only: list[str] | None = [audience.agency_id]
+            visibilities = [Visibility.ALLIANCE.value]
+        else:
+            scope, only = names, None
+            visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        as_of = min(self.clock(), period.end)
+        with self.uow() as uow:
+            q = uow.digests
+            q.plan_for_this_period()
+            learnings, people = q.participation(period.start, period.end, only)
+            theme_counts = q.theme_counts(period.start, period.end, only)
+            baseline = q.baseline_theme_counts(period.previous(), only)
+            checkins = q.shareable_checkins(
+                period.start, period.end, visibilities, audience.agency_id, self._texts
+            )
+            barriers = q.barriers(period.start, period.end, as_of - STALE_AFTER)
+            totals = [(key, q.total(lo, hi, only)) for key, lo, hi in weeks or []]
+        view = build_digest(
+            DigestInputs(
+                audience=audience,
+                period=period,
+                alliance_name=self.alliance.alliance.name,
+                scope_label=scope_label,
+                scope_agencies=scope,
+                agency_names=names,
+                suppress_below=self.alliance.alliance.suppress_below,
+                learnings=learnings,
+                people=people,
+                theme_counts=theme_counts,
+                baseline=baseline,
+                checkins=checkins,
+                barriers=barriers,
+                ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
+                as_of=as_of,
+                weekly_totals=totals,
+            )
+        )
+        # Issue 9: what people said the system is for, and the inquiries of the period.
+        running, closed = self.inquiries.digest_section(period.start, period.end, audience)
+        return replace(
+            view,
+            purpose=self.inquiries.purpose.section(period.start, period.end, audience),
+            inquiries=tuple(running),
+            inquiry_summaries=tuple(closed),
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, dest: Destination, week: str | None = None) -> SendResult:
+        """Post a destination's digest for a week unless it was posted (or is being posted)."""
+        period = self.period(dest, week)
+        with self.uow() as uow:
+            before = uow.digests.get(dest.id, period.key)
+            told_admins = before is not None and before.error in NOT_IN_CHANNEL
+            row = uow.digests.claim(dest.id, period.key, dest.channel)
+            uow.commit()
+        if row is None:
+            with self.uow() as uow:
+                current = uow.digests.get(dest.id, period.key)
+                status = current.status if current else "unknown"
+            return SendResult(dest.id, period.key, "already", status)
+        try:
+            view = self.build(dest, period)
+            charts = self.charts(view)
+            ref = self._post(dest, view)
+        except MessengerError as exc:
+            return self._not_posted(dest, period, exc, told_admins)
+        except Exception:
+            # Nothing was posted: give the row back so the next tick can try again.
+            self._set(dest, period, DigestStatus.PENDING, error="build_failed")
+            raise
+        self._set(dest, period, DigestStatus.POSTED, ref=ref)
+        log.info("digest %s for %s posted", dest.id, period.key)
+        for chart in charts:
+            try:
+                self.messenger.upload_chart(
+                    ref.channel,
+                    chart.png,
+                    filename=f"learnloop-{chart.title.lower().replace(' ', '-')}-{period.key}.png",
+                    title=f"{chart.title}, {view.period_label}",
+                    alt_text=chart.alt,
+                )
+            except MessengerError as exc:
+                # The digest itself is out; a missing chart is worth a warning, not a re-post.
+                log.warning(
+                    "digest %s for %s: chart not uploaded: %s", dest.id, period.key, exc.code
+                )
+        return SendResult(dest.id, period.key, "posted")
+
+    def send_due(self, now: dt.datetime | None = None) -> list[SendResult]:
+        """Post every digest whose slot this week has come and that is not yet posted."""
+        now = now or self.clock()
+        zone = self.alliance.alliance.zone
+        key = week_key(now, zone)
+        due = [
+            dest
+            for dest in self.destinations()
+            if dest.schedule is not None and now >= self.period(dest, key).end
+        ]
+        if not due:
+            return []
+        with self.uow() as uow:
+            statuses = uow.digests.statuses([d.id for d in due], key)
+        results = []
+        for dest in due:
+            status = statuses.get(dest.id, DigestStatus.PENDING)
+            if status not in DigestStatus.CLAIMABLE:
+                continue
+            if status == DigestStatus.WAITING and not self._retry_waiting_now(dest.id, now):
+                continue
+            try:
+                results.append(self.send(dest, key))
+            except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
+                log.exception("digest %s for %s could not be built", dest.id, key)
+                results.append(SendResult(dest.id, key, "retry", "build_failed"))
+        return results
+
+    def _retry_waiting_now(self, destination_id: str, now: dt.datetime) -> bool:
+        """Whether a digest waiting for an invitation is due another try (every few minutes).
+
+        Kept in memory: the one worker is long-lived, and a lost timer only means an early try.
+        """
+        last = self._waiting_tries.get(destination_id)
+        if last is not None and now - last < WAITING_RETRY:
+            return False
+        self._waiting_tries[destination_id] = now
+        return True
+
+    def _post(self, dest: Destination, view: DigestView) -> MessageRef:
+        try:
+            return self.messenger.post_digest(dest.channel, view)
+        except MessengerError as exc:
+            if dest.kind != "channel" or exc.code != "not_in_channel":
+                raise
+        # A public channel the bot can see but is not in: join it and post again.
+        log.info("digest %s: not in channel %s, joining it", dest.id, dest.channel)
+        try:
+            self.messenger.join_channel(dest.channel)
+        except MessengerError as exc:
+            # Private channels can't be joined: the bot waits to be invited.
+            log.info("digest %s: could not join %s: %s", dest.id, dest.channel, exc.code)
+            raise MessengerError("not_in_channel", "conversations.join") from exc
+        return self.messenger.post_digest(dest.channel, view)
+
+    def _not_posted(
+        self, dest: Destination, period: Period, exc: MessengerError, told_admins: bool
+    ) -> SendResult:
+        if exc.code in NOT_IN_CHANNEL and dest.kind == "channel":
+            self._set(dest, period, DigestStatus.WAITING, error=exc.code)
+            log.warning(
+                "digest %s for %s not posted: LearnLoop is not in channel %s (%s). "
+                "Invite it with /invite @LearnLoop; the worker retries until it can post.",
+                dest.id,
+                period.key,
+                dest.channel,
+                exc.code,
+            )
+            with self.uow() as uow:
+                told_admins = told_admins or uow.digests.waiting_since_before(dest.id, period.key)
+            if not told_admins:
+                self._tell_admins(dest, period)
+            return SendResult(dest.id, period.key, "waiting", exc.code)
+        if exc.code in TRY_AGAIN:
+            self._set(dest, period, DigestStatus.PENDING, error=exc.code)
+            log.warning(
+                "digest %s for %s not posted (%s): will retry", dest.id, period.key, exc.code
+            )
+            return SendResult(dest.id, period.key, "retry", exc.code)
+        self._set(dest, period, DigestStatus.FAILED, error=exc.code)
+        log.error("digest %s for %s failed: %s", dest.id, period.key, exc.code)
+        return SendResult(dest.id, period.key, "failed", exc.code)
+
+    def _tell_admins(self, dest: Destination, period: Period) -> None:
+        text = (
+            f"LearnLoop couldn't post the *{dest.id}* learning digest for {period.key}: it isn't "
+            f"a member of <#{dest.channel}>. Please invite it there (`/invite @LearnLoop`) — "
+            "the digest is posted on the next try after that."
+        )
+        for admin in self.alliance.roles.admins:
+            try:
+                self.messenger.notify(admin, text)
+            except MessengerError as exc:
+                log.warning("could not tell an admin about digest %s: %s", dest.id, exc.code)
+
+    def _set(
+        self,
+        dest: Destination,
+        period: Period,
+        status: str,
+        error: str | None = None,
+        ref: MessageRef | None = None,
+    ) -> None:
+        with self.uow() as uow:
+            row = uow.digests.get(dest.id, period.key)
+            assert row is not None
+            row.status = status
+            row.error = error[:200] if error else None
+            if ref is not None:
+                row.channel_id, row.message_ts = ref.channel, ref.ts
+                row.posted_at = self.clock()
+            uow.commit()
+
+
+def _answer_picker(alliance: AllianceConfig) -> Any:
+    """`(question_set_id, answers) -> (learning, barrier)` from the configured question sets."""
+    picks: dict[str, tuple[str | None, str | None]] = {}
+    for qset in [DEFAULT_QUESTION_SET, *alliance.question_sets]:
+        picks[qset.id] = _picks(qset)
+
+    def text_of(
+        question_set_id: str, answers: Mapping[str, Any], asked: Sequence[Mapping[str, Any]] = ()
+    ) -> tuple[str, str]:
+        if any("barrier" in q for q in asked):
+            # Issue 9: the questions stored with the entry say which answer is which, even
+            # after its set changed or left the config.
+            return learning_text(asked, answers), barrier_text(asked, answers)
+        learning_id, barrier_id = picks.get(question_set_id, (None, None))
+        learning = answers.get(learning_id) if learning_id else None
+        if not isinstance(learning, str):
+            # A set no longer in the config: its first text answer is the learning.
+            learning = next(
+                (v for k, v in answers.items() if isinstance(v, str) and k != barrier_id), ""
+            )
+        barrier = answers.get(barrier_id) if barrier_id else None
+        return learning, barrier if isinstance(barrier, str) else ""
+
+    return text_of
+
+
+def _picks(qset: QuestionSet) -> tuple[str | None, str | None]:
+    texts = [
+        q
+        for q in qset.questions
+        if q.kind in (QuestionKind.LONG_TEXT, QuestionKind.SHORT_TEXT) and not q.barrier
+    ]
+    learning = next((q for q in texts if q.required), texts[0] if texts else None)
+    barrier = qset.barrier_question
+    return (learning.id if learning else None, barrier.id if barrier else None)
+
+
+def _weeks(period: Period, zone: Any) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """The ISO weeks a range touches, each clipped to the range."""
+    weeks = []
+    cursor = period.start
+    while cursor < period.end:
+        key = week_key(cursor, zone)
+        week = week_period(key, zone)
+        weeks.append((key, max(week.start, period.start), min(week.end, period.end)))
+        cursor = week.end
+    return weeks

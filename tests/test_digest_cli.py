@@ -1,0 +1,122 @@
+"""`learnloop demo`, `digest preview|send` and `report` as a deployer runs them (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from slack_api import FakeSlackAPI
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import EXAMPLE_CONFIG
+from bot.demo_digest import CHART_FILE, REPORT_FILE
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A demo database (two weeks) and what `learnloop demo` printed."""
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        app, ["demo", "--database", f"sqlite:///{folder / 'demo.db'}", "--weeks", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+def env(folder: Path, **extra: str) -> dict[str, str]:
+    return {
+        "LEARNLOOP_CONFIG": str(EXAMPLE_CONFIG),
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+        **extra,
+    }
+
+
+def test_demo_ends_with_the_digest_its_chart_and_a_report(demo_db: tuple[Path, str]) -> None:
+    folder, output = demo_db
+    tail = output[output.index("The digest for #alliance") :]
+    assert "What Somerset Learning Alliance learned" in tail
+    assert "Who took part (counts per agency, never per person)" in tail
+    assert (folder / CHART_FILE).read_bytes().startswith(b"\x89PNG")
+    page = (folder / REPORT_FILE).read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "data:image/png;base64," in page
+    assert "U0HOUS" not in page and "U0HOSP" not in page  # no member ids in the pack
+
+
+def test_preview_prints_text_and_block_kit(demo_db: tuple[Path, str]) -> None:
+    folder, _ = demo_db
+    result = CliRunner().invoke(
+        app, ["digest", "preview", "--destination", "housing"], env=env(folder)
+    )
+    assert result.exit_code == 0, result.output
+    assert "What Somerset Council Housing learned" in result.output
+    payload = json.loads(result.output[result.output.index("[\n") :])
+    assert payload[0]["blocks"][0]["type"] == "header"
+    everyone = CliRunner().invoke(app, ["digest", "preview", "--week", "2026-W47"], env=env(folder))
+    assert everyone.exit_code == 0, everyone.output
+    # Every destination: the two channels and each agency's managers by DM.
+    for dest in ("alliance", "housing", "manager:housing:U0MGR1", "manager:outreach:U0MGR3"):
+        assert f"{dest} → " in everyone.output
+
+
+def test_mistakes_say_what_to_do(demo_db: tuple[Path, str]) -> None:
+    folder, _ = demo_db
+    runner = CliRunner()
+    week = runner.invoke(app, ["digest", "preview", "--week", "47"], env=env(folder))
+    assert week.exit_code == 2 and "2026-W47" in week.output
+    dest = runner.invoke(app, ["digest", "preview", "--destination", "nope"], env=env(folder))
+    assert dest.exit_code == 2 and "known: alliance, housing" in dest.output
+    backwards = runner.invoke(
+        app, ["report", "--from", "2026-12-31", "--to", "2026-10-01"], env=env(folder)
+    )
+    assert backwards.exit_code == 2 and "before it starts" in backwards.output
+
+
+def test_report_writes_a_self_contained_page(demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    folder, _ = demo_db
+    out = tmp_path / "packs" / "report.html"
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2020-01-01", "--to", "2030-12-31", "--out", str(out)],
+        env=env(folder),
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 2  # themes + weekly
+    assert "http://" not in page and "https://" not in page  # nothing to fetch: self-contained
+    agency = CliRunner().invoke(
+        app,
+        ["report", "--from", "2026-01-01", "--to", "2026-12-31", "--out", str(out)]
+        + ["--scope", "agency:hospital"],
+        env=env(folder),
+    )
+    assert agency.exit_code == 0, agency.output
+    assert "Musgrove Park Discharge Team (agency digest)" in out.read_text(encoding="utf-8")
+
+
+def test_send_posts_once_however_often_it_runs(
+    demo_db: tuple[Path, str], fake_slack: FakeSlackAPI
+) -> None:
+    folder, _ = demo_db
+    settings = env(
+        folder,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack.url,
+    )
+    runner = CliRunner()
+    first = runner.invoke(
+        app, ["digest", "send", "--destination", "alliance", "--week", "2026-W40"], env=settings
+    )
+    assert first.exit_code == 0, first.output
+    assert "posted" in first.output
+    again = runner.invoke(
+        app, ["digest", "send", "--destination", "alliance", "--week", "2026-W40"], env=settings
+    )
+    assert again.exit_code == 0 and "already" in again.output
+    posts = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C0STEWARDS"]
+    assert len(posts) == 1

@@ -1,0 +1,104 @@
+"""Issue 9: the purpose question — when a cohort is asked it, and its answers for the digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.config import (
+    PURPOSE_QUESTION,
+    PURPOSE_QUESTION_ID,
+    AllianceConfig,
+    Cohort,
+    Question,
+    QuestionKind,
+)
+from bot.domain.answers import PURPOSE, extra_text
+from bot.domain.cycles import cycle_for, local_now
+from bot.domain.digest import shorten, suppressed
+from bot.domain.purpose import is_purpose_cycle, period_of
+from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.inquiry_view import PurposeAnswerView, PurposeSectionView
+from bot.ports import Clock
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+
+MAX_PURPOSE_QUOTES = 8
+_HOW_OFTEN = {
+    "monthly": "once a month",
+    "quarterly": "once a quarter",
+    "half_yearly": "twice a year",
+    "yearly": "once a year",
+}
+
+
+class PurposeService:
+    """Asks the purpose question in the first cycle of each period and gathers its answers."""
+
+    def __init__(self, uow: UnitOfWorkFactory, alliance: AllianceConfig, clock: Clock) -> None:
+        self.uow = uow
+        self.alliance = alliance
+        self.clock = clock
+
+    def period_for(self, cohort: Cohort, cycle_start: dt.date) -> str | None:
+        """The purpose period a cohort's cycle asks for, or None when it is not a purpose cycle."""
+        purpose = self.alliance.purpose
+        if purpose is None or not purpose.applies_to(cohort.id):
+            return None
+        if not is_purpose_cycle(cycle_start, purpose.cadence, cohort.schedule.cadence):
+            return None
+        return period_of(cycle_start, purpose.cadence)
+
+    def current_cycle_start(self, cohort: Cohort) -> dt.date:
+        """The Monday the cohort's current cycle started, in the alliance's time zone."""
+        today = local_now(self.clock(), self.alliance.alliance.zone).date()
+        return cycle_for(cohort.id, today, cohort.schedule.cadence).starts
+
+    def question(self) -> Question:
+        """The purpose question as the check-in form asks it (optional, long text)."""
+        purpose = self.alliance.purpose
+        assert purpose is not None
+        return Question(
+            id=PURPOSE_QUESTION_ID,
+            label=purpose.question,
+            kind=QuestionKind.LONG_TEXT,
+            hint=f"We ask this {_HOW_OFTEN[purpose.cadence]}. A sentence or two, if you can.",
+        )
+
+    def due(self, uow: UnitOfWork, cohort: Cohort, member_id: int, cycle_start: dt.date) -> str:
+        """The period to ask about now, or "" (not a purpose cycle, or already answered)."""
+        period = self.period_for(cohort, cycle_start)
+        if period is None or uow.inquiries.purpose_answered(member_id, period):
+            return ""
+        return period
+
+    def section(
+        self, start: dt.datetime, end: dt.datetime, audience: Audience
+    ) -> PurposeSectionView | None:
+        """The digest's purpose section for [start, end): None when nothing was said.
+
+        Each answer goes through the visibility policy for the digest's audience; the total
+        counts every answer (a count, never who).
+        """
+        with self.uow() as uow:
+            stored = uow.inquiries.purpose_answers(start, end)
+        if audience.kind == "agency":
+            stored = [e for e in stored if e.agency_id == audience.agency_id]
+        if not stored:
+            return None
+        names = {a.id: a.name for a in self.alliance.agencies}
+        answers = []
+        for entry in stored:
+            text = extra_text(entry.answers, PURPOSE)
+            if not text or not can_read(audience, entry):
+                continue
+            name = entry.author_name if may_name_author(audience, entry) else None
+            byline = attribution(audience, entry, name, names.get(entry.agency_id, entry.agency_id))
+            answers.append(PurposeAnswerView(text=shorten(text), byline=byline))
+        periods = sorted({e.purpose_period for e in stored if e.purpose_period})
+        return PurposeSectionView(
+            # Answers outlive a config change: fall back to the seeds' wording.
+            question=self.alliance.purpose.question if self.alliance.purpose else PURPOSE_QUESTION,
+            period=", ".join(periods),
+            # The newest answers when there are many; the total says how many there were.
+            answers=tuple(answers[-MAX_PURPOSE_QUOTES:]),
+            total=suppressed(len(stored), self.alliance.alliance.suppress_below),
+        )

@@ -1,0 +1,88 @@
+"""Issue 8: the App Home as a view-model, independent of the platform.
+
+What a person sees depends on their roles: everyone sees their own check-ins, schedule and
+privacy actions; a steward also sees the open barriers by ladder level; an admin also sees
+the configuration and delivery health — counts only, never a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HomeCheckin:
+    """One of the person's own recent check-ins."""
+
+    saved_on: dt.date
+    excerpt: str
+    themes: tuple[str, ...]
+    visibility_label: str  # the author's choice, as the form words it
+    who_can_see: str  # the same choice, said as who can read it
+
+
+@dataclass(frozen=True)
+class HomeSchedule:
+    """When the person is asked, and whether they paused it."""
+
+    cohort_id: str | None
+    when: str | None  # "Thursdays at 15:00", or None when no cohort covers them
+    time_zone: str
+    reminder: str | None
+    paused_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class HomeBarrier:
+    """An open barrier as a steward sees it in the list."""
+
+    title: str
+    status_label: str
+    days_since_change: int
+    card_url: str | None
+
+
+@dataclass(frozen=True)
+class HomeLevel:
+    """One rung of the ladder with its open barriers."""
+
+    name: str
+    barriers: tuple[HomeBarrier, ...]
+
+
+@dataclass(frozen=True)
+class HomeAdmin:
+    """The configuration and delivery health, counts only."""
+
+    alliance_name: str
+    agencies: int
+    agencies_by_platform: dict[str, int]
+    cohorts: int
+    digests: int
+    themes: int
+    ladder: tuple[str, ...]
+    retention_months: int
+    suppress_below: int
+    members: dict[str, int]  # active, paused, inactive
+    prompts: dict[str, int]  # by ledger status, last `days` days
+    prompt_errors: dict[str, int]  # failed prompts by error code
+    digests_by_status: dict[str, int]
+    days: int
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """Everything the App Home shows one person."""
+
+    roles: frozenset[str]
+    is_member: bool
+    data_deleted: bool = False
+    agency_name: str | None = None
+    checkins: tuple[HomeCheckin, ...] = ()
+    total_checkins: int = 0
+    schedule: HomeSchedule | None = None
+    levels: tuple[HomeLevel, ...] | None = None  # stewards only
+    open_barriers: int = 0
+    admin: HomeAdmin | None = None  # admins only
+    notice: str | None = None  # the result of a button just pressed

@@ -1,0 +1,135 @@
+"""Issue 7: one Messenger for an alliance on Slack and Teams, routing each call by its address.
+
+Services keep calling a single Messenger; whether a person, channel or message is on Slack or
+on Teams is told from the id itself (`bot.domain.platforms.platform_of`), so each person is
+reached on their own platform and each channel on the platform it belongs to.
+"""
+
+from __future__ import annotations
+
+from bot.digest_view import DigestView
+from bot.domain.platforms import Platform, platform_of
+from bot.inquiry_view import InquirySummaryView
+from bot.ports import MessageRef, Messenger, MessengerError, UserProfile
+from bot.views import (
+    BarrierCardView,
+    BarrierNoticeView,
+    BarrierPointerView,
+    CheckinSavedView,
+    PromptView,
+    ReminderView,
+    ReplySavedView,
+    StaleBarriersView,
+)
+
+
+class MessengerRouter:
+    """Sends through the Slack or the Teams messenger, whichever owns the address."""
+
+    def __init__(self, slack: Messenger | None = None, teams: Messenger | None = None) -> None:
+        self.messengers: dict[Platform, Messenger | None] = {"slack": slack, "teams": teams}
+
+    def for_address(self, address: str, method: str = "") -> Messenger:
+        """The messenger for a user id, channel id or message address."""
+        platform = platform_of(address)
+        messenger = self.messengers[platform]
+        if messenger is None:
+            # Not a crash: the alliance names someone on a platform this deployment lacks.
+            raise MessengerError(f"{platform}_not_configured", method)
+        return messenger
+
+    # ------------------------------------------------------------------ check-ins
+
+    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
+        """DM the weekly prompt on the person's platform."""
+        return self.for_address(user_id, "send_prompt").send_prompt(user_id, view)
+
+    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
+        """Re-render a prompt where it was sent."""
+        self.for_address(ref.channel, "update_prompt").update_prompt(ref, view)
+
+    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
+        """Answer a plain reply in its conversation."""
+        self.for_address(channel, "confirm_reply").confirm_reply(channel, view)
+
+    def notify(self, user_id: str, text: str) -> None:
+        """A short private message on the person's platform."""
+        self.for_address(user_id, "notify").notify(user_id, text)
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Members of a Slack channel or a Teams team."""
+        return self.for_address(channel, "channel_members").channel_members(channel)
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """Members of a Slack user group (Teams has none)."""
+        return self.for_address(usergroup, "usergroup_members").usergroup_members(usergroup)
+
+    def user_profile(self, user_id: str) -> UserProfile | None:
+        """Time zone and status, where the platform says."""
+        return self.for_address(user_id, "user_profile").user_profile(user_id)
+
+    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
+        """The one nudge, on the person's platform."""
+        return self.for_address(user_id, "send_reminder").send_reminder(user_id, view)
+
+    def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
+        """A prompt already delivered, if the platform can tell."""
+        return self.for_address(user_id, "find_prompt").find_prompt(user_id, prompt_id)
+
+    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
+        """Thanks for a saved check-in, on the person's platform."""
+        self.for_address(user_id, "thank_for_checkin").thank_for_checkin(user_id, view)
+
+    # ------------------------------------------------------------------ escalations
+
+    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
+        """A barrier's card in a Slack channel or a Teams channel."""
+        return self.for_address(channel, "post_card").post_card(channel, view)
+
+    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
+        """Re-render a barrier's card where it is."""
+        self.for_address(ref.channel, "update_card").update_card(ref, view)
+
+    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
+        """Turn a card into a pointer to where its barrier went."""
+        self.for_address(ref.channel, "post_pointer").post_pointer(ref, view)
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        """A link to a message, if its platform has one."""
+        return self.for_address(ref.channel, "link_to").link_to(ref)
+
+    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
+        """Tell someone on their platform what happened to a barrier."""
+        self.for_address(user_id, "notify_barrier").notify_barrier(user_id, view)
+
+    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
+        """The weekly list of barriers that have not moved."""
+        return self.for_address(channel, "post_stale").post_stale(channel, view)
+
+    # ------------------------------------------------------------------ privacy
+
+    def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
+        """A file to a person on their platform."""
+        self.for_address(user_id, "send_file").send_file(user_id, filename, content, comment)
+
+    # ------------------------------------------------------------------ digests, inquiries
+
+    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+        """A digest in a Slack or a Teams channel (or a manager's DM)."""
+        return self.for_address(channel, "post_digest").post_digest(channel, view)
+
+    def upload_chart(
+        self, channel: str, png: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        """A chart image where the digest went."""
+        self.for_address(channel, "upload_chart").upload_chart(
+            channel, png, filename, title, alt_text
+        )
+
+    def join_channel(self, channel: str) -> None:
+        """Join a channel (Slack; on Teams the app must be added)."""
+        self.for_address(channel, "join_channel").join_channel(channel)
+
+    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
+        """What a closed inquiry found, in a steward channel on either platform."""
+        return self.for_address(channel, "post_inquiry_summary").post_inquiry_summary(channel, view)

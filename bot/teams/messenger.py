@@ -1,0 +1,399 @@
+"""The Messenger port on Teams: renders view-models as Adaptive Cards and sends them proactively.
+
+Teams lets a bot message someone only in a conversation it was given, so each person is
+reached through the 1:1 chat stored when they installed the app (or one opened with them as a
+member of a team the app is installed in). A message is addressed `teams:<n>` (the stored
+conversation) with the activity id Teams returned, so it can be updated in place.
+
+The port is synchronous and the SDK asynchronous: each call runs on the bot's private loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from microsoft_teams.api import (
+    Account,
+    Attachment,
+    CreateConversationParams,
+    MessageActivityInput,
+)
+from microsoft_teams.apps import to_threaded_conversation_id
+from microsoft_teams.cards import AdaptiveCard
+
+from bot.digest_view import DigestView
+from bot.domain.platforms import is_entra_object_id
+from bot.inquiry_view import InquirySummaryView
+from bot.ports import MessageRef, MessengerError, UserProfile
+from bot.services.teams import TeamsConversation, TeamsConversationService
+from bot.teams.app import TeamsBot
+from bot.teams.cards import (
+    checkin_thanks_card,
+    inquiry_summary_card,
+    prompt_card,
+    reminder_card,
+    reply_saved_card,
+)
+from bot.teams.digest_cards import digest_cards
+from bot.teams.escalation_cards import (
+    barrier_card,
+    barrier_notice,
+    barrier_pointer,
+    stale_barriers,
+)
+from bot.teams.files import PendingFiles
+from bot.views import (
+    BarrierCardView,
+    BarrierNoticeView,
+    BarrierPointerView,
+    CheckinSavedView,
+    PromptView,
+    ReminderView,
+    ReplySavedView,
+    StaleBarriersView,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 3
+MAX_RETRY_AFTER_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """What a team's roster says about a person: enough to open a 1:1 chat with them."""
+
+    teams_user_id: str
+    tenant_id: str | None
+    service_url: str
+
+
+def error_code(exc: BaseException) -> str:
+    """LearnLoop's code for a failed Bot Connector call."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status == 429:
+            return "ratelimited"
+        if status >= 500:
+            return "server_error"
+        # Teams answers 403 when the person blocked or removed the bot, 404 for a conversation
+        # that no longer exists: either way they cannot be reached there.
+        return {
+            401: "unauthorized",
+            403: "conversation_blocked",
+            404: "conversation_not_found",
+        }.get(status, f"http_{status}")
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.TransportError):
+        return "connection_error"
+    return "client_error"
+
+
+def _retry_after(exc: BaseException, attempt: int) -> float | None:
+    """Seconds to wait before trying again, or None when trying again won't help."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status == 429:
+            header = exc.response.headers.get("retry-after", "1")
+            try:
+                return min(float(header), MAX_RETRY_AFTER_SECONDS)
+            except ValueError:
+                return 1.0
+        if status >= 500:
+            return 0.5 * 2**attempt
+        return None
+    if isinstance(exc, httpx.TransportError):
+        return 0.5 * 2**attempt
+    return None
+
+
+class TeamsMessenger:
+    """Sends LearnLoop's messages through one Teams App."""
+
+    def __init__(self, bot: TeamsBot, conversations: TeamsConversationService) -> None:
+        self.bot = bot
+        self.conversations = conversations
+        self.pending_files = PendingFiles()
+        # Filled by channel_members, read by the sends that follow in the same prompt run.
+        self._roster: dict[str, RosterEntry] = {}
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _call(self, method: str, make: Callable[[], Awaitable[T]]) -> T:
+        """Run one SDK call with polite retries; refusals become MessengerError."""
+
+        async def attempt_all() -> T:
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    return await make()
+                except Exception as exc:  # noqa: BLE001 - classified right below
+                    wait = _retry_after(exc, attempt)
+                    if wait is None or attempt == MAX_ATTEMPTS - 1:
+                        raise
+                    log.info("teams %s: retrying in %.1fs (%s)", method, wait, error_code(exc))
+                    await asyncio.sleep(wait)
+            raise AssertionError("unreachable")
+
+        try:
+            return self.bot.portal.run(attempt_all())
+        except MessengerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every SDK failure is reported the same way
+            code = error_code(exc)
+            log.warning("teams %s failed: %s", method, code)
+            raise MessengerError(code, method) from exc
+
+    def _personal(self, user_id: str) -> TeamsConversation:
+        """The 1:1 chat with a person (opened now if a team roster names them)."""
+        found = self.conversations.personal_for(user_id)
+        if found is not None:
+            return found
+        entry = self._roster.get(user_id)
+        if entry is None:
+            raise MessengerError("not_installed", "conversations.get")
+        api = self.bot.app.api.clone(service_url=entry.service_url)
+        params = CreateConversationParams(
+            members=[Account(id=entry.teams_user_id)], tenant_id=entry.tenant_id
+        )
+        resource = self._call("conversations.create", lambda: api.conversations.create(params))
+        return self.conversations.installed(
+            resource.id,
+            "personal",
+            entry.service_url,
+            aad_object_id=user_id,
+            teams_user_id=entry.teams_user_id,
+            tenant_id=entry.tenant_id,
+        ).conversation
+
+    def _conversation(self, address: str) -> TeamsConversation:
+        """A stored conversation by address (`teams:<n>`), Teams channel id, or person."""
+        if is_entra_object_id(address):
+            # A person (a manager's digest, say): their 1:1 chat.
+            return self._personal(address)
+        found = self.conversations.resolve(address)
+        if found is None:
+            # The app was never added there (or was removed): the same answer Slack gives for
+            # a channel the bot isn't in, so admins are told to add it.
+            raise MessengerError("not_in_channel", "conversations.get")
+        return found
+
+    def _send(
+        self,
+        where: TeamsConversation,
+        content: str | AdaptiveCard,
+        attachments: list[Attachment] | None = None,
+        thread_of: str | None = None,
+    ) -> MessageRef:
+        activity = (
+            MessageActivityInput(text=content)
+            if isinstance(content, str)
+            else MessageActivityInput().add_card(content)
+        )
+        for attachment in attachments or []:
+            activity.add_attachments(attachment)
+        # A reply in a channel thread goes to "<channel>;messageid=<first message>".
+        target = (
+            to_threaded_conversation_id(where.conversation_id, thread_of)
+            if thread_of
+            else where.conversation_id
+        )
+        sent = self._call(
+            "activities.create",
+            lambda: self.bot.app.send(target, activity, service_url=where.service_url),
+        )
+        return MessageRef(channel=where.address, ts=str(sent.id))
+
+    def _names(self, *user_ids: str | None) -> dict[str, str]:
+        return self.conversations.display_names([u for u in user_ids if u])
+
+    def _update(self, ref: MessageRef, content: AdaptiveCard) -> None:
+        where = self._conversation(ref.channel)
+        activity = MessageActivityInput(id=ref.ts).add_card(content)
+        # An activity with an id is an update (PUT) of that message, not a new one.
+        self._call(
+            "activities.update",
+            lambda: self.bot.app.send(
+                where.conversation_id, activity, service_url=where.service_url
+            ),
+        )
+
+    # ------------------------------------------------------------------ the port
+
+    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
+        """Send the weekly prompt card to a person's 1:1 chat with the app."""
+        return self._send(self._personal(user_id), prompt_card(view))
+
+    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
+        """Replace the prompt card with its new state."""
+        self._update(ref, prompt_card(view))
+
+    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
+        """Answer a plain reply in the same chat."""
+        self._send(self._conversation(channel), reply_saved_card(view))
+
+    def notify(self, user_id: str, text: str) -> None:
+        """A short private message."""
+        self._send(self._personal(user_id), text)
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Entra object ids of a team's members (the channel must have the app installed)."""
+        where = self._conversation(channel)
+        api = self.bot.app.api.clone(service_url=where.service_url)
+        accounts: Any = self._call(
+            "conversations.members",
+            lambda: api.conversations.members(where.conversation_id).get_all(),
+        )
+        members: list[str] = []
+        for account in accounts:
+            if not account.aad_object_id:
+                continue
+            members.append(account.aad_object_id)
+            self._roster[account.aad_object_id] = RosterEntry(
+                teams_user_id=account.id,
+                tenant_id=account.tenant_id or where.tenant_id,
+                service_url=where.service_url,
+            )
+        return members
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """Teams has no user groups a bot can read (check-config refuses them)."""
+        raise MessengerError("usergroups_not_supported", "usergroups.users.list")
+
+    def user_profile(self, user_id: str) -> UserProfile | None:
+        """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
+        return None
+
+    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
+        """The one nudge about an unanswered prompt."""
+        return self._send(self._personal(user_id), reminder_card(view))
+
+    def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
+        """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
+        return None
+
+    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
+        """Thanks for a check-in saved without a prompt card to update."""
+        self._send(self._personal(user_id), checkin_thanks_card(view))
+
+    # ------------------------------------------------------------------ escalations
+
+    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
+        """Post a barrier's card in a Teams channel the app is installed in."""
+        names = self._names(view.owner_user_id, view.raised_by_user_id, *self._actors(view))
+        return self._send(self._conversation(channel), barrier_card(view, names))
+
+    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
+        """Re-render a barrier's card in place."""
+        names = self._names(view.owner_user_id, view.raised_by_user_id, *self._actors(view))
+        self._update(ref, barrier_card(view, names))
+
+    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
+        """Replace an old card (and its buttons) with a pointer to where the barrier went."""
+        self._update(ref, barrier_pointer(view, self._names(view.actor_user_id)))
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        """No link: a Teams message link needs the team's group id, which a bot isn't given."""
+        return None
+
+    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
+        """Tell a raiser, linked author or new owner on Teams what happened to a barrier."""
+        names = self._names(view.actor_user_id, view.owner_user_id)
+        self._send(self._personal(user_id), barrier_notice(view, names))
+
+    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
+        """The weekly list of barriers that have not moved, in a level's channel."""
+        names = self._names(*(line.owner_user_id for line in view.lines))
+        return self._send(self._conversation(channel), stale_barriers(view, names))
+
+    @staticmethod
+    def _actors(view: BarrierCardView) -> list[str]:
+        change = view.last_change
+        return [change.actor_user_id] if change and change.actor_user_id else []
+
+    # ------------------------------------------------------------------ digests and more
+
+    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+        """Post the digest card in a channel; what doesn't fit one card goes in its thread."""
+        where = self._conversation(channel)
+        cards = digest_cards(view)
+        ref = self._send(where, cards[0])
+        for more in cards[1:]:
+            self._send(where, more, thread_of=ref.ts)
+        return ref
+
+    def upload_chart(
+        self, channel: str, png: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        """Post a chart as an inline image (Teams shows data-URI images sent by bots)."""
+        image = Attachment(
+            content_type="image/png",
+            content_url="data:image/png;base64," + base64.b64encode(png).decode(),
+            name=filename,
+        )
+        self._send(self._conversation(channel), f"{title}. {alt_text}", attachments=[image])
+
+    def join_channel(self, channel: str) -> None:
+        """A bot can't join a Teams channel: someone adds the app to the team."""
+        raise MessengerError("not_in_channel", "conversations.join")
+
+    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
+        """What a closed inquiry found, in the steward channel."""
+        return self._send(self._conversation(channel), inquiry_summary_card(view))
+
+    def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
+        """Send a file to someone's 1:1 chat, after they agree (Teams' file consent card).
+
+        Teams stores a bot's file in the person's OneDrive, so it asks them first; the bytes
+        wait here until they accept (`upload_consented`), for FILE_CONSENT_MINUTES.
+        """
+        where = self._personal(user_id)
+        key = self.pending_files.put(user_id, filename, content)
+        consent = Attachment(
+            content_type="application/vnd.microsoft.teams.card.file.consent",
+            name=filename,
+            content={
+                "description": comment,
+                "sizeInBytes": len(content),
+                "acceptContext": {"file": key},
+                "declineContext": {"file": key},
+            },
+        )
+        self._send(where, comment, attachments=[consent])
+
+    def upload_consented(
+        self, key: str, user_id: str, upload_url: str, info: dict[str, str]
+    ) -> bool:
+        """The person accepted a file: upload it to the URL Teams gave, then show it.
+
+        False when there is nothing to upload (expired, already taken, or someone else's).
+        """
+        pending = self.pending_files.take(key, user_id)
+        if pending is None:
+            return False
+        size = len(pending.content)
+        headers = {
+            "Content-Length": str(size),
+            "Content-Range": f"bytes 0-{size - 1}/{size}",
+        }
+        try:
+            # The upload URL is pre-authorised by Teams: no bot token goes with it.
+            response = httpx.put(upload_url, content=pending.content, headers=headers, timeout=30)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise MessengerError(error_code(exc), "file.upload") from exc
+        file_info = Attachment(
+            content_type="application/vnd.microsoft.teams.card.file.info",
+            content_url=info.get("content_url"),
+            name=info.get("name") or pending.filename,
+            content={"uniqueId": info.get("unique_id"), "fileType": info.get("file_type")},
+        )
+        self._send(self._personal(user_id), "Your file is ready:", attachments=[file_info])
+        return True

@@ -1,0 +1,466 @@
+"""Teams listeners: installs, the prompt card, dialogs, typed commands and plain replies.
+
+The Teams SDK is asyncio and the services are synchronous, so every service call runs in a
+worker thread and never blocks the event loop that serves requests. The SDK runs only the first
+listener matching an activity, so there is one listener per kind of activity, dispatching on
+the action's id through the tables below (escalations and privacy add theirs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from microsoft_teams.api import (
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionMessageResponse,
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleResponse,
+)
+from microsoft_teams.apps import App
+from microsoft_teams.cards import AdaptiveCard
+
+import handlers.teams_barriers as barriers
+import handlers.teams_privacy as privacy
+from bot.domain.checkins import Source
+from bot.domain.errors import NotFound, ValidationFailed
+from bot.domain.pause import pause_until
+from bot.services import Services
+from bot.services.teams import Installed, TeamsConversation
+from bot.teams.cards import checkin_form, launcher_card, prompt_card, read_checkin_form
+from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, Submit, Verb
+from bot.teams.messenger import TeamsMessenger
+from bot.views import PromptState, PromptView
+from handlers.teams_support import (
+    PLATFORM,
+    CommandHandler,
+    Ctx,
+    Data,
+    DialogHandler,
+    SubmitHandler,
+    VerbHandler,
+    call,
+    card_error,
+    conversation_kind,
+    data_of,
+    dialog,
+    dialog_error,
+    extension_error,
+    int_of,
+    person,
+    reported,
+    service_url,
+    tenant_of,
+)
+
+HELP = """**LearnLoop** helps our alliance learn together. Type any of these to me:
+
+- **checkin** — share a learning any time (what happened, what helped, what got in the way)
+- **escalate** [what gets in the way] — raise a barrier your team can't remove
+- **barriers** [open | mine | stale | all] — the barrier register
+- **pause** [2w | 10d | until 2026-12-31] — pause the weekly prompt (4 weeks if you don't say)
+- **resume** — start the weekly prompt again
+- **privacy** — see, export or delete what LearnLoop holds about you
+- **help** — this message
+
+Or just reply to my weekly message: your reply is saved as a learning your team can see. \
+You choose who sees each learning. Please don't name or identify the people you support."""
+WELCOME_MEMBER = (
+    "Hi — I'm LearnLoop. Each week I'll ask you **what did we learn this week?** It takes "
+    "about a minute: press *Share a learning*, or just reply. Type **help** to see what else "
+    "I can do."
+)
+WELCOME_STRANGER = (
+    "Hi — I'm LearnLoop. You're not set up as a member of this learning alliance yet, so I "
+    "can't save check-ins for you. Please ask your LearnLoop admin to add you to your agency "
+    "(they'll need your Microsoft Entra object id)."
+)
+OUT_OF_DATE = "That button is out of date. Type **help** to me to see what I can do."
+# The longest pause request still read as a command rather than as a learning.
+MAX_PAUSE_WORDS = 3
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+# ----------------------------------------------------------------------- installs
+
+
+async def conversation_update(ctx: Ctx, services: Services) -> None:
+    """The app was added to (or removed from) a chat or team: remember where, say hello."""
+    activity = ctx.activity
+    bot_id = activity.recipient.id
+    if any(m.id == bot_id for m in activity.members_removed or []):
+        await call(services.teams.uninstalled, activity.conversation.id)
+        return
+    if not any(m.id == bot_id for m in activity.members_added or []):
+        return
+    installed = await _install(ctx, services)
+    if installed.conversation.kind == "personal":
+        await ctx.send(WELCOME_MEMBER if installed.member else WELCOME_STRANGER)
+    else:
+        await ctx.send(
+            "LearnLoop is here. To post digests or barrier cards in this channel, put its id "
+            f"in the alliance configuration: `{activity.conversation.id}`"
+        )
+
+
+async def install_add(ctx: Ctx, services: Services) -> None:
+    """installationUpdate (add): remember the conversation (the greeting comes with the
+    conversationUpdate Teams sends alongside)."""
+    await _install(ctx, services)
+
+
+async def install_remove(ctx: Ctx, services: Services) -> None:
+    """installationUpdate (remove): forget the conversation; prompts there would fail."""
+    await call(services.teams.uninstalled, ctx.activity.conversation.id)
+
+
+async def _install(ctx: Ctx, services: Services) -> Installed:
+    activity = ctx.activity
+    personal = conversation_kind(ctx) == "personal"
+    data = activity.channel_data
+    team = getattr(data, "team", None) if data is not None else None
+    name = activity.conversation.name or (team.name if team is not None else None)
+    sender = activity.from_
+    return await call(
+        services.teams.installed,
+        activity.conversation.id,
+        conversation_kind(ctx),
+        service_url(ctx),
+        aad_object_id=sender.aad_object_id if personal else None,
+        teams_user_id=sender.id if personal else None,
+        tenant_id=tenant_of(ctx),
+        name=None if personal else name,
+        display_name=sender.name if personal else None,
+    )
+
+
+async def _remember_chat(ctx: Ctx, services: Services) -> TeamsConversation:
+    """Refresh this chat's reference (Teams may move a tenant to another service URL)."""
+    sender = ctx.activity.from_
+    return await call(
+        services.teams.remember,
+        ctx.activity.conversation.id,
+        conversation_kind(ctx),
+        service_url(ctx),
+        aad_object_id=sender.aad_object_id,
+        teams_user_id=sender.id,
+        tenant_id=tenant_of(ctx),
+        display_name=sender.name,
+    )
+
+
+# ------------------------------------------------------------------ typed commands
+
+
+@dataclass(frozen=True)
+class TypedCommand:
+    """A command typed to the bot (or picked from its command menu)."""
+
+    name: Command
+    rest: str
+
+
+def parse_command(text: str) -> TypedCommand | None:
+    """The command a message is, or None if it is a learning.
+
+    Only exact shapes count, so that a reply such as "Help from the GP surgery was great" is
+    saved as the learning it is.
+    """
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return None
+    head = words[0].lower().rstrip(".!?:")
+    rest = words[1].strip() if len(words) > 1 else ""
+    try:
+        name = Command(head)
+    except ValueError:
+        return None
+    extra_words = len(rest.split())
+    if name in (Command.HELP, Command.RESUME, Command.PRIVACY) and extra_words:
+        return None
+    if name is Command.BARRIERS and extra_words > 1:
+        return None
+    if name is Command.PAUSE and extra_words > MAX_PAUSE_WORDS:
+        return None
+    return TypedCommand(name, rest)
+
+
+def _fits_channel(ctx: Ctx, command: TypedCommand) -> bool:
+    """Whether a command may be answered where it was typed (a channel shows it to all)."""
+    if conversation_kind(ctx) == "personal":
+        return True
+    if command.name is Command.BARRIERS:
+        # "mine" would tell the channel what someone raised, anonymous barriers included.
+        return command.rest.strip().lower() != "mine"
+    return command.name in CHANNEL_COMMANDS
+
+
+def strip_mentions(text: str | None) -> str:
+    """The message without `<at>LearnLoop</at>` (how a channel message addresses the bot)."""
+    return _MENTION.sub(" ", text or "").strip()
+
+
+async def help_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`help`."""
+    await ctx.send(HELP)
+
+
+async def checkin_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`checkin [text]`: a card whose button opens the form (a message can't open a dialog)."""
+    # Says "not a member" now rather than after the form is filled in.
+    await call(services.checkins.question_set_for, PLATFORM, person(ctx))
+    data = {"text": rest} if rest else {}
+    await ctx.send(
+        launcher_card(
+            "Share a learning: what happened, what helped, what got in the way.",
+            "Share a learning",
+            Dialog.CHECKIN,
+            **data,
+        )
+    )
+
+
+async def pause_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`pause [2w | 10d | until 2026-12-31]`."""
+    zone = services.alliance.alliance.zone
+    until = pause_until(rest, services.members.clock(), zone)
+    await call(services.members.pause, PLATFORM, person(ctx), until)
+    await ctx.send(
+        f"Paused: no prompts until {until.astimezone(zone):%-d %B %Y}. "
+        "Type **resume** to start them sooner."
+    )
+
+
+async def resume_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`resume`."""
+    await call(services.members.pause, PLATFORM, person(ctx), None)
+    await ctx.send("Welcome back — your weekly prompt is on again.")
+
+
+COMMANDS: dict[Command, CommandHandler] = {
+    Command.HELP: help_command,
+    Command.CHECKIN: checkin_command,
+    Command.PAUSE: pause_command,
+    Command.RESUME: resume_command,
+    **barriers.COMMANDS,
+    **privacy.COMMANDS,
+}
+
+
+# ------------------------------------------------------------------------ messages
+
+
+async def message(ctx: Ctx, services: Services) -> None:
+    """A typed command, a card button from an older client, or a plain reply (a learning)."""
+    activity = ctx.activity
+    value = activity.value
+    if isinstance(value, dict) and isinstance(value.get("verb"), str):
+        # Clients without Action.Execute send the button as a message carrying its data.
+        result = await _run_verb(ctx, services, value["verb"], value)
+        await ctx.send(result)
+        return
+    text = strip_mentions(activity.text)
+    if not text:
+        return
+    command = parse_command(text)
+    if command is not None and not _fits_channel(ctx, command):
+        # Everyone in a channel sees the answer: what is one person's stays in the 1:1 chat.
+        await ctx.send(f"Type **{command.name}** to me in our 1:1 chat: the answer is just yours.")
+        return
+    if command is not None:
+        await COMMANDS[command.name](ctx, services, command.rest)
+        return
+    if conversation_kind(ctx) != "personal":
+        # In a channel the bot only hears @mentions; a learning belongs in the 1:1 chat.
+        await ctx.send(HELP)
+        return
+    await _plain_reply(ctx, services, text)
+
+
+async def _plain_reply(ctx: Ctx, services: Services, text: str) -> None:
+    chat = await _remember_chat(ctx, services)
+    try:
+        saved = await call(
+            services.checkins.submit_reply, PLATFORM, person(ctx), text, ctx.activity.id
+        )
+    except ValidationFailed as exc:
+        await ctx.send(
+            "I couldn't save that as a learning: "
+            + " ".join(exc.errors.values())
+            + " Type **checkin** to write it in a form."
+        )
+        return
+    await call(services.checkins.confirm_reply, chat.address, saved)
+
+
+# ------------------------------------------------------------------- card actions
+
+
+async def skip_week(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Skip this week"."""
+    prompt_id = _prompt_id(data)
+    await call(services.checkins.skip, PLATFORM, person(ctx), prompt_id)
+    return prompt_card(
+        PromptView(prompt_id, services.alliance.alliance.name, "", state=PromptState.SKIPPED)
+    )
+
+
+async def pause_prompts(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Pause prompts" (for four weeks)."""
+    prompt_id = _prompt_id(data)
+    until = await call(services.checkins.pause_from_prompt, PLATFORM, person(ctx), prompt_id)
+    return prompt_card(
+        PromptView(
+            prompt_id,
+            services.alliance.alliance.name,
+            "",
+            state=PromptState.PAUSED,
+            paused_until=until.date(),
+        )
+    )
+
+
+def _prompt_id(data: Data) -> int:
+    prompt_id = int_of(data, "prompt_id")
+    if prompt_id is None:
+        raise NotFound("That button is out of date. Type **checkin** to me instead.")
+    return prompt_id
+
+
+VERBS: dict[str, VerbHandler] = {
+    Verb.SKIP_WEEK: skip_week,
+    Verb.PAUSE_PROMPTS: pause_prompts,
+    **barriers.VERBS,
+    **privacy.VERBS,
+}
+
+
+async def _run_verb(ctx: Ctx, services: Services, verb: str, data: Data) -> AdaptiveCard | str:
+    handler = VERBS.get(verb)
+    if handler is None:
+        raise NotFound(OUT_OF_DATE)
+    return await handler(ctx, services, data)
+
+
+async def card_action(ctx: Ctx, services: Services) -> Any:
+    """Action.Execute on a card (adaptiveCard/action): answered with the updated card."""
+    action = ctx.activity.value.action
+    result = await _run_verb(ctx, services, action.verb or "", dict(action.data or {}))
+    if isinstance(result, str):
+        return AdaptiveCardActionMessageResponse(value=result)
+    return AdaptiveCardActionCardResponse(value=result)
+
+
+# ------------------------------------------------------------------------ dialogs
+
+
+async def open_checkin(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """ "Share a learning" or "Add detail": the form, the same questions as Slack's modal."""
+    user_id = person(ctx)
+    qset = await call(services.checkins.question_set_for, PLATFORM, user_id)
+    checkin_id = int_of(data, "checkin_id")
+    prefill: dict[str, Any] | None = None
+    if checkin_id is not None:
+        prefill = await call(services.checkins.draft_of, PLATFORM, user_id, checkin_id)
+    elif isinstance(data.get("text"), str) and data["text"].strip():
+        prefill = {"answers": {qset.questions[0].id: data["text"].strip()}}
+    metadata = {"prompt_id": int_of(data, "prompt_id"), "checkin_id": checkin_id}
+    return dialog(
+        "Share a learning", checkin_form(qset, services.alliance.themes, metadata, prefill)
+    )
+
+
+async def submit_checkin(
+    ctx: Ctx, services: Services, data: Data
+) -> TaskModuleContinueResponse | None:
+    """Validate, redact and store the form; it comes back with the reasons if it can't be."""
+    user_id = person(ctx)
+    themes = services.alliance.themes
+    qset = await call(services.checkins.question_set_for, PLATFORM, user_id)
+    answers, chosen, visibility = read_checkin_form(data, qset, themes)
+    prompt_id, checkin_id = int_of(data, "prompt_id"), int_of(data, "checkin_id")
+    try:
+        saved = await call(
+            services.checkins.submit,
+            PLATFORM,
+            user_id,
+            answers=answers,
+            themes=chosen,
+            visibility=visibility,
+            source=Source.TEAMS_CARD,
+            prompt_id=prompt_id,
+            checkin_id=checkin_id,
+            # A retried invoke carries the same activity id, so it is stored once.
+            idempotency_key=f"teams:activity:{ctx.activity.id}" if checkin_id is None else None,
+        )
+    except ValidationFailed as exc:
+        prefill = {"answers": answers, "themes": chosen, "visibility": visibility}
+        metadata = {"prompt_id": prompt_id, "checkin_id": checkin_id}
+        form = checkin_form(qset, themes, metadata, prefill, exc.errors)
+        return dialog("Share a learning", form)
+    # Thanks on the prompt card itself when there is one, else in the chat.
+    await call(services.checkins.thank, user_id, saved)
+    return None
+
+
+DIALOGS: dict[str, DialogHandler] = {Dialog.CHECKIN: open_checkin, **barriers.DIALOGS}
+SUBMITS: dict[str, SubmitHandler] = {Submit.CHECKIN: submit_checkin, **barriers.SUBMITS}
+EXTENSIONS: dict[str, tuple[Dialog, Submit]] = {
+    ExtensionCommand.CHECKIN: (Dialog.CHECKIN, Submit.CHECKIN),
+    ExtensionCommand.ESCALATE: (Dialog.ESCALATE, Submit.ESCALATE),
+}
+
+
+async def dialog_open(ctx: Ctx, services: Services) -> TaskModuleResponse:
+    """task/fetch: a card button asked for one of LearnLoop's dialogs."""
+    data = data_of(ctx)
+    handler = DIALOGS.get(str(data.get("dialog_id")))
+    if handler is None:
+        raise NotFound(OUT_OF_DATE)
+    return TaskModuleResponse(task=await handler(ctx, services, data))
+
+
+async def dialog_submit(ctx: Ctx, services: Services) -> TaskModuleResponse | None:
+    """task/submit: a dialog's form was sent; closes it, or shows it again with reasons."""
+    data = data_of(ctx)
+    handler = SUBMITS.get(str(data.get("action")))
+    if handler is None:
+        raise NotFound(OUT_OF_DATE)
+    again = await handler(ctx, services, data)
+    return TaskModuleResponse(task=again) if again is not None else None
+
+
+def _extension(ctx: Ctx) -> tuple[Dialog, Submit]:
+    found = EXTENSIONS.get(str(ctx.activity.value.command_id))
+    if found is None:
+        raise NotFound(OUT_OF_DATE)
+    return found
+
+
+async def extension_open(ctx: Ctx, services: Services) -> MessagingExtensionActionResponse:
+    """composeExtension/fetchTask: the "+" menu's actions open their form directly."""
+    opened, _ = _extension(ctx)
+    return MessagingExtensionActionResponse(task=await DIALOGS[opened](ctx, services, {}))
+
+
+async def extension_submit(ctx: Ctx, services: Services) -> MessagingExtensionActionResponse | None:
+    """composeExtension/submitAction: a form opened from the "+" menu was sent."""
+    _, submitted = _extension(ctx)
+    again = await SUBMITS[submitted](ctx, services, data_of(ctx))
+    return MessagingExtensionActionResponse(task=again) if again is not None else None
+
+
+def register(app: App, services: Services, messenger: TeamsMessenger) -> None:
+    """Attach every Teams listener to the Teams App (one per kind of activity)."""
+    app.on_conversation_update(reported(conversation_update, services, None))
+    app.on_install_add(reported(install_add, services, None))
+    app.on_install_remove(reported(install_remove, services, None))
+    app.on_message(reported(message, services, None))
+    app.on_card_action(reported(card_action, services, card_error))
+    app.on_dialog_open(reported(dialog_open, services, dialog_error))
+    app.on_dialog_submit(reported(dialog_submit, services, dialog_error))
+    app.on_message_ext_open(reported(extension_open, services, extension_error))
+    app.on_message_ext_submit(reported(extension_submit, services, extension_error))
+    app.on_file_consent(reported(privacy.file_consent(messenger), services, None))

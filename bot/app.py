@@ -7,7 +7,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -19,15 +19,28 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
+from bot.logs import install_log_scrubbing, secrets_of
 from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
+from bot.services.workspaces import WorkspaceService
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.messenger import SlackMessenger
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_installs
+from bot.slack.pacing import Pacer
+from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
+from bot.structured_logs import new_request_id, request_id
 from storage.db import current_revision, make_engine, migrate, ping
 from storage.uow import UnitOfWorkFactory
 
+if TYPE_CHECKING:  # issue 7: the Teams SDK is imported only when Teams is configured
+    from bot.teams.app import TeamsBot, TokenSource
+    from bot.teams.messenger import TeamsMessenger
+
 log = logging.getLogger("learnloop")
+access_log = logging.getLogger("learnloop.http")
+# Probes and scrapes arrive every few seconds: logged at DEBUG so they don't drown the rest.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # Slack's documented replay window for request timestamps.
 MAX_REQUEST_AGE_SECONDS = 60 * 5
@@ -44,6 +57,8 @@ class LearnLoop:
     metrics: Metrics
     client: WebClient | None = None
     bolt: App | None = None
+    teams: TeamsBot | None = None  # issue 7
+    installs: SlackInstalls | None = None  # issue 8: multi-workspace (OAuth) mode
 
 
 def prepare_database(engine: Engine) -> None:
@@ -63,22 +78,58 @@ def build(
     clock: Clock = system_clock,
     messenger: Messenger | None = None,
     with_slack: bool = True,
+    teams_token: TokenSource | None = None,
 ) -> LearnLoop:
-    """Build a LearnLoop from settings; Slack parts only when `with_slack`."""
+    """Build a LearnLoop from settings; Slack parts only when `with_slack`.
+
+    Teams parts are built when TEAMS_CLIENT_ID is set; `teams_token` replaces the secret or
+    managed identity for outbound Teams calls (tests).
+    """
+    # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
+    install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
     engine = make_engine(settings.database_url)
     prepare_database(engine)
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine)
-    client = build_web_client(settings, metrics) if with_slack else None
+    # Issue 3: one pacer per process keeps fan-out DMs just under Slack's rate limit.
+    pacer = Pacer()
+    # Issue 8: in OAuth mode tokens come from each workspace's install (a missing key refuses).
+    installs = (
+        build_installs(settings, engine, WorkspaceService(uow))
+        if with_slack and settings.slack_oauth_enabled
+        else None
+    )
+    router = (
+        WorkspaceRouter(WorkspaceDirectory(alliance, uow), installs.tokens) if installs else None
+    )
+    client = (
+        build_web_client(settings, metrics, pacers={"chat.postMessage": pacer}, router=router)
+        if with_slack
+        else None
+    )
+    teams = _build_teams(settings, uow, clock, teams_token) if settings.teams_enabled else None
     if messenger is None:
-        if client is None:
+        slack_messenger = (
+            SlackMessenger(client, metrics, pacer=pacer) if client is not None else None
+        )
+        if teams is not None:
+            # Issue 7: one alliance on both platforms; each call goes where its address lives.
+            from bot.messenger_router import MessengerRouter
+
+            messenger = MessengerRouter(slack=slack_messenger, teams=teams[1])
+        elif slack_messenger is None:
             raise ValueError("a messenger is needed when Slack is not configured")
-        messenger = SlackMessenger(client, metrics)
+        else:
+            messenger = slack_messenger
     services = build_services(uow, alliance, messenger, clock)
+    if teams is not None:
+        import handlers.teams
+
+        handlers.teams.register(teams[0].app, services, teams[1])
     services.members.sync_config()
-    bolt = build_bolt_app(settings, services, client) if client is not None else None
+    bolt = build_bolt_app(settings, services, client, installs) if client is not None else None
     return LearnLoop(
         settings=settings,
         alliance=alliance,
@@ -87,7 +138,21 @@ def build(
         metrics=metrics,
         client=client,
         bolt=bolt,
+        teams=teams[0] if teams is not None else None,
+        installs=installs,
     )
+
+
+def _build_teams(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, token: TokenSource | None
+) -> tuple[TeamsBot, TeamsMessenger]:
+    """Issue 7: the Teams App (initialized for proactive sends) and its messenger."""
+    from bot.services.teams import TeamsConversationService
+    from bot.teams.app import build_teams_bot
+    from bot.teams.messenger import TeamsMessenger
+
+    bot = build_teams_bot(settings, token)
+    return bot, TeamsMessenger(bot, TeamsConversationService(uow, clock))
 
 
 def slack_request_problem(secret: str, headers: Any, body: bytes, now: float) -> str | None:
@@ -127,6 +192,34 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         loop.metrics.request_latency.labels(route=label).observe(time.perf_counter() - started)
         return response
 
+    @api.middleware("http")
+    async def request_ids(request: Request, call_next: Any) -> Response:
+        """Issue 8: one id on every log line of a request, sent back as X-Request-ID."""
+        rid = new_request_id(request.headers.get("x-request-id"))
+        token = request_id.set(rid)
+        try:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            # The route, never the raw path: /slack/oauth_redirect's query carries the code.
+            access_log.log(
+                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
+                "%s %s %s",
+                request.method,
+                route,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            request_id.reset(token)
+
     def database_ok() -> bool:
         try:
             ping(loop.engine)
@@ -146,7 +239,16 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
     def readyz() -> JSONResponse:
         """Ready to serve: the database answers and Slack accepts the bot token."""
         checks = {"database": "ok" if database_ok() else "unreachable"}
-        if loop.client is not None:
+        extra: dict[str, Any] = {}
+        if loop.installs is not None:
+            # Issue 8: each workspace has its own token. One revoked token (or none installed
+            # yet) must not take the process out of service: others, and installs, need it.
+            try:
+                extra["workspaces"] = len(loop.installs.tokens.installed())
+                checks["slack"] = "ok"
+            except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
+                checks["slack"] = exc.__class__.__name__
+        elif loop.client is not None:
             try:
                 loop.client.auth_test()
                 checks["slack"] = "ok"
@@ -156,7 +258,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
                 checks["slack"] = exc.__class__.__name__
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503
+            {"status": "ready" if ready else "not ready", **checks, **extra},
+            200 if ready else 503,
         )
 
     @api.get("/metrics")
@@ -181,5 +284,33 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         # Bolt's App is synchronous: run it off the event loop so requests don't queue.
         bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
+
+    oauth_flow = bolt.oauth_flow if bolt is not None else None
+    if oauth_flow is not None:
+        # Issue 8: multi-workspace installs (only when SLACK_CLIENT_ID/SECRET are set).
+
+        @api.get(INSTALL_PATH)
+        async def slack_install(request: Request) -> Response:
+            """The "Add to Slack" page: a one-use state in a cookie, then Slack's consent page."""
+            bolt_request = to_bolt_request(request, b"")
+            response = await run_in_threadpool(oauth_flow.handle_installation, bolt_request)
+            return to_starlette_response(response)
+
+        @api.get(REDIRECT_PATH)
+        async def slack_oauth_redirect(request: Request) -> Response:
+            """Slack returns the installer here: the state is checked, then the tokens stored."""
+            bolt_request = to_bolt_request(request, b"")
+            response = await run_in_threadpool(oauth_flow.handle_callback, bolt_request)
+            return to_starlette_response(response)
+
+    # Issue 7: Teams posts activities to /api/messages; the SDK validates each one's JWT.
+    if loop.teams is not None:
+        loop.teams.mount(api)
+    else:
+
+        @api.post("/api/messages")
+        def teams_not_configured() -> JSONResponse:
+            """Teams is not set up in this deployment."""
+            return JSONResponse({"error": "teams is not configured"}, 503)
 
     return api

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.barriers_cli import register as register_barrier_commands
 from bot.config import ConfigError, Settings, load_alliance, load_settings
+from bot.digest_cli import register as register_digest_commands
+from bot.privacy_cli import register as register_privacy_commands
+from bot.workspaces_cli import register as register_workspace_commands
 
 app = typer.Typer(
     help="LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations.",
@@ -42,12 +47,28 @@ def _fail(exc: ConfigError) -> typer.Exit:
     raise typer.Exit(EXIT_CONFIG)
 
 
+def _print_json(data: object) -> None:
+    """Issue 8: machine-readable output on stdout (progress and errors stay on stderr)."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _send_report_json(report: Any) -> dict[str, Any]:
+    """A prompts-send report as plain data (counts and error codes, never names)."""
+    counts = ("sent", "already", "paused", "inactive", "failed", "retrying", "in_doubt")
+    return {
+        "cohort": report.cohort_id,
+        "cycle": report.cycle,
+        "due": report.due,
+        **{name: getattr(report, name, 0) for name in counts},
+        "errors": dict(report.errors),
+    }
+
+
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # Issue 8: JSON lines with a request id (LOG_FORMAT=text for a terminal).
+    from bot.structured_logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format, sys.stderr)
 
 
 @app.command()
@@ -55,7 +76,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT, else 3000).")] = None,
 ) -> None:
-    """Run the HTTP server: POST /slack/events and GET /healthz."""
+    """Run the HTTP server: POST /slack/events, POST /api/messages (Teams), GET /healthz."""
     import uvicorn
 
     from bot.app import build, create_web_app
@@ -63,11 +84,19 @@ def serve(
     settings = _settings()
     _logging(settings)
     try:
-        settings.require_slack()
-        loop = build(settings)
+        settings.require_platform()  # issue 7: Slack, Teams, or both
+        loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         _fail(exc)
-    uvicorn.run(create_web_app(loop), host=host, port=port or settings.port, log_level="info")
+    # Issue 8: uvicorn logs through LearnLoop's handler (JSON, request ids); LearnLoop writes
+    # its own access line, which names the route and never the query string.
+    uvicorn.run(
+        create_web_app(loop),
+        host=host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -137,6 +166,7 @@ def check_config(
 def prompts_send(
     cohort: Annotated[str | None, typer.Option(help="Only this cohort id.")] = None,
     now: Annotated[bool, typer.Option("--now", help="Send even if the slot hasn't come.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """DM each member of the cohort(s) this cycle's prompt (once per cycle, whatever happens)."""
     from bot.app import build
@@ -144,8 +174,8 @@ def prompts_send(
     settings = _settings()
     _logging(settings)
     try:
-        settings.require_slack()
-        loop = build(settings)
+        settings.require_platform()  # issue 7: Slack, Teams, or both
+        loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         _fail(exc)
     if cohort is not None and cohort not in {c.id for c in loop.alliance.cohorts}:
@@ -153,6 +183,10 @@ def prompts_send(
         err.print(f"[red]error:[/red] no cohort {cohort!r} (known: {known})")
         raise typer.Exit(EXIT_CONFIG)
     reports = loop.services.prompts.send(cohort, now=now)
+    if as_json:
+        # Issue 8: for scripts and cron wrappers (counts and error codes only).
+        _print_json([_send_report_json(r) for r in reports])
+        raise typer.Exit(EXIT_FAILED if any(r.failed for r in reports) else 0)
     table = Table("cohort", "cycle", "due", "sent", "already", "paused", "inactive", "failed")
     for r in reports:
         table.add_row(
@@ -167,6 +201,118 @@ def prompts_send(
         console.print(f"  {count} × {code}")
     if any(r.failed for r in reports):
         raise typer.Exit(EXIT_FAILED)
+
+
+# Issue 3: the scheduler and the operator's view of the ledger.
+
+
+@app.command()
+def worker(
+    tick_seconds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="Seconds between ticks (default 60: at the top of each minute; "
+            "shorter is for tests and benchmarks).",
+        ),
+    ] = 60,
+) -> None:
+    """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops)."""
+    from bot.app import build
+    from bot.scheduler import Worker
+    from storage.locks import leader_lock
+
+    settings = _settings()
+    _logging(settings)
+    try:
+        settings.require_platform()  # issue 7: Slack, Teams, or both
+        loop = build(settings, with_slack=settings.slack_enabled)
+    except ConfigError as exc:
+        _fail(exc)
+    if loop.engine.dialect.name == "sqlite":
+        logging.getLogger("learnloop").info(
+            "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
+        )
+    Worker(loop.services, leader_lock(loop.engine)).run(tick_seconds=tick_seconds)
+    loop.engine.dispose()
+
+
+@prompts_app.command("status")
+def prompts_status(
+    cycle: Annotated[
+        str | None,
+        typer.Option(help="An ISO week such as 2026-W48 (default: the current cycle)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Per cohort: how many are due, sent, answered, skipped, failed (counts only, no names)."""
+    import re
+
+    from bot.app import build
+
+    if cycle is not None and not re.fullmatch(r"\d{4}-W\d{2}", cycle):
+        err.print(f"[red]error:[/red] --cycle {cycle!r}: write an ISO week like 2026-W48")
+        raise typer.Exit(EXIT_CONFIG)
+    settings = _settings()
+    try:
+        loop = build(settings)
+    except ConfigError as exc:
+        _fail(exc)
+    statuses = loop.services.prompts.status(cycle)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "cohort": s.cohort_id,
+                    "cycle": s.cycle.split(":", 1)[1],
+                    "due": s.due,
+                    "statuses": dict(s.statuses),
+                    "reminded": s.reminded,
+                    "errors": dict(s.errors),
+                }
+                for s in statuses
+            ]
+        )
+        loop.engine.dispose()
+        return
+    table = Table(
+        "cohort",
+        "cycle",
+        "due",
+        "waiting",
+        "sent",
+        "answered",
+        "skipped",
+        "expired",
+        "failed",
+        "reminded",
+        title="Prompts (counts only)",
+    )
+    errors: dict[str, int] = {}
+    for s in statuses:
+        table.add_row(
+            s.cohort_id,
+            s.cycle.split(":", 1)[1],
+            str(s.due),
+            *(
+                str(s.count(status))
+                for status in ("pending", "sent", "answered", "skipped", "expired", "failed")
+            ),
+            str(s.reminded),
+        )
+        for code, count in s.errors.items():
+            errors[code] = errors.get(code, 0) + count
+    console.print(table)
+    console.print(
+        "[dim]waiting: due but not yet delivered (being sent or retried); "
+        "sent: delivered, no answer yet[/dim]"
+    )
+    if errors:
+        console.print("Errors by kind:")
+        for code, count in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0])):
+            console.print(f"  {count} × {code}", highlight=False)
+    loop.engine.dispose()
 
 
 @app.command()
@@ -193,6 +339,58 @@ def manifest_command(
     from bot.slack.manifest import manifest_yaml
 
     typer.echo(manifest_yaml(url), nl=False)
+
+
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path(
+        "learnloop-teams.zip"
+    ),
+    bot_id: Annotated[
+        str | None,
+        typer.Option(help="The Azure Bot's Microsoft App ID (default: $TEAMS_CLIENT_ID)."),
+    ] = None,
+    app_id: Annotated[
+        str | None, typer.Option(help="The Teams app's own id, a GUID (default: the bot id).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Public https URL of this deployment (its domain).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The app's name in Teams.")] = "LearnLoop",
+) -> None:
+    """Issue 7: build the Teams app package (manifest.json and icons) to upload to Teams."""
+    from bot.teams.package import PackageError, build_package
+
+    bot = bot_id or _settings().teams_client_id
+    if not bot:
+        err.print(
+            "[red]error:[/red] TEAMS_CLIENT_ID is not set and --bot-id was not given: "
+            "use the Azure Bot's Microsoft App ID"
+        )
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        document = build_package(out, bot, app_id=app_id, url=url, name=name)
+    except PackageError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+    commands = ", ".join(c["title"] for c in document["bots"][0]["commandLists"][0]["commands"])
+    console.print(
+        f"[green]Wrote {out}[/green] for bot {bot} (manifest {document['manifestVersion']}, "
+        f"version {document['version']}). Commands: {commands}.\n"
+        "Upload it in Teams: Apps → Manage your apps → Upload an app (or Teams admin centre)."
+    )
+
+
+# Issue 6: `export`, `purge` and `audit` live in their own module.
+register_privacy_commands(app)
+# Issue 4: `digest preview|send` and `report` live in their own module.
+register_digest_commands(app)
+
+
+# Issue 5: `barriers export` lives in its own module.
+register_barrier_commands(app)
+# Issue 8: `encryption-key` and `workspaces` (multi-workspace installs).
+register_workspace_commands(app)
 
 
 def main() -> None:

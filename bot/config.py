@@ -5,6 +5,8 @@ Everything the rest of the code needs from outside is read here, once, into type
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections import Counter
 from enum import StrEnum
@@ -24,9 +26,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.platforms import is_entra_object_id, platform_of
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///learnloop.db"
 EXAMPLE_CONFIG = Path(__file__).parent / "examples" / "alliance.yml"
+# Issue 8: a Slack workspace id (T…) or Enterprise Grid organisation id (E…).
+SLACK_TEAM_PATTERN = r"^[TE][A-Z0-9]{2,}$"
 
 
 class ConfigError(Exception):
@@ -53,15 +59,22 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Issue 8: Fernet key(s) sealing Slack tokens at rest (OAuth mode); the first one encrypts,
+    # any of a comma-separated list decrypts, so a key can be rotated without reinstalling.
+    learnloop_encryption_key: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     learnloop_config: Path = Path("learnloop.yml")
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Issue 8: one JSON object per line (for log collectors), or "text" to read in a terminal.
+    log_format: Literal["json", "text"] = "json"
     teams_client_id: str | None = None
     teams_client_secret: SecretStr | None = None
     teams_tenant_id: str | None = None
     teams_cloud: Literal["public", "us_gov", "us_gov_dod", "china"] = "public"
     teams_openid_metadata_url: str | None = None
+    # Issue 7: a user-assigned managed identity whose id differs from TEAMS_CLIENT_ID, or "system".
+    teams_managed_identity_client_id: str | None = None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -81,12 +94,55 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    @field_validator("learnloop_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        # Issue 8: a key that cannot decrypt must fail at start-up, not at the first install.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for i, key in enumerate(value.get_secret_value().split(",")):
+            try:
+                ok = len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+            except (binascii.Error, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"key {i + 1} is not a Fernet key (32 url-safe base64 bytes): make one with "
+                    "`learnloop encryption-key`"
+                )
+        return value
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Issue 8: multi-workspace mode (installs through /slack/install) is configured."""
+        return bool(self.slack_client_id) or self.slack_client_secret is not None
+
+    def require_oauth(self) -> None:
+        """Issue 8: fail unless everything OAuth mode needs is set, naming each missing variable."""
+        problems = []
+        if not self.slack_client_id:
+            problems.append("SLACK_CLIENT_ID is not set: OAuth mode needs the app's client id")
+        if self.slack_client_secret is None or not self.slack_client_secret.get_secret_value():
+            problems.append("SLACK_CLIENT_SECRET is not set: OAuth mode needs the client secret")
+        if self.learnloop_encryption_key is None:
+            problems.append(
+                "LEARNLOOP_ENCRYPTION_KEY is not set: OAuth mode stores each workspace's tokens "
+                "encrypted and refuses to start without a key (make one with "
+                "`learnloop encryption-key`)"
+            )
+        if problems:
+            raise ConfigError(problems)
+
     def require_slack(self) -> None:
         """Fail with a line naming each missing variable that talking to Slack needs."""
+        if self.slack_oauth_enabled:
+            # Issue 8: in OAuth mode each workspace's token comes from its install.
+            self.require_oauth()
+        token = () if self.slack_oauth_enabled else (("SLACK_BOT_TOKEN", self.slack_bot_token),)
         missing = [
             name
             for name, value in (
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                *token,
                 ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
             )
             if value is None or not value.get_secret_value()
@@ -96,12 +152,50 @@ class Settings(BaseSettings):
                 [f"{name} is not set: it is needed to talk to Slack" for name in missing]
             )
 
+    @field_validator("teams_openid_metadata_url")
+    @classmethod
+    def _openid_url_shape(cls, value: str | None) -> str | None:
+        # Issue 7: the Teams SDK finds the signing keys next to the metadata document, at
+        # .../keys, so the URL must end the way Bot Framework's own does.
+        if value is not None and not (
+            value.startswith(("https://", "http://")) and value.endswith("/openidconfiguration")
+        ):
+            raise ValueError(
+                "must be an http(s) URL ending in /openidconfiguration, like "
+                "https://login.botframework.com/v1/.well-known/openidconfiguration"
+            )
+        return value
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Issue 7: whether Microsoft Teams is configured (it needs at least the bot's app id)."""
+        return bool(self.teams_client_id)
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Issue 7: whether Slack is configured (a bot token, or OAuth for many workspaces)."""
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        return bool(token) or self.slack_oauth_enabled
+
+    def require_platform(self) -> None:
+        """Issue 7: fail unless Slack or Teams is set up; Slack, when used, needs its secrets."""
+        if self.slack_enabled or not self.teams_enabled:
+            self.require_slack()
+
     def require_socket_mode(self) -> None:
         """Fail unless the app-level token Socket Mode needs is set."""
         if self.slack_app_token is None or not self.slack_app_token.get_secret_value():
             raise ConfigError(["SLACK_APP_TOKEN is not set: Socket Mode needs an xapp- token"])
         if self.slack_bot_token is None:
             raise ConfigError(["SLACK_BOT_TOKEN is not set: it is needed to talk to Slack"])
+        if self.slack_oauth_enabled:
+            # Issue 8: installs arrive over HTTP (/slack/oauth_redirect), which Socket Mode lacks.
+            raise ConfigError(
+                [
+                    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but Socket Mode serves one "
+                    "workspace: unset them, or run `learnloop serve` for multi-workspace installs"
+                ]
+            )
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -159,6 +253,9 @@ class AllianceSettings(_Strict):
     bank_holidays: Literal["ENG", "WLS", "SCT", "NIR"] | None = None
     suppress_below: int = Field(default=3, ge=1)
     retention_months: int = Field(default=24, ge=1)
+    # Issue 8: in OAuth mode, the workspace of the alliance's own channels (digests, ladder)
+    # and of agencies that name none.
+    slack_team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
 
     @field_validator("timezone")
     @classmethod
@@ -194,18 +291,60 @@ class Agency(_Strict):
     channel: str | None = None
     usergroup: str | None = None
     managers: list[str] = []
+    # Issue 8: the Slack workspace (team id) the agency's people are in, in OAuth mode.
+    team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
+
+
+# Issue 9: Slack's Block Kit limits a question set must fit, so `check-config` refuses a set
+# that Slack would refuse when the modal opens (docs.slack.dev/reference/block-kit).
+SLACK_MAX_MODAL_BLOCKS = 100
+SLACK_MAX_OPTION_CHARS = 75
+SLACK_MAX_SELECT_OPTIONS = 100
+# Slack allows 2,000-character labels; LearnLoop keeps 150 so a label fits a phone screen
+# without scrolling — a longer label is usually two questions in one (the hint can say more).
+MAX_LABEL_CHARS = 150
+# Blocks the check-in modal adds around a set's questions: the "don't name people" note, themes,
+# who-can-see-this, and the inquiry and purpose questions when they are asked.
+MODAL_EXTRA_BLOCKS = 5
+MAX_QUESTIONS = SLACK_MAX_MODAL_BLOCKS - MODAL_EXTRA_BLOCKS
+# Ids of the questions LearnLoop adds itself (an inquiry's, the purpose question).
+INQUIRY_QUESTION_ID = "inquiry"
+PURPOSE_QUESTION_ID = "purpose"
+RESERVED_QUESTION_IDS = frozenset({INQUIRY_QUESTION_ID, PURPOSE_QUESTION_ID})
+PURPOSE_QUESTION = "What is this system set up to do, and is it doing it?"
 
 
 class Question(_Strict):
     """One question of a question set."""
 
     id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
-    label: str = Field(min_length=1, max_length=150)
+    label: str = Field(min_length=1, max_length=MAX_LABEL_CHARS)
     kind: QuestionKind = QuestionKind.LONG_TEXT
     required: bool = False
     barrier: bool = False
     choices: list[str] = []
-    hint: str | None = Field(default=None, max_length=150)
+    hint: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+
+    @field_validator("choices")
+    @classmethod
+    def _choices_fit_slack(cls, value: list[str]) -> list[str]:
+        if len(value) > SLACK_MAX_SELECT_OPTIONS:
+            raise ValueError(
+                f"{len(value)} choices is more than the {SLACK_MAX_SELECT_OPTIONS} a Slack menu "
+                "can hold"
+            )
+        for i, choice in enumerate(value):
+            if not choice.strip():
+                raise ValueError(f"choice {i} is empty")
+            if len(choice) > SLACK_MAX_OPTION_CHARS:
+                raise ValueError(
+                    f"choice {i} ({choice[:30]!r}…) is {len(choice)} characters; Slack shows "
+                    f"at most {SLACK_MAX_OPTION_CHARS} in a menu option"
+                )
+        repeated = sorted({c for c in value if value.count(c) > 1})
+        if repeated:
+            raise ValueError(f"choice {repeated[0]!r} is listed more than once")
+        return value
 
     @model_validator(mode="after")
     def _choices_match_kind(self) -> Question:
@@ -214,6 +353,9 @@ class Question(_Strict):
             raise ValueError(f"a {self.kind} question needs a non-empty choices list")
         if self.kind not in choice_kinds and self.choices:
             raise ValueError(f"a {self.kind} question takes no choices")
+        if self.barrier and self.kind in choice_kinds:
+            # The barrier answer becomes a barrier's description ("Escalate this", digests).
+            raise ValueError("the barrier question must be short_text or long_text")
         return self
 
 
@@ -222,6 +364,17 @@ class QuestionSet(_Strict):
 
     id: str = Field(min_length=1)
     questions: list[Question] = Field(min_length=1)
+
+    @field_validator("questions")
+    @classmethod
+    def _fits_one_modal(cls, value: list[Question]) -> list[Question]:
+        if len(value) > MAX_QUESTIONS:
+            raise ValueError(
+                f"{len(value)} questions is more than {MAX_QUESTIONS}: a Slack modal holds "
+                f"{SLACK_MAX_MODAL_BLOCKS} blocks and LearnLoop adds {MODAL_EXTRA_BLOCKS} around "
+                "the questions (and a check-in should take about a minute)"
+            )
+        return value
 
     @property
     def barrier_question(self) -> Question | None:
@@ -271,6 +424,18 @@ class Schedule(_Strict):
         return value
 
 
+class Purpose(_Strict):
+    """Issue 9: the `purpose:` block — how often the purpose question joins the prompt."""
+
+    cadence: Literal["monthly", "quarterly", "half_yearly", "yearly"] = "quarterly"
+    question: str = Field(default=PURPOSE_QUESTION, min_length=1, max_length=MAX_LABEL_CHARS)
+    cohorts: list[str] | None = None
+
+    def applies_to(self, cohort_id: str) -> bool:
+        """Whether this cohort is asked the purpose question."""
+        return self.cohorts is None or cohort_id in self.cohorts
+
+
 class Cohort(_Strict):
     """Who is prompted, when, and with which questions."""
 
@@ -309,6 +474,7 @@ class AllianceConfig(_Strict):
     cohorts: list[Cohort] = []
     digests: list[DigestDestination] = []
     escalation_ladder: list[LadderRung] = []
+    purpose: Purpose | None = None  # issue 9
 
     def agency(self, agency_id: str) -> Agency:
         """The agency with this id (KeyError if none)."""
@@ -351,6 +517,37 @@ class AllianceConfig(_Strict):
         return roles
 
 
+def _platform_id_problems(i: int, agency: Agency) -> list[str]:
+    """Issue 7: ids that belong to the other platform (one alliance can span Slack and Teams)."""
+    problems: list[str] = []
+    people = [("members", agency.members), ("managers", agency.managers)]
+    for field_name, ids in people:
+        for j, user_id in enumerate(ids):
+            if agency.platform == "teams" and not is_entra_object_id(user_id):
+                problems.append(
+                    f"agencies.{i}.{field_name}.{j}: {user_id!r} is not a Microsoft Entra object "
+                    "id; Teams members are listed by their object id (a GUID, from the Entra "
+                    "admin centre or Teams admin centre)"
+                )
+            elif agency.platform == "slack" and platform_of(user_id) != "slack":
+                problems.append(
+                    f"agencies.{i}.{field_name}.{j}: {user_id!r} looks like a Teams id, but "
+                    f"agency {agency.id!r} is on Slack (set platform: teams)"
+                )
+    if agency.channel and platform_of(agency.channel) != agency.platform:
+        example = "19:…@thread.tacv2" if agency.platform == "teams" else "C0123ABCD"
+        problems.append(
+            f"agencies.{i}.channel: {agency.channel!r} is not a {agency.platform.title()} "
+            f"channel id (one looks like {example})"
+        )
+    if agency.platform == "teams" and agency.usergroup:
+        problems.append(
+            f"agencies.{i}.usergroup: Teams has no user groups LearnLoop can read; list members "
+            "or give the team's channel"
+        )
+    return problems
+
+
 def _reference_problems(config: AllianceConfig) -> list[str]:
     """Cross-field problems pydantic cannot see field by field."""
     problems: list[str] = []
@@ -375,8 +572,18 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
             problems.append(
                 f"agencies.{i}.members: agency {agency.id!r} lists no members, channel or usergroup"
             )
+        problems.extend(_platform_id_problems(i, agency))
+        if agency.team and agency.platform != "slack":
+            # Issue 8: only Slack has workspaces; a Teams agency is reached through its tenant.
+            problems.append(f"agencies.{i}.team: only a Slack agency has a workspace (team) id")
     for i, qset in enumerate(config.question_sets):
         duplicates(f"question_sets.{i}.questions", [q.id for q in qset.questions])
+        for j, question in enumerate(qset.questions):
+            if question.id in RESERVED_QUESTION_IDS:
+                problems.append(
+                    f"question_sets.{i}.questions.{j}.id: {question.id!r} is reserved for the "
+                    "question LearnLoop adds itself; choose another id"
+                )
         if sum(q.barrier for q in qset.questions) > 1:
             problems.append(f"question_sets.{i}: more than one question is marked barrier: true")
         if not any(q.required for q in qset.questions):
@@ -392,6 +599,29 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
     for i, digest in enumerate(config.digests):
         if digest.scope.startswith("agency:") and digest.scope[7:] not in agency_ids:
             problems.append(f"digests.{i}.scope: unknown agency {digest.scope[7:]!r}")
+    problems.extend(_learning_cycle_problems(config))
+    return problems
+
+
+def _learning_cycle_problems(config: AllianceConfig) -> list[str]:
+    """Issue 9: themes that must fit Slack's menu, and the purpose block's cohorts."""
+    problems: list[str] = []
+    if len(config.themes) > SLACK_MAX_SELECT_OPTIONS:
+        problems.append(
+            f"themes: {len(config.themes)} themes is more than the {SLACK_MAX_SELECT_OPTIONS} "
+            "a Slack menu can hold"
+        )
+    for i, theme in enumerate(config.themes):
+        if len(theme) > SLACK_MAX_OPTION_CHARS:
+            problems.append(
+                f"themes.{i}: {theme[:30]!r}… is {len(theme)} characters; Slack shows at most "
+                f"{SLACK_MAX_OPTION_CHARS} in a menu option"
+            )
+    cohort_ids = {c.id for c in config.cohorts}
+    if config.purpose is not None:
+        for j, cohort_id in enumerate(config.purpose.cohorts or []):
+            if cohort_id not in cohort_ids:
+                problems.append(f"purpose.cohorts.{j}: unknown cohort {cohort_id!r}")
     return problems
 
 

@@ -8,14 +8,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.config import EXAMPLE_CONFIG, load_alliance
+from bot.demo_digest import show_digest
+from bot.digest_view import DigestView
 from bot.domain.checkins import Source, Visibility
-from bot.ports import MessageRef
+from bot.ports import MessageRef, UserProfile
 from bot.services import Services, build_services
-from bot.views import PromptView, ReplySavedView
+from bot.views import (
+    BarrierCardView,
+    BarrierNoticeView,
+    BarrierPointerView,
+    CheckinSavedView,
+    PromptView,
+    ReminderView,
+    ReplySavedView,
+    StaleBarriersView,
+)
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
 
@@ -52,7 +64,7 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
         (
             "Asking 'where will you sleep tonight?' on admission changed the whole plan.",
             "A simple question at the right time.",
-            "It isn't on the admission form.",
+            "It isn't on the admission form, and referral forms ask too much, too early.",
             ["Hospital discharge"],
         ),
     ],
@@ -122,9 +134,76 @@ class ConsoleMessenger:
         """Record a private note."""
         self.sent.append(("note", user_id))
 
+    def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
+        """Record a file DM (issue 6: a data export)."""
+        self.sent.append((f"file {filename}", user_id))
+
+    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+        """Record a digest (issue 4; the demo prints it instead)."""
+        self.sent.append(("digest", channel))
+        return self._ref(channel)
+
+    def upload_chart(
+        self, channel: str, png: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        """Record a chart upload (issue 4)."""
+        self.sent.append((f"chart {filename}", channel))
+
+    def join_channel(self, channel: str) -> None:
+        """Nothing to join in the demo (issue 4)."""
+
     def channel_members(self, channel: str) -> list[str]:
         """No channels in the demo alliance."""
         return []
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """No user groups in the demo alliance (issue 3)."""
+        return []
+
+    def user_profile(self, user_id: str) -> UserProfile | None:
+        """No profiles: everyone is in the alliance's time zone (issue 3)."""
+        return None
+
+    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
+        """Record a reminder DM (issue 3)."""
+        self.sent.append(("reminder", user_id))
+        return self._ref(user_id)
+
+    def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
+        """Nothing is ever in doubt in the demo (issue 3)."""
+        return None
+
+    # Issue 5: escalations.
+
+    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
+        """Record a thanks DM."""
+        self.sent.append(("thanks", user_id))
+
+    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
+        """Record a barrier card."""
+        self.sent.append(("barrier card", channel))
+        return self._ref(channel)
+
+    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
+        """Record a card update."""
+        self.sent.append((f"barrier card {view.status}", ref.channel))
+
+    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
+        """Record a card turned into a pointer."""
+        self.sent.append(("barrier pointer", ref.channel))
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        """No links outside Slack."""
+        return None
+
+    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
+        """Record a barrier DM."""
+        self.sent.append((f"barrier {view.kind}", user_id))
+
+    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
+        """Record a stale-barrier reminder."""
+        self.sent.append(("stale barriers", channel))
+        return self._ref(channel)
 
 
 def _thursday_afternoon(weeks_ago: int, zone: dt.tzinfo) -> dt.datetime:
@@ -156,7 +235,11 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     outcomes: Counter[str] = Counter()
     removed: list[str] = []
     week_table = Table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
-    for week in range(weeks, 0, -1):
+    # Issue 8: a progress bar while the weeks are walked (it disappears when done).
+    weeks_walked = track(
+        range(weeks, 0, -1), description="Prompts and check-ins", console=console, transient=True
+    )
+    for week in weeks_walked:
         now["t"] = _thursday_afternoon(week - 1, zone)
         reports = services.prompts.send(now=True)
         week_counts: Counter[str] = Counter()
@@ -203,6 +286,7 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
         )
     console.print(week_table)
     _print_summary(services, console, removed)
+    show_digest(services, database_url, weeks, console)  # issue 4: the digest, chart and report
     return services
 
 

@@ -7,13 +7,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.views import PromptView, ReplySavedView
+from bot.digest_view import DigestView
+from bot.inquiry_view import InquirySummaryView
+from bot.views import (
+    BarrierCardView,
+    BarrierNoticeView,
+    BarrierPointerView,
+    CheckinSavedView,
+    PromptView,
+    ReminderView,
+    ReplySavedView,
+    StaleBarriersView,
+)
 
 Clock = Callable[[], dt.datetime]
 
 # Platform errors that mean the person can no longer be reached: retrying will not help.
 UNREACHABLE_ERRORS = frozenset(
     {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "channel_not_found"}
+    # Issue 7: on Teams, someone who hasn't installed the app, or blocked or removed it
+    # (installing it again makes them reachable again).
+    | {"not_installed", "conversation_blocked", "conversation_not_found"}
+)
+
+# Issue 3: failures worth trying again on a later tick (the call may simply not have got through).
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "server_error",
+        "timeout",
+        "connection_error",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+    }
 )
 
 
@@ -43,6 +71,20 @@ class MessengerError(Exception):
         """Whether the person cannot be reached at all (do not retry, mark inactive)."""
         return self.code in UNREACHABLE_ERRORS
 
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may work (rate limits, 5xx, timeouts, lost connections)."""
+        return self.code in TRANSIENT_ERRORS
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """Issue 3: what the platform says about a person that decides whether and when to prompt."""
+
+    timezone: str | None
+    is_bot: bool = False
+    deleted: bool = False
+
 
 class Messenger(Protocol):
     """Sends LearnLoop's messages on one chat platform."""
@@ -65,4 +107,80 @@ class Messenger(Protocol):
 
     def channel_members(self, channel: str) -> list[str]:
         """User ids of a channel's members (humans only where the platform says so)."""
+        ...
+
+    # Issue 3: scheduled prompts.
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """User ids of a user group's members."""
+        ...
+
+    def user_profile(self, user_id: str) -> UserProfile | None:
+        """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
+        ...
+
+    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
+        """DM the one nudge about an unanswered prompt."""
+        ...
+
+    def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
+        """The prompt message already in the person's DM, if it was delivered (after a crash)."""
+        ...
+
+    # Issue 5: escalations.
+
+    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
+        """DM thanks for a saved check-in (offering "Escalate this" when it names a barrier)."""
+        ...
+
+    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
+        """Post a barrier's card in a channel."""
+        ...
+
+    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
+        """Re-render a barrier's card in place."""
+        ...
+
+    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
+        """Turn a card into a pointer to where its barrier went."""
+        ...
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        """A link people can follow to a message, or None if the platform has none."""
+        ...
+
+    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
+        """DM someone who raised or linked a barrier what just happened to it."""
+        ...
+
+    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
+        """Post the weekly list of barriers that have not moved."""
+        ...
+
+    # Issue 6: privacy.
+
+    def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
+        """DM a person a file (their data export), with a short comment."""
+        ...
+
+    # Issue 4: the weekly learning digest.
+
+    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+        """Post a digest in a channel or DM (overflow in its thread); the main message's ref."""
+        ...
+
+    def upload_chart(
+        self, channel: str, png: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        """Upload a chart image, with alt text, into a conversation."""
+        ...
+
+    def join_channel(self, channel: str) -> None:
+        """Join a public channel the bot is not in yet."""
+        ...
+
+    # Issue 9: learning cycles.
+
+    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
+        """Post what a closed inquiry found in the steward channel."""
         ...

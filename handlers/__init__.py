@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, views
+from handlers import (
+    actions,
+    commands,
+    errors,
+    escalations,
+    events,
+    home,
+    inquiries,
+    installs,
+    privacy,
+    views,
+)
 
 
 def register(app: App) -> None:
@@ -14,3 +25,8 @@ def register(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    home.register(app)  # issue 8: before privacy (it answers Export and Delete in the Home tab)
+    privacy.register(app)
+    escalations.register(app)
+    inquiries.register(app)  # issue 9
+    installs.register(app)  # issue 8

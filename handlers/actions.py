@@ -26,10 +26,12 @@ def share_learning(
 ) -> None:
     """ "Share a learning": open the modal linked to this prompt."""
     ack()
-    qset = services.checkins.question_set_for("slack", body["user"]["id"])
+    prompt_id = _int_value(action)
+    # Issue 9: the prompt's cycle decides whether the purpose question is asked.
+    qset = services.checkins.question_set_for("slack", body["user"]["id"], prompt_id=prompt_id)
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": _int_value(action)}),
+        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": prompt_id}),
     )
 
 
@@ -37,6 +39,14 @@ def skip_week(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: 
     """ "Skip this week"."""
     ack()
     services.checkins.skip("slack", body["user"]["id"], _int_value(action))
+
+
+def nothing_this_week(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services
+) -> None:
+    """Issue 9: "Nothing this week" — counts as taking part, stores no text, is never reminded."""
+    ack()
+    services.checkins.nothing_this_week("slack", body["user"]["id"], _int_value(action))
 
 
 def pause_prompts(
@@ -54,7 +64,8 @@ def add_detail(
     ack()
     user_id = body["user"]["id"]
     checkin_id = _int_value(action)
-    qset = services.checkins.question_set_for("slack", user_id)
+    # Issue 9: the questions this check-in was answered with, even if the set changed since.
+    qset = services.checkins.question_set_for("slack", user_id, checkin_id=checkin_id)
     draft = services.checkins.draft_of("slack", user_id, checkin_id)
     client.views_open(
         trigger_id=body["trigger_id"],
@@ -68,5 +79,6 @@ def register(app: App) -> None:
     """Attach the button listeners."""
     app.action(Action.SHARE_LEARNING.value)(reported(share_learning))
     app.action(Action.SKIP_WEEK.value)(reported(skip_week))
+    app.action(Action.NOTHING_THIS_WEEK.value)(reported(nothing_this_week))  # issue 9
     app.action(Action.PAUSE_PROMPTS.value)(reported(pause_prompts))
     app.action(Action.ADD_DETAIL.value)(reported(add_detail))

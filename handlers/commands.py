@@ -7,11 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.config import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.slack.blocks import checkin_modal
 from bot.slack.ids import Command
+from handlers import privacy
 from handlers.errors import reported
+from handlers.inquiries import run_inquiry_command
 
 HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
 • `/checkin` — share a learning any time (what happened, what helped, what got in the way)
@@ -19,6 +22,9 @@ HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
 • `/learnloop pause [2w | 10d | until 2026-12-31]` — pause the weekly prompt (4 weeks if you \
 don't say)
 • `/learnloop resume` — start the weekly prompt again
+• `/learnloop privacy` — see, export or delete what LearnLoop holds about you
+• `/learnloop inquiry start | list | close` — for system stewards: ask a cohort a focused \
+question for a few weeks (`/learnloop inquiry help` says how)
 • `/learnloop help` — this message
 You choose who sees each learning. Please don't name or identify the people you support."""
 
@@ -28,7 +34,16 @@ def open_checkin(ack: Ack, command: dict[str, Any], client: WebClient, services:
     ack()
     qset = services.checkins.question_set_for("slack", command["user_id"])
     text = (command.get("text") or "").strip()
-    prefill = {"answers": {qset.questions[0].id: text}} if text else None
+    # Issue 9: a custom set may open with a choice question; the text goes to the first text one.
+    first = next(
+        (
+            q.id
+            for q in qset.questions
+            if q.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
+        ),
+        qset.questions[0].id,
+    )
+    prefill = {"answers": {first: text}} if text else None
     client.views_open(
         trigger_id=command["trigger_id"],
         view=checkin_modal(qset, services.alliance.themes, {"prompt_id": None}, prefill),
@@ -36,20 +51,26 @@ def open_checkin(ack: Ack, command: dict[str, Any], client: WebClient, services:
 
 
 def learnloop_command(
-    ack: Ack, command: dict[str, Any], respond: Respond, services: Services
+    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """`/learnloop help | pause | resume`."""
+    """`/learnloop help | pause | resume | privacy`."""
     words = (command.get("text") or "").strip().split(maxsplit=1)
     sub = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
     if sub == "help":
         ack(text=HELP)
         return
-    if sub not in ("pause", "resume"):
+    if sub not in ("pause", "resume", "privacy", "inquiry"):
         ack(text=f"I don't know `/learnloop {sub}`.\n\n{HELP}")
         return
     ack()
     user_id = command["user_id"]
+    if sub == "privacy":  # issue 6
+        privacy.show_panel(user_id, respond, services)
+        return
+    if sub == "inquiry":  # issue 9
+        run_inquiry_command(command, rest, respond, client, services)
+        return
     if sub == "resume":
         services.members.pause("slack", user_id, None)
         respond(text="Welcome back — your weekly prompt is on again.", response_type="ephemeral")

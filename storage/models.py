@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from storage.slack_installations import declare_oauth_tables
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -57,6 +59,13 @@ class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (so Alembic can name and drop)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Issue 5: the agency row for people who act in LearnLoop (stewards, owners of barriers) but
+# are in none of the configured agencies. Config ids cannot start with "_", so it never clashes;
+# such a member moves to their real agency as soon as one is known (MemberRepository.ensure).
+OUTSIDE_AGENCY_ID = "_outside"
+OUTSIDE_AGENCY_NAME = "Outside the alliance's agencies"
 
 
 class AgencyRow(Base):
@@ -122,6 +131,9 @@ class PromptRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Issue 3: set while a send is in flight. A row still marked after a crash is "in doubt":
+    # the worker looks for the message in the DM before it ever sends again.
+    sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     member: Mapped[MemberRow] = relationship()
 
@@ -150,7 +162,11 @@ class CheckinRow(Base):
     """A learning, with answers keyed by question id. Text is redacted before it gets here."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_created_agency", "created_at", "agency_id"),)
+    __table_args__ = (
+        Index("ix_checkins_created_agency", "created_at", "agency_id"),
+        # Issue 9: "has this person answered the purpose question this period?" on form open.
+        Index("ix_checkins_member_purpose", "member_id", "purpose_period"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
@@ -165,6 +181,12 @@ class CheckinRow(Base):
     redaction_count: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Issue 9: the inquiry running for the author's cohort when this was shared, and the
+    # purpose period (e.g. "2026-Q4") when it answered the purpose question.
+    inquiry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="SET NULL"), index=True
+    )
+    purpose_period: Mapped[str | None] = mapped_column(String(16))
 
     themes: Mapped[list[ThemeRow]] = relationship(secondary="checkin_themes", lazy="selectin")
     member: Mapped[MemberRow | None] = relationship()
@@ -187,6 +209,8 @@ class EscalationRow(Base):
     """A systemic barrier on its way up the ladder."""
 
     __tablename__ = "escalations"
+    # Issue 5: the register lists by status, newest change first.
+    __table_args__ = (Index("ix_escalations_status_updated", "status", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -201,6 +225,10 @@ class EscalationRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Issue 5: a link to the card, so /barriers and the digest can point at it.
+    card_url: Mapped[str | None] = mapped_column(String(500))
+    # Issue 5: the modal submission that raised it, so a double submit stores it once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -223,6 +251,8 @@ class EscalationEventRow(Base):
     """Append-only history of a barrier: who did what, when, from which state to which."""
 
     __tablename__ = "escalation_events"
+    # Issue 5: the register reads a barrier's history, and the digest reads events by period.
+    __table_args__ = (Index("ix_escalation_events_escalation_at", "escalation_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
@@ -234,6 +264,24 @@ class EscalationEventRow(Base):
     to_level: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EscalationReminderRow(Base):
+    """Issue 5: one stale-barrier reminder per (ladder level, week), claimed before posting."""
+
+    __tablename__ = "escalation_reminders"
+    __table_args__ = (UniqueConstraint("level", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    barrier_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class DigestRow(Base):
@@ -264,3 +312,71 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TombstoneRow(Base):
+    """Issue 6: someone who deleted their data, as a one-way key (never their platform id).
+
+    Checked before a member is created, so a retried event, a listed id in the config or a
+    channel sync cannot bring back a person who asked to be forgotten.
+    """
+
+    __tablename__ = "tombstones"
+
+    subject_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamsConversationRow(Base):
+    """Issue 7: where LearnLoop can reach someone (or a channel) in Microsoft Teams.
+
+    Stored when the app is installed, because Teams only allows a bot to message a person
+    proactively in a conversation it was given: the id, the regional service URL and the tenant.
+    """
+
+    __tablename__ = "teams_conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(300), unique=True)
+    # personal (a 1:1 chat with one person), channel or groupChat.
+    kind: Mapped[str] = mapped_column(String(16))
+    # The person's Microsoft Entra object id: LearnLoop's platform user id on Teams.
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set when the person is a member; deleting the member (their data) deletes this too.
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    teams_user_id: Mapped[str | None] = mapped_column(String(300))
+    service_url: Mapped[str] = mapped_column(String(500))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InquiryRow(Base):
+    """Issue 9: a focused question a cohort is asked for a few weeks (a steward starts it)."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (Index("ix_inquiries_cohort_status", "cohort_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"))
+    # Redacted before it is stored, like every other text.
+    question: Mapped[str] = mapped_column(Text)
+    weeks: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    started_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    # Where its summary was posted (the steward channel).
+    summary_channel_id: Mapped[str | None] = mapped_column(String(64))
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Issue 8: slack_sdk's OAuth tables (installations, bots, install states), declared by the
+# stores' own builders so the migration, the schema test and the stores agree.
+SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

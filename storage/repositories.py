@@ -10,7 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.domain.errors import DataDeleted
+from bot.domain.privacy import subject_key
 from storage.models import (
+    OUTSIDE_AGENCY_ID,
     AgencyRow,
     AuditEventRow,
     CheckinRow,
@@ -19,6 +22,7 @@ from storage.models import (
     MemberRow,
     PromptRow,
     ThemeRow,
+    TombstoneRow,
     utcnow,
 )
 
@@ -88,7 +92,13 @@ class MemberRepository:
         )
 
     def ensure(self, platform: str, user_id: str, agency_id: str) -> MemberRow:
-        """The member, created in `agency_id` if new (an existing member keeps their agency)."""
+        """The member, created in `agency_id` if new (an existing member keeps their agency).
+
+        Raises DataDeleted for someone who deleted their data (issue 6): callers filter them
+        out first; this is the safety net that keeps them from being re-created.
+        """
+        if self.session.get(TombstoneRow, subject_key(platform, user_id)) is not None:
+            raise DataDeleted()
         insert_ignoring_conflicts(
             self.session,
             MemberRow,
@@ -102,6 +112,9 @@ class MemberRepository:
         )
         member = self.by_platform_id(platform, user_id)
         assert member is not None
+        if member.agency_id == OUTSIDE_AGENCY_ID and agency_id != OUTSIDE_AGENCY_ID:
+            # Issue 5: a steward or owner placed outside the agencies now has a real one.
+            member.agency_id = agency_id
         return member
 
     def mark_inactive(self, member_id: int, reason: str) -> None:
@@ -117,6 +130,71 @@ class MemberRepository:
         self.session.execute(
             update(MemberRow).where(MemberRow.id == member_id).values(paused_until=until)
         )
+
+    # Issue 3: the roster for scheduled prompts.
+    def ensure_many(self, platform: str, agencies: dict[str, str]) -> list[MemberRow]:
+        """Members for many user ids at once (user id -> agency id for anyone new)."""
+        rows: list[MemberRow] = []
+        user_ids = list(agencies)
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start : start + 500]
+            query = select(MemberRow).where(
+                MemberRow.platform == platform, MemberRow.platform_user_id.in_(chunk)
+            )
+            found = {row.platform_user_id: row for row in self.session.scalars(query)}
+            missing = [u for u in chunk if u not in found]
+            if missing:
+                # Issue 6: the safety net of ensure(), in bulk: skip (not raise) anyone who
+                # deleted their data, so the rest of the batch is still stored.
+                keys = {subject_key(platform, u): u for u in missing}
+                gone = set(
+                    self.session.scalars(
+                        select(TombstoneRow.subject_key).where(TombstoneRow.subject_key.in_(keys))
+                    )
+                )
+                missing = [u for k, u in keys.items() if k not in gone]
+            if missing:
+                dialect = self.session.get_bind().dialect.name
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                now = utcnow()
+                self.session.execute(
+                    insert(MemberRow).on_conflict_do_nothing(),
+                    [
+                        {
+                            "platform": platform,
+                            "platform_user_id": u,
+                            "agency_id": agencies[u],
+                            "active": True,
+                            "created_at": now,
+                        }
+                        for u in missing
+                    ],
+                )
+                query = select(MemberRow).where(
+                    MemberRow.platform == platform, MemberRow.platform_user_id.in_(missing)
+                )
+                found.update({row.platform_user_id: row for row in self.session.scalars(query)})
+            for row in found.values():
+                if row.agency_id == OUTSIDE_AGENCY_ID:  # issue 5: see ensure()
+                    row.agency_id = agencies[row.platform_user_id]
+            rows.extend(found[u] for u in chunk if u in found)
+        return rows
+
+    def set_profile(
+        self,
+        member_id: int,
+        timezone: str | None,
+        checked_at: dt.datetime,
+        inactive_reason: str | None,
+        active: bool,
+    ) -> None:
+        """Store what the platform profile says: time zone, and whether to prompt at all."""
+        values: dict[str, Any] = {"timezone": timezone, "timezone_checked_at": checked_at}
+        if active:
+            values.update(active=True, inactive_reason=None)
+        elif inactive_reason is not None:
+            values.update(active=False, inactive_reason=inactive_reason[:64])
+        self.session.execute(update(MemberRow).where(MemberRow.id == member_id).values(**values))
 
 
 class PromptRepository:
@@ -168,6 +246,126 @@ class PromptRepository:
             query = query.where(PromptRow.cycle.endswith(cycle_suffix))
         return {status: count for status, count in self.session.execute(query)}
 
+    # Issue 3: the scheduler's ledger operations.
+    def insert_pending(self, cohort_id: str, entries: Sequence[tuple[int, str]]) -> None:
+        """Ledger rows for (member id, cycle) pairs, before anything is sent; existing ones stay."""
+        if not entries:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        for start in range(0, len(entries), 500):
+            self.session.execute(
+                insert(PromptRow).on_conflict_do_nothing(),
+                [
+                    {
+                        "member_id": member_id,
+                        "cohort_id": cohort_id,
+                        "cycle": cycle,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for member_id, cycle in entries[start : start + 500]
+                ],
+            )
+
+    def for_cycles(self, cohort_id: str, cycles: Iterable[str]) -> list[Any]:
+        """A cohort's ledger for some cycles: (id, member_id, cycle, status, sending_at) rows."""
+        query = select(
+            PromptRow.id,
+            PromptRow.member_id,
+            PromptRow.cycle,
+            PromptRow.status,
+            PromptRow.sending_at,
+        ).where(PromptRow.cohort_id == cohort_id, PromptRow.cycle.in_(list(cycles)))
+        return list(self.session.execute(query))
+
+    def lease(self, prompt_id: int, now: dt.datetime) -> bool:
+        """Take a pending row to send it; False if someone else has it or it is settled.
+
+        A conditional UPDATE, so of two processes racing for one row exactly one wins.
+        """
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id == prompt_id,
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+            )
+            .values(sending_at=now, attempts=PromptRow.attempts + 1)
+        )
+        return bool(result.rowcount)
+
+    def in_doubt(self) -> list[tuple[PromptRow, str]]:
+        """Pending rows whose send began but never ended (a crash, a timeout), with user ids."""
+        query = (
+            select(PromptRow, MemberRow.platform_user_id)
+            .join(MemberRow, MemberRow.id == PromptRow.member_id)
+            .where(PromptRow.status == "pending", PromptRow.sending_at.is_not(None))
+        )
+        return [(row, user_id) for row, user_id in self.session.execute(query)]
+
+    def open_before(self, cohort_id: str, cycle: str) -> list[tuple[PromptRow, str | None]]:
+        """Pending or sent rows of cycles before `cycle`, with their member's time zone."""
+        query = (
+            select(PromptRow, MemberRow.timezone)
+            .join(MemberRow, MemberRow.id == PromptRow.member_id)
+            .where(
+                PromptRow.cohort_id == cohort_id,
+                PromptRow.status.in_(("pending", "sent")),
+                PromptRow.cycle < cycle,
+            )
+        )
+        return [(row, tz) for row, tz in self.session.execute(query)]
+
+    def awaiting_reminder(
+        self, cohort_id: str, sent_before: dt.datetime
+    ) -> list[tuple[PromptRow, MemberRow]]:
+        """Sent, unanswered, never reminded, and sent before a time; with the member."""
+        query = (
+            select(PromptRow, MemberRow)
+            .join(MemberRow, MemberRow.id == PromptRow.member_id)
+            .where(
+                PromptRow.cohort_id == cohort_id,
+                PromptRow.status == "sent",
+                PromptRow.reminded_at.is_(None),
+                PromptRow.sent_at <= sent_before,
+            )
+        )
+        return [(row, member) for row, member in self.session.execute(query)]
+
+    def claim_reminder(self, prompt_id: int, now: dt.datetime) -> bool:
+        """Mark a row reminded, once; False if it was reminded or answered meanwhile."""
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id == prompt_id,
+                PromptRow.status == "sent",
+                PromptRow.reminded_at.is_(None),
+            )
+            .values(reminded_at=now)
+        )
+        return bool(result.rowcount)
+
+    def cycle_counts(
+        self, cohort_id: str, cycle: str
+    ) -> tuple[dict[str, int], dict[str, int], int]:
+        """Rows per status, errors per code and reminders sent, for one cohort and cycle."""
+        where = (PromptRow.cohort_id == cohort_id, PromptRow.cycle == cycle)
+        statuses = self.session.execute(
+            select(PromptRow.status, func.count()).where(*where).group_by(PromptRow.status)
+        )
+        errors = self.session.execute(
+            select(PromptRow.error, func.count())
+            .where(*where, PromptRow.error.is_not(None))
+            .group_by(PromptRow.error)
+        )
+        reminded = self.session.scalar(
+            select(func.count()).where(*where, PromptRow.reminded_at.is_not(None))
+        )
+        return dict(statuses.all()), dict(errors.all()), int(reminded or 0)
+
 
 class CheckinRepository:
     """Stored learnings."""
@@ -214,9 +412,24 @@ class AuditRepository:
         self.session = session
 
     def record(
-        self, actor: str, action: str, target: str | None = None, **details: Any
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        *,
+        at: dt.datetime | None = None,
+        **details: Any,
     ) -> AuditEventRow:
-        """Append one audit event."""
-        row = AuditEventRow(actor=actor, action=action, target=target, details=details, at=utcnow())
+        """Append one audit event (at `at`, the caller's clock, else now)."""
+        row = AuditEventRow(
+            actor=actor, action=action, target=target, details=details, at=at or utcnow()
+        )
         self.session.add(row)
         return row
+
+    def since(self, since: dt.datetime | None = None) -> list[AuditEventRow]:
+        """Issue 6: events at or after `since` (all when None), oldest first."""
+        query = select(AuditEventRow).order_by(AuditEventRow.at, AuditEventRow.id)
+        if since is not None:
+            query = query.where(AuditEventRow.at >= since)
+        return list(self.session.scalars(query))

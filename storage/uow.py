@@ -9,6 +9,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
+from storage.digest_queries import DigestRepository
+from storage.escalations import EscalationRepository
+from storage.inquiries import InquiryRepository
+from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
     CheckinRepository,
@@ -16,6 +20,7 @@ from storage.repositories import (
     MemberRepository,
     PromptRepository,
 )
+from storage.teams import TeamsConversationRepository
 
 
 class UnitOfWork:
@@ -27,6 +32,11 @@ class UnitOfWork:
     checkins: CheckinRepository
     config: ConfigRepository
     audit: AuditRepository
+    inquiries: InquiryRepository  # issue 9
+    escalations: EscalationRepository
+    privacy: PrivacyRepository
+    digests: DigestRepository
+    teams: TeamsConversationRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -38,6 +48,11 @@ class UnitOfWork:
         self.checkins = CheckinRepository(self.session)
         self.config = ConfigRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.inquiries = InquiryRepository(self.session)
+        self.escalations = EscalationRepository(self.session)
+        self.privacy = PrivacyRepository(self.session)
+        self.digests = DigestRepository(self.session)
+        self.teams = TeamsConversationRepository(self.session)
         return self
 
     def __exit__(

@@ -13,6 +13,8 @@ import base64
 import binascii
 import itertools
 import json
+import math
+import random
 import threading
 import time
 from collections import deque
@@ -122,6 +124,7 @@ class _Scripted:
 class _FailRule:
     predicate: Predicate
     error: str
+    status: int = 200
 
 
 class WaitTimeout(AssertionError):
@@ -226,6 +229,11 @@ class FakeSlackAPI:
         self._channels: dict[str, JsonDict] = {}
         self._pending_files: dict[str, JsonDict] = {}
         self._home_views: dict[str, str] = {}
+        # Issue 3: what was really posted (per channel), rate limits and random server errors.
+        self._history: dict[str, list[JsonDict]] = {}
+        self._limits: dict[str, list[float]] = {}  # method -> [rate, tokens, last refill]
+        self._flaky: dict[str, tuple[float, int, random.Random]] = {}
+        self._slow: dict[str, deque[float]] = {}
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -318,6 +326,15 @@ class FakeSlackAPI:
                     )
                 self._cond.wait(min(remaining, 0.05))
 
+    def messages(self, channel: str | None = None) -> list[JsonDict]:
+        """Return messages chat.postMessage really posted (not refused), oldest first."""
+        with self._cond:
+            if channel is not None:
+                return list(self._history.get(self._resolve_channel(channel), []))
+            return sorted(
+                (m for msgs in self._history.values() for m in msgs), key=lambda m: m["ts"]
+            )
+
     def uploads(self, file_id: str | None = None) -> list[Upload]:
         """Return bytes received on upload URLs, optionally for one file id."""
         with self._cond:
@@ -355,10 +372,13 @@ class FakeSlackAPI:
                 _Scripted(dict(body), status, dict(headers or {}))
             )
 
-    def fail_when(self, method: str, predicate: Predicate, error: str) -> None:
-        """Answer ``{"ok": false, "error": error}`` whenever ``predicate(params)`` is true."""
+    def fail_when(self, method: str, predicate: Predicate, error: str, status: int = 200) -> None:
+        """Answer ``{"ok": false, "error": error}`` whenever ``predicate(params)`` is true.
+
+        ``status`` sets the HTTP status of that answer (e.g. 500 for a server error).
+        """
         with self._cond:
-            self._rules.setdefault(method, []).append(_FailRule(predicate, error))
+            self._rules.setdefault(method, []).append(_FailRule(predicate, error, status))
 
     def clear_faults(self) -> None:
         """Drop queued responses, fail_when rules and latency."""
@@ -371,6 +391,36 @@ class FakeSlackAPI:
         """Delay every answer by ``seconds``."""
         with self._cond:
             self._latency = max(0.0, float(seconds))
+
+    def slow_down(self, method: str, seconds: float, count: int = 1) -> None:
+        """Delay the answers to the next ``count`` calls of ``method`` (after acting on them)."""
+        with self._cond:
+            self._slow.setdefault(method, deque()).extend([float(seconds)] * count)
+
+    def set_rate_limit(self, method: str, per_second: float | None) -> None:
+        """Refuse calls of ``method`` beyond ``per_second`` on average.
+
+        A token bucket holding one second's worth of calls (Slack allows short bursts): a call
+        takes a token, tokens come back at ``per_second``, and a call finding none gets HTTP 429
+        with ``Retry-After`` in whole seconds, as Slack sends it. Refusals take no token.
+        ``None`` lifts the limit.
+        """
+        with self._cond:
+            if per_second is None:
+                self._limits.pop(method, None)
+            else:
+                rate = float(per_second)
+                self._limits[method] = [rate, rate, time.monotonic()]
+
+    def fail_randomly(
+        self, method: str, fraction: float, status: int = 500, seed: int | None = 0
+    ) -> None:
+        """Answer a random ``fraction`` of calls of ``method`` with an HTTP ``status`` error."""
+        with self._cond:
+            if fraction <= 0:
+                self._flaky.pop(method, None)
+            else:
+                self._flaky[method] = (float(fraction), status, random.Random(seed))
 
     def set_user(self, user_id: str, **fields: Any) -> None:
         """Override users.info fields for a user (e.g. tz, deleted, is_bot, profile)."""
@@ -413,11 +463,33 @@ class FakeSlackAPI:
                     self._errors.append(f"fail_when predicate for {method} raised {exc!r}")
                     continue
                 if matched:
-                    return _Scripted({"ok": False, "error": rule.error}, 200, {})
+                    return _Scripted({"ok": False, "error": rule.error}, rule.status, {})
+        return None
+
+    def _limited(self, method: str) -> _Scripted | None:
+        with self._cond:
+            limit = self._limits.get(method)
+            if limit is not None:
+                rate, tokens, last = limit
+                now = time.monotonic()
+                tokens = min(rate, tokens + (now - last) * rate)
+                limit[1], limit[2] = tokens, now
+                if tokens < 1.0:
+                    wait = max(1, math.ceil((1.0 - tokens) / rate))
+                    return _Scripted(
+                        {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)}
+                    )
+                limit[1] = tokens - 1.0
+            flaky = self._flaky.get(method)
+            if flaky is not None and flaky[2].random() < flaky[0]:
+                return _Scripted({"ok": False, "error": "internal_error"}, flaky[1], {})
         return None
 
     def _respond_api(self, call: Call) -> _Scripted:
         self._record(call)
+        limited = self._limited(call.method)
+        if limited is not None:
+            return limited
         scripted = self._scripted(call.method, call.params)
         if scripted is not None:
             return scripted
@@ -442,9 +514,10 @@ class FakeSlackAPI:
                 return pending.popleft()
         return _Scripted({}, 200, {}, text=f"OK - {len(data)}")
 
-    def _latency_now(self) -> float:
+    def _latency_now(self, method: str | None = None) -> float:
         with self._cond:
-            return self._latency
+            slow = self._slow.get(method or "")
+            return self._latency + (slow.popleft() if slow else 0.0)
 
     # ------------------------------------------------------------------ id helpers
 
@@ -497,12 +570,27 @@ class FakeSlackAPI:
 
     def _chat_post_message(self, params: JsonDict) -> JsonDict:
         ts = self._next_ts()
-        return {
-            "ok": True,
-            "channel": self._resolve_channel(params.get("channel")),
-            "ts": ts,
-            "message": self._message(params, ts),
-        }
+        channel = self._resolve_channel(params.get("channel"))
+        message = self._message(params, ts)
+        with self._cond:
+            self._history.setdefault(channel, []).append({**message, "channel": channel})
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._cond:
+            posted = list(self._history.get(channel, []))
+        messages = []
+        for message in reversed(posted[-limit:]):  # newest first, as Slack answers
+            shown = {k: v for k, v in message.items() if k != "channel"}
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        return {"ok": True, "messages": messages, "has_more": len(posted) > limit}
 
     def _chat_update(self, params: JsonDict) -> JsonDict:
         ts = str(params.get("ts", ""))
@@ -522,6 +610,18 @@ class FakeSlackAPI:
             "ok": True,
             "channel": self._resolve_channel(params.get("channel")),
             "ts": params.get("ts", ""),
+        }
+
+    def _chat_get_permalink(self, params: JsonDict) -> JsonDict:
+        # Issue 5: Slack's permalink shape, .../archives/<channel>/p<ts without the dot>.
+        channel = str(params.get("channel", ""))
+        ts = str(params.get("message_ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
         }
 
     def _view(self, params: JsonDict, view_id: str, default_type: str) -> JsonDict:
@@ -729,6 +829,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "chat.update": FakeSlackAPI._chat_update,
     "chat.postEphemeral": FakeSlackAPI._chat_post_ephemeral,
     "chat.delete": FakeSlackAPI._chat_delete,
+    "chat.getPermalink": FakeSlackAPI._chat_get_permalink,
     "views.open": FakeSlackAPI._views_open,
     "views.push": FakeSlackAPI._views_open,
     "views.update": FakeSlackAPI._views_update,
@@ -739,6 +840,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "usergroups.users.list": FakeSlackAPI._usergroups_users_list,
     "conversations.join": FakeSlackAPI._conversations_join,
     "conversations.info": FakeSlackAPI._conversations_info,
+    "conversations.history": FakeSlackAPI._conversations_history,
     "files.getUploadURLExternal": FakeSlackAPI._files_get_upload_url,
     "files.completeUploadExternal": FakeSlackAPI._files_complete_upload,
 }
@@ -792,7 +894,7 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 answer = fake._respond_upload(path[len("/upload/") :], body, headers)
             else:
                 answer = _Scripted({"ok": False, "error": "unknown_path"}, 404, {})
-            latency = fake._latency_now()
+            latency = fake._latency_now(path[len("/api/") :] if path.startswith("/api/") else None)
             if latency:
                 time.sleep(latency)
             self._send(answer)

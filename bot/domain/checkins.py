@@ -42,7 +42,7 @@ class Source(StrEnum):
 
 
 class PromptStatus(StrEnum):
-    """Delivery ledger states: pending → sent → answered | skipped | expired | failed."""
+    """Delivery ledger states: pending → sent → answered | nothing | skipped | expired | failed."""
 
     PENDING = "pending"
     SENT = "sent"
@@ -50,6 +50,12 @@ class PromptStatus(StrEnum):
     SKIPPED = "skipped"
     EXPIRED = "expired"
     FAILED = "failed"
+    # Issue 9: "Nothing this week" — took part, with nothing to report; no check-in, no text.
+    NOTHING = "nothing"
+
+
+# Issue 9: the ledger states that count as taking part in a cycle (participation counts).
+TAKING_PART = frozenset({PromptStatus.ANSWERED, PromptStatus.NOTHING})
 
 
 @dataclass(frozen=True)

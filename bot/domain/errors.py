@@ -57,3 +57,21 @@ class StorageUnavailable(LearnLoopError):
             "LearnLoop couldn't reach its database just now, so nothing was saved. "
             "Please try again in a minute."
         )
+
+
+class BadPeriod(LearnLoopError):
+    """A digest week or report range that cannot be read (issue 4: digests)."""
+
+    code = "bad_period"
+
+
+class DataDeleted(LearnLoopError):
+    """Issue 6: the person deleted their data; nothing is stored for them until they opt in."""
+
+    code = "data_deleted"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You deleted your LearnLoop data, so I haven't saved this and won't prompt you. "
+            "If you'd like to take part again, type `/learnloop privacy` and press *Start again*."
+        )

@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from bot.config import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.checkins import CheckinService
+from bot.services.digests import DigestService
+from bot.services.escalations import EscalationService
+from bot.services.home import HomeService
+from bot.services.inquiries import InquiryService
 from bot.services.members import MemberService
+from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
+from bot.services.purpose import PurposeService
+from bot.services.teams import TeamsConversationService
 from storage.uow import UnitOfWorkFactory
 
 
@@ -21,6 +28,13 @@ class Services:
     members: MemberService
     checkins: CheckinService
     prompts: PromptService
+    privacy: PrivacyService
+    digests: DigestService
+    escalations: EscalationService
+    teams: TeamsConversationService  # issue 7: where people are reachable on Teams
+    inquiries: InquiryService  # issue 9: inquiries and the form's extra questions
+    purpose: PurposeService  # issue 9: the purpose question
+    home: HomeService  # issue 8: the App Home
 
 
 def build_services(
@@ -28,10 +42,20 @@ def build_services(
 ) -> Services:
     """Wire the services together around one messenger and one clock."""
     members = MemberService(uow, alliance, clock)
+    purpose = PurposeService(uow, alliance, clock)  # issue 9
+    inquiries = InquiryService(uow, alliance, messenger, clock, purpose)  # issue 9
+    escalations = EscalationService(uow, alliance, members, messenger, clock)
     return Services(
         alliance=alliance,
         uow=uow,
         members=members,
-        checkins=CheckinService(uow, alliance, members, messenger, clock),
-        prompts=PromptService(uow, alliance, members, messenger, clock),
+        checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
+        prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
+        privacy=PrivacyService(uow, alliance, members, messenger, clock),
+        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
+        escalations=escalations,
+        teams=TeamsConversationService(uow, clock),
+        inquiries=inquiries,
+        purpose=purpose,
+        home=HomeService(uow, alliance, members, escalations, clock),  # issue 8
     )

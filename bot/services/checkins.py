@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.config import AllianceConfig, QuestionKind, QuestionSet
+from pydantic import ValidationError
+
+from bot.config import AllianceConfig, Question, QuestionKind, QuestionSet
 from bot.domain.checkins import (
     PromptStatus,
     QuestionSpec,
@@ -16,9 +18,11 @@ from bot.domain.checkins import (
     prepare_checkin,
 )
 from bot.domain.errors import NotFound
+from bot.domain.purpose import period_of
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.services.inquiries import AskedSet, InquiryService  # issue 9
 from bot.services.members import MemberService
-from bot.views import PromptState, PromptView, ReplySavedView
+from bot.views import CheckinSavedView, PromptState, PromptView, ReplySavedView
 from storage.models import CheckinRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -36,6 +40,13 @@ class SavedCheckin:
     redaction_summary: str
     prompt_ref: MessageRef | None
     prompt_id: int | None
+    # Issue 5: the barrier question was answered, so thanks offer "Escalate this".
+    barrier_named: bool = False
+
+    @property
+    def escalate_checkin_id(self) -> int | None:
+        """The check-in to offer for escalation, if it names a barrier."""
+        return self.checkin_id if self.barrier_named else None
 
 
 def question_specs(qset: QuestionSet) -> list[QuestionSpec]:
@@ -54,7 +65,21 @@ def question_specs(qset: QuestionSet) -> list[QuestionSpec]:
 
 def snapshot(qset: QuestionSet) -> list[dict[str, Any]]:
     """The questions as asked, stored with each check-in."""
-    return [q.model_dump(mode="json", include={"id", "label", "kind"}) for q in qset.questions]
+    # Issue 9: all of each question (barrier flag, choices…), so an old check-in can still be
+    # shown, exported, digested and given more detail after its set changes.
+    return [q.model_dump(mode="json") for q in qset.questions]
+
+
+def snapshot_set(question_set_id: str, questions: list[dict[str, Any]]) -> QuestionSet | None:
+    """Issue 9: the set a check-in was answered with, rebuilt from its snapshot (None if not)."""
+    rebuilt = []
+    for item in questions:
+        try:
+            rebuilt.append(Question.model_validate(item))
+        except ValidationError:
+            return None
+    # Already valid when asked: no re-validation against today's limits.
+    return QuestionSet.model_construct(id=question_set_id, questions=rebuilt) if rebuilt else None
 
 
 class CheckinService:
@@ -67,20 +92,38 @@ class CheckinService:
         members: MemberService,
         messenger: Messenger,
         clock: Clock,
+        inquiries: InquiryService | None = None,
     ) -> None:
         self.uow = uow
         self.alliance = alliance
         self.members = members
         self.messenger = messenger
         self.clock = clock
+        # Issue 9: adds an inquiry's question and the purpose question to the form.
+        self.inquiries = inquiries
 
     # ------------------------------------------------------------------ reading
 
-    def question_set_for(self, platform: str, user_id: str) -> QuestionSet:
-        """The questions this person's cohort asks (NotAMember if they are not in the alliance)."""
+    def question_set_for(
+        self,
+        platform: str,
+        user_id: str,
+        prompt_id: int | None = None,
+        checkin_id: int | None = None,
+    ) -> QuestionSet:
+        """The questions this person's form asks (NotAMember if they are not in the alliance).
+
+        Issue 9: the cohort's set plus any inquiry or purpose question due now (for the cycle
+        of `prompt_id` when given); for `checkin_id`, the questions that check-in was answered
+        with, so giving an old entry more detail never meets a changed set.
+        """
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
-            return self.alliance.question_set_for(self.members.cohort_of(member.agency_id))
+            if checkin_id is not None:
+                row = uow.checkins.get(checkin_id)
+                if row is not None and row.member_id == member.id:
+                    return self._stored_set(row)
+            return self._asked(uow, member, prompt_id).qset
 
     def draft_of(self, platform: str, user_id: str, checkin_id: int) -> dict[str, Any]:
         """A stored check-in's answers, for pre-filling the modal ("Add detail")."""
@@ -116,10 +159,23 @@ class CheckinService:
         """
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
-            qset = self.alliance.question_set_for(self.members.cohort_of(member.agency_id))
+            # Issue 9: new entries get today's questions; more detail keeps the entry's own.
+            existing_row = uow.checkins.get(checkin_id) if checkin_id is not None else None
+            if existing_row is not None and existing_row.member_id == member.id:
+                qset = self._stored_set(existing_row)
+                purpose_period = existing_row.purpose_period or self._purpose_period_of(
+                    existing_row.created_at
+                )
+                inquiry_id = existing_row.inquiry_id
+            else:
+                asked = self._asked(uow, member, prompt_id)
+                qset, purpose_period = asked.qset, asked.purpose_period
+                inquiry_id = asked.inquiry_id
             draft = prepare_checkin(
                 question_specs(qset), answers, themes, visibility, self.alliance.themes
             )
+            # Only an answered purpose question marks the entry (the digest gathers those).
+            purpose_period = purpose_period if draft.answers.get("purpose") else None
             if idempotency_key:
                 existing = uow.checkins.by_idempotency_key(idempotency_key)
                 if existing is not None:
@@ -135,6 +191,7 @@ class CheckinService:
                 row.question_set_id = qset.id
                 row.redaction_count += draft.redaction_count
                 row.themes = list(theme_rows)
+                row.purpose_period = purpose_period
                 created = False
             else:
                 row = uow.checkins.add(
@@ -150,12 +207,16 @@ class CheckinService:
                         redaction_count=draft.redaction_count,
                         idempotency_key=idempotency_key,
                         created_at=self.clock(),
+                        inquiry_id=inquiry_id,
+                        purpose_period=purpose_period,
                     ),
                     theme_rows,
                 )
                 created = True
             self._answer_prompt(uow, row, member.id, prompt_id, answer_latest_prompt)
             saved = self._saved(uow, row, created=created, summary=draft.redaction_summary)
+            barrier = qset.barrier_question  # issue 5
+            saved = replace(saved, barrier_named=bool(barrier and draft.answers.get(barrier.id)))
             uow.commit()
             return saved
 
@@ -201,6 +262,29 @@ class CheckinService:
         self._rerender(ref, prompt_id, PromptState.SKIPPED)
         return ref
 
+    def nothing_this_week(self, platform: str, user_id: str, prompt_id: int) -> MessageRef | None:
+        """Issue 9: "Nothing this week" — taking part with nothing to report.
+
+        Recorded on the ledger row alone (status `nothing`): no check-in and no text, so it
+        counts in participation but never in learnings, themes or quotes, and as the prompt is
+        no longer `sent` it is never reminded. Sharing a learning later still answers it.
+        """
+        with self.uow() as uow:
+            member = self.members.find(uow, platform, user_id)
+            prompt = uow.prompts.get(prompt_id)
+            if prompt is None or prompt.member_id != member.id:
+                raise NotFound("That prompt is no longer available.")
+            state = PromptState.NOTHING
+            if prompt.status in (PromptStatus.SENT, PromptStatus.PENDING, PromptStatus.SKIPPED):
+                prompt.status = PromptStatus.NOTHING
+                prompt.closed_at = self.clock()
+            elif prompt.status == PromptStatus.ANSWERED:
+                state = PromptState.ANSWERED  # a learning was shared already: keep saying so
+            ref = _ref(prompt.channel_id, prompt.message_ts)
+            uow.commit()
+        self._rerender(ref, prompt_id, state)
+        return ref
+
     def pause_from_prompt(self, platform: str, user_id: str, prompt_id: int | None) -> dt.datetime:
         """The prompt's "Pause prompts" button: pause for a few weeks and skip this one."""
         until = self.clock() + dt.timedelta(weeks=PAUSE_BUTTON_WEEKS)
@@ -232,13 +316,16 @@ class CheckinService:
                 saved.prompt_id,
                 PromptState.ANSWERED,
                 redaction_summary=saved.redaction_summary,
+                escalate_checkin_id=saved.escalate_checkin_id,
             )
             return
-        text = "Thank you — your learning is saved."
-        if saved.redaction_summary:
-            text += " " + saved.redaction_summary
+        view = CheckinSavedView(
+            checkin_id=saved.checkin_id,
+            redaction_summary=saved.redaction_summary,
+            escalate_checkin_id=saved.escalate_checkin_id,
+        )
         try:
-            self.messenger.notify(user_id, text)
+            self.messenger.thank_for_checkin(user_id, view)
         except MessengerError as exc:
             log.warning("could not confirm check-in %s: %s", saved.checkin_id, exc.code)
 
@@ -250,6 +337,7 @@ class CheckinService:
                 checkin_id=saved.checkin_id,
                 redaction_summary=saved.redaction_summary,
                 duplicate=not saved.created,
+                escalate_checkin_id=saved.escalate_checkin_id,
             ),
         )
         if saved.prompt_ref is not None and saved.prompt_id is not None:
@@ -274,11 +362,40 @@ class CheckinService:
                 prompt = None
         if prompt is None:
             return
-        if prompt.status in (PromptStatus.SENT, PromptStatus.PENDING, PromptStatus.SKIPPED):
+        if prompt.status in (
+            PromptStatus.SENT,
+            PromptStatus.PENDING,
+            PromptStatus.SKIPPED,
+            PromptStatus.NOTHING,  # issue 9: something came up after all
+        ):
             prompt.status = PromptStatus.ANSWERED
             prompt.closed_at = self.clock()
         if row.prompt_id is None:
             row.prompt_id = prompt.id
+
+    def _asked(self, uow: UnitOfWork, member: Any, prompt_id: int | None) -> AskedSet:
+        """Issue 9: the questions the form asks now, and what its check-in is tagged with."""
+        cohort = self.members.cohort_of(member.agency_id)
+        if self.inquiries is None:
+            return AskedSet(self.alliance.question_set_for(cohort))
+        prompt = uow.prompts.get(prompt_id) if prompt_id is not None else None
+        cycle = prompt.cycle if prompt is not None and prompt.member_id == member.id else None
+        return self.inquiries.asked(uow, cohort, member.id, cycle)
+
+    def _stored_set(self, row: CheckinRow) -> QuestionSet:
+        """Issue 9: the set a stored check-in was answered with (today's set if unreadable)."""
+        rebuilt = snapshot_set(row.question_set_id, list(row.questions or []))
+        if rebuilt is not None:
+            return rebuilt
+        return self.alliance.question_set_for(self.members.cohort_of(row.agency_id))
+
+    def _purpose_period_of(self, created_at: dt.datetime) -> str | None:
+        """Issue 9: the purpose period a check-in made at this time belongs to."""
+        purpose = self.alliance.purpose
+        if purpose is None:
+            return None
+        local = created_at.astimezone(self.alliance.alliance.zone).date()
+        return period_of(local, purpose.cadence)
 
     def _saved(self, uow: UnitOfWork, row: CheckinRow, created: bool, summary: str) -> SavedCheckin:
         prompt = uow.prompts.get(row.prompt_id) if row.prompt_id else None
@@ -297,6 +414,7 @@ class CheckinService:
         state: PromptState,
         paused_until: dt.date | None = None,
         redaction_summary: str = "",
+        escalate_checkin_id: int | None = None,
     ) -> None:
         if ref is None:
             return
@@ -307,6 +425,7 @@ class CheckinService:
             state=state,
             paused_until=paused_until,
             redaction_summary=redaction_summary,
+            escalate_checkin_id=escalate_checkin_id,
         )
         try:
             self.messenger.update_prompt(ref, view)

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.config import AllianceConfig, Cohort
-from bot.domain.errors import NotAMember
+from bot.domain.errors import DataDeleted, NotAMember
+from bot.domain.privacy import subject_key
 from bot.ports import Clock
-from storage.models import MemberRow
+from storage.models import OUTSIDE_AGENCY_ID, MemberRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -22,6 +23,9 @@ class MemberInfo:
     agency_id: str
     paused_until: dt.datetime | None
     active: bool
+    # Issue 3: the time zone from the platform profile, and when it was last looked up.
+    timezone: str | None = None
+    timezone_checked_at: dt.datetime | None = None
 
     @classmethod
     def of(cls, row: MemberRow) -> MemberInfo:
@@ -33,6 +37,8 @@ class MemberInfo:
             agency_id=row.agency_id,
             paused_until=row.paused_until,
             active=row.active,
+            timezone=row.timezone,
+            timezone_checked_at=row.timezone_checked_at,
         )
 
     def paused_at(self, now: dt.datetime) -> bool:
@@ -57,17 +63,32 @@ class MemberService:
             for cohort in self.alliance.cohorts:
                 uow.config.upsert_cohort(cohort.id, self.alliance.question_set_for(cohort).id)
             uow.config.ensure_themes(self.alliance.themes)
-            for agency in self.alliance.agencies:
-                for user_id in [*agency.members, *agency.managers]:
-                    uow.members.ensure(agency.platform, user_id, agency.id)
+            listed = [
+                (agency.platform, user_id, agency.id)
+                for agency in self.alliance.agencies
+                for user_id in [*agency.members, *agency.managers]
+            ]
+            forgotten = self.forgotten(uow, [(p, u) for p, u, _ in listed])
+            for platform, user_id, agency_id in listed:
+                if (platform, user_id) not in forgotten:
+                    uow.members.ensure(platform, user_id, agency_id)
             uow.commit()
 
     def find(self, uow: UnitOfWork, platform: str, user_id: str) -> MemberRow:
         """The member for a platform user, or NotAMember."""
         row = uow.members.by_platform_id(platform, user_id)
-        if row is None:
+        if row is None or row.agency_id == OUTSIDE_AGENCY_ID:
+            # Issue 5: people outside every agency (stewards, barrier owners) have a member row
+            # for the register, but still can't check in until they are in an agency.
+            if row is None and uow.privacy.tombstone(subject_key(platform, user_id)) is not None:
+                raise DataDeleted()
             raise NotAMember()
         return row
+
+    def forgotten(self, uow: UnitOfWork, people: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Issue 6: the (platform, user id) pairs that deleted their data: never re-create them."""
+        keys = {subject_key(platform, user_id): (platform, user_id) for platform, user_id in people}
+        return {keys[k] for k in uow.privacy.tombstoned(list(keys))}
 
     def cohort_of(self, agency_id: str) -> Cohort | None:
         """The first cohort that covers an agency (its question set applies to the member)."""

@@ -19,26 +19,56 @@ import handlers
 from bot.config import Settings
 from bot.observability import CountingRetryHandler, Metrics
 from bot.services import Services
+from bot.slack.oauth import SlackInstalls, authorizer, oauth_settings
+from bot.slack.pacing import PacedRateLimitRetryHandler, PacedServerErrorRetryHandler, Pacer
+from bot.slack.workspaces import (
+    ContextThreadPoolExecutor,
+    WorkspaceRouter,
+    WorkspaceWebClient,
+    request_workspace,
+)
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 
 
 def build_web_client(
-    settings: Settings, metrics: Metrics | None = None, timeout: int = 10
+    settings: Settings,
+    metrics: Metrics | None = None,
+    timeout: int = 10,
+    pacers: dict[str, Pacer] | None = None,
+    router: WorkspaceRouter | None = None,
 ) -> WebClient:
-    """A WebClient for SLACK_API_URL that retries on 429 (after Retry-After), 5xx and resets."""
+    """A WebClient for SLACK_API_URL that retries on 429 (after Retry-After), 5xx and resets.
+
+    `pacers` (issue 3) are told about each 429 of their method so a fan-out slows down.
+    With a `router` (issue 8, OAuth mode) each call uses its workspace's bot token.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    rate_limit: RetryHandler = RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
+    server_error: RetryHandler = ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES)
+    if pacers:
+        # Paced methods retry 429s and 5xx through their pacer, in the messenger.
+        rate_limit = PacedRateLimitRetryHandler(pacers, max_retry_count=RATE_LIMIT_RETRIES)
+        server_error = PacedServerErrorRetryHandler(pacers, max_retry_count=SERVER_ERROR_RETRIES)
     handlers_: list[RetryHandler] = [
         ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-        ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        rate_limit,
+        server_error,
     ]
     if metrics is not None:
         reasons = ("connection", "ratelimited", "server_error")
         handlers_ = [
             CountingRetryHandler(metrics, h, r) for h, r in zip(handlers_, reasons, strict=True)
         ]
+    if router is not None:
+        return WorkspaceWebClient(
+            router,
+            base_url=settings.slack_api_url,
+            timeout=timeout,
+            retry_handlers=handlers_,
+            logger=logging.getLogger("learnloop.slack"),
+        )
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
@@ -48,24 +78,50 @@ def build_web_client(
     )
 
 
-def build_bolt_app(settings: Settings, services: Services, client: WebClient) -> App:
-    """The Bolt app with every LearnLoop listener; services reach listeners via the context."""
+def build_bolt_app(
+    settings: Settings,
+    services: Services,
+    client: WebClient,
+    installs: SlackInstalls | None = None,
+) -> App:
+    """The Bolt app with every LearnLoop listener; services reach listeners via the context.
+
+    With `installs` (issue 8, OAuth mode) each request is authorized with its workspace's
+    token, and the app serves the install flow.
+    """
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
+    multi: dict[str, Any] = {}
+    if installs is not None:
+        multi = {
+            "oauth_settings": oauth_settings(installs),
+            "authorize": authorizer(installs),
+            "installation_store": installs.store,
+        }
     app = App(
-        client=client,
+        # In OAuth mode Bolt gives each request a copy of this client with its workspace's token.
+        client=installs.client if installs is not None else client,
         signing_secret=signing_secret,
         # Verifying the token would call auth.test at start-up; /healthz reports Slack instead.
         token_verification_enabled=False,
         # Unhandled events (e.g. a reaction) still get their 200 so Slack doesn't retry them.
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("learnloop.bolt"),
+        # Issue 8: listeners see the request's context variables (workspace, request id).
+        listener_executor=ContextThreadPoolExecutor(max_workers=5),
+        **multi,
     )
 
     def inject_services(context: BoltContext, next: Callable[[], Any]) -> None:  # noqa: A002
         context["services"] = services
-        next()
+        context["installs"] = installs
+        # Issue 8: outbound calls made while handling this request default to its workspace.
+        token = request_workspace.set(context.team_id or context.enterprise_id)
+        try:
+            next()
+        finally:
+            request_workspace.reset(token)
 
     app.middleware(inject_services)
     handlers.register(app)

@@ -29,7 +29,7 @@ from bot.domain.checkins import MAX_ANSWER_CHARS, Visibility
 from bot.slack.ids import QUESTION_BLOCK_PREFIX, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
-from bot.views import PromptState, PromptView, ReplySavedView
+from bot.views import CheckinSavedView, PromptState, PromptView, ReminderView, ReplySavedView
 
 NO_NAMES = "Please don't name or identify the people you support."
 
@@ -53,27 +53,10 @@ def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
                     text=f"*{escape_mrkdwn(view.question)}*\n"
                     "One thing that happened this week that you learned from — "
                     "what helped, what got in the way. It takes about a minute."
+                    + _extras(view.extra_questions)
                 )
             ),
-            ActionsBlock(
-                block_id=BlockId.PROMPT_ACTIONS,
-                elements=[
-                    ButtonElement(
-                        text="Share a learning",
-                        action_id=Action.SHARE_LEARNING,
-                        value=str(view.prompt_id),
-                        style="primary",
-                    ),
-                    ButtonElement(
-                        text="Skip this week", action_id=Action.SKIP_WEEK, value=str(view.prompt_id)
-                    ),
-                    ButtonElement(
-                        text="Pause prompts",
-                        action_id=Action.PAUSE_PROMPTS,
-                        value=str(view.prompt_id),
-                    ),
-                ],
-            ),
+            _prompt_actions(view.prompt_id),
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
@@ -90,14 +73,73 @@ def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
         if view.redaction_summary:
             lines.append(view.redaction_summary)
         lines.append("You can share another any time with `/checkin`.")
+        if view.escalate_checkin_id is not None:
+            answered: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+            return text, _dicts([*answered, *escalate_offer(view.escalate_checkin_id)])
+    elif view.state is PromptState.NOTHING:
+        # Issue 9: it counts as taking part; nothing is stored but the answer itself.
+        text = "Thanks — noted: nothing to share this week. That counts as taking part."
+        lines = [f":ok_hand: {text}", "If something comes up, `/checkin` works any time."]
     elif view.state is PromptState.SKIPPED:
         text = "No problem — skipped this week. See you next time."
         lines = [text, "If something comes up, `/checkin` works any time."]
+    elif view.state is PromptState.EXPIRED:
+        # Issue 3: the next cycle has started; the buttons would answer last week's prompt.
+        text = "This prompt has closed — a new one comes with the next cycle."
+        lines = [text, "You can still share a learning any time with `/checkin`."]
     else:
         until = view.paused_until.strftime("%-d %B %Y") if view.paused_until else "further notice"
         text = f"Prompts paused until {until}."
         lines = [f":pause_button: {text}", "Type `/learnloop resume` to start again sooner."]
     return text, _dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))])
+
+
+def _prompt_actions(prompt_id: int) -> ActionsBlock:
+    """The prompt's four buttons (also on the reminder)."""
+    return ActionsBlock(
+        block_id=BlockId.PROMPT_ACTIONS,
+        elements=[
+            ButtonElement(
+                text="Share a learning",
+                action_id=Action.SHARE_LEARNING,
+                value=str(prompt_id),
+                style="primary",
+            ),
+            # Issue 9: took part, nothing to report (never reminded, nothing stored but that).
+            ButtonElement(
+                text="Nothing this week", action_id=Action.NOTHING_THIS_WEEK, value=str(prompt_id)
+            ),
+            ButtonElement(text="Skip this week", action_id=Action.SKIP_WEEK, value=str(prompt_id)),
+            ButtonElement(
+                text="Pause prompts", action_id=Action.PAUSE_PROMPTS, value=str(prompt_id)
+            ),
+        ],
+    )
+
+
+def _extras(questions: Sequence[str]) -> str:
+    """Issue 9: the prompt's line about this cycle's extra questions (an inquiry, purpose)."""
+    if not questions:
+        return ""
+    asked = "\n".join(f"• _{escape_mrkdwn(q)}_" for q in questions)
+    return f"\nThis time the form also asks:\n{asked}"
+
+
+def reminder_message(view: ReminderView) -> tuple[str, list[dict[str, Any]]]:
+    """Issue 3: the one gentle nudge about an unanswered prompt, with the prompt's buttons."""
+    text = f"A gentle reminder: {view.question}"
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*A gentle reminder:* {escape_mrkdwn(view.question)}\n"
+                "If something this week taught you anything, it only takes a minute. "
+                "This is the only reminder you'll get this week."
+            )
+        ),
+        _prompt_actions(view.prompt_id),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Or just reply here. {NO_NAMES}")]),
+    ]
+    return text, _dicts(blocks)
 
 
 def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]]:
@@ -118,6 +160,34 @@ def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]
             ),
         )
     ]
+    if view.escalate_checkin_id is not None:
+        blocks += escalate_offer(view.escalate_checkin_id)
+    return text, _dicts(blocks)
+
+
+def escalate_offer(checkin_id: int) -> list[Block]:
+    """Issue 5: the "Escalate this" offer with thanks for a check-in that names a barrier."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="What got in the way sounds like a barrier. If it's more than your team "
+                "can fix, raise it with the system stewards — you can stay anonymous."
+            ),
+            accessory=ButtonElement(
+                text="Escalate this", action_id=Action.ESCALATE_CHECKIN, value=str(checkin_id)
+            ),
+        )
+    ]
+
+
+def checkin_thanks(view: CheckinSavedView) -> tuple[str, list[dict[str, Any]]]:
+    """Issue 5: the thanks DM for a check-in saved without a prompt message to update."""
+    text = "Thank you — your learning is saved."
+    if view.redaction_summary:
+        text += " " + view.redaction_summary
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: {text}"))]
+    if view.escalate_checkin_id is not None:
+        blocks += escalate_offer(view.escalate_checkin_id)
     return text, _dicts(blocks)
 
 

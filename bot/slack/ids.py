@@ -15,12 +15,39 @@ class Action(StrEnum):
     ANSWER = "answer"
     THEMES = "themes"
     VISIBILITY = "visibility"
+    # Issue 5: escalations (buttons, then modal inputs).
+    ESCALATE_CHECKIN = "checkin_escalate"
+    BARRIER_ACKNOWLEDGE = "barrier_acknowledge"
+    BARRIER_ASSIGN = "barrier_assign"
+    BARRIER_ESCALATE = "barrier_escalate_up"
+    BARRIER_RESOLVE = "barrier_resolve"
+    BARRIER_CLOSE = "barrier_close"
+    BARRIER_INPUT = "barrier_input"
+    # Issue 6: the privacy panel.
+    PRIVACY_EXPORT = "privacy_export"
+    PRIVACY_DELETE = "privacy_delete"
+    PRIVACY_DELETE_CONFIRMED = "privacy_delete_confirmed"
+    PRIVACY_KEEP = "privacy_keep"
+    PRIVACY_START_AGAIN = "privacy_start_again"
+    # Issue 8: the App Home (it also shows PRIVACY_EXPORT and PRIVACY_DELETE).
+    HOME_PAUSE = "home_pause"
+    HOME_RESUME = "home_resume"
+    # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
+    NOTHING_THIS_WEEK = "prompt_nothing"
+    INQUIRY_INPUT = "inquiry_input"
 
 
 class View(StrEnum):
     """callback_id of every modal."""
 
     CHECKIN = "checkin_modal"
+    # Issue 5: escalations.
+    ESCALATE = "escalate_modal"
+    BARRIER_ASSIGN = "barrier_assign_modal"
+    BARRIER_RESOLVE = "barrier_resolve_modal"
+    BARRIER_CLOSE = "barrier_close_modal"
+    # Issue 9: inquiries.
+    INQUIRY_START = "inquiry_start_modal"
 
 
 class Block(StrEnum):
@@ -29,6 +56,21 @@ class Block(StrEnum):
     PROMPT_ACTIONS = "prompt_actions"
     THEMES = "themes"
     VISIBILITY = "visibility"
+    # Issue 5: escalations.
+    BARRIER_ACTIONS = "barrier_actions"
+    BARRIER_TITLE = "barrier_title"
+    BARRIER_DESCRIPTION = "barrier_description"
+    BARRIER_AFFECTED = "barrier_affected"
+    BARRIER_AGENCIES = "barrier_agencies"
+    BARRIER_LEVEL = "barrier_level"
+    BARRIER_CHECKINS = "barrier_checkins"
+    BARRIER_ANONYMOUS = "barrier_anonymous"
+    BARRIER_OWNER = "barrier_owner"
+    BARRIER_NOTE = "barrier_note"
+    # Issue 9: the inquiry form.
+    INQUIRY_QUESTION = "inquiry_question"
+    INQUIRY_COHORT = "inquiry_cohort"
+    INQUIRY_WEEKS = "inquiry_weeks"
 
 
 QUESTION_BLOCK_PREFIX = "q_"
@@ -39,3 +81,5 @@ class Command(StrEnum):
 
     CHECKIN = "/checkin"
     LEARNLOOP = "/learnloop"
+    ESCALATE = "/escalate"  # issue 5
+    BARRIERS = "/barriers"  # issue 5

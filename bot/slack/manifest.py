@@ -18,7 +18,17 @@ COMMANDS: list[tuple[str, str, str]] = [
     (
         "/learnloop",
         "Help, pause or resume prompts, and your data",
-        "[help | pause 2w | resume]",
+        "[help | pause 2w | resume | privacy | inquiry]",
+    ),
+    (
+        "/escalate",
+        "Raise a barrier your team can't remove (you can stay anonymous)",
+        "[what gets in the way]",
+    ),
+    (
+        "/barriers",
+        "List barriers and where they are: open, yours, stale or all",
+        "[open | mine | stale | all]",
     ),
 ]
 BOT_SCOPES = sorted(
@@ -51,9 +61,13 @@ def manifest(url: str | None = None) -> dict[str, Any]:
         commands.append(entry)
     events: dict[str, Any] = {"bot_events": BOT_EVENTS}
     interactivity: dict[str, Any] = {"is_enabled": True}
+    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES}}
     if events_url:
         events = {"request_url": events_url, **events}
         interactivity["request_url"] = events_url
+        # Issue 8: where Slack returns installers in multi-workspace (OAuth) mode.
+        redirect = f"{events_url.removesuffix('/slack/events')}/slack/oauth_redirect"
+        oauth_config = {"redirect_urls": [redirect], **oauth_config}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -78,7 +92,7 @@ def manifest(url: str | None = None) -> dict[str, Any]:
             "bot_user": {"display_name": "LearnLoop", "always_online": True},
             "slash_commands": commands,
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": oauth_config,
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,

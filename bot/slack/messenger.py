@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,12 +11,26 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.observability import Metrics
-from bot.ports import MessageRef, MessengerError
-from bot.slack.blocks import prompt_message, reply_saved_message
-from bot.views import PromptView, ReplySavedView
+from bot.ports import MessageRef, MessengerError, UserProfile
+from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message
+from bot.slack.digest_messenger import DigestMessaging
+from bot.slack.escalation_messenger import EscalationMessaging
+from bot.slack.inquiry_messenger import InquiryMessaging
+from bot.slack.pacing import Pacer
+from bot.views import PromptView, ReminderView, ReplySavedView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Issue 3: message metadata that lets a restarted worker find a prompt it may already have sent.
+PROMPT_EVENT = "learnloop_prompt"
+REMINDER_EVENT = "learnloop_reminder"
+# Slack's own "Slackbot" user is not a bot by `is_bot`, and is never someone to prompt.
+SLACKBOT = "USLACKBOT"
+# Paced sends retry here rather than in the WebClient (same counts as bot/slack/app.py).
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+SERVER_ERROR_BACKOFF = 0.5
 
 
 def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T:
@@ -26,10 +41,15 @@ def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T
         code = str(exc.response.get("error", "unknown_error")) if exc.response else "unknown_error"
         if exc.response is not None and exc.response.status_code == 429:
             code = "ratelimited"
+        elif exc.response is not None and exc.response.status_code >= 500:
+            # Issue 3: a 5xx that outlived the retry handler is worth retrying on a later tick.
+            code = "server_error"
         error = MessengerError(code, method)
         cause: Exception = exc
     except SlackClientError as exc:
         error, cause = MessengerError("client_error", method), exc
+    except TimeoutError as exc:  # issue 3: Slack may have acted on it; the answer never came
+        error, cause = MessengerError("timeout", method), exc
     except OSError as exc:  # connection refused / timed out after the retry handlers gave up
         error, cause = MessengerError("connection_error", method), exc
     if metrics is not None:
@@ -37,12 +57,16 @@ def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T
     raise error from cause
 
 
-class SlackMessenger:
-    """Sends LearnLoop's messages through one WebClient."""
+class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
+    """Sends LearnLoop's messages through one WebClient (issue 5's, 4's and 9's mixins)."""
 
-    def __init__(self, client: WebClient, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, client: WebClient, metrics: Metrics | None = None, pacer: Pacer | None = None
+    ) -> None:
         self.client = client
         self.metrics = metrics
+        # Issue 3: spaces out fan-out DMs (prompts, reminders) just under Slack's rate limit.
+        self.pacer = pacer
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         return _call(method, fn, self.metrics)
@@ -50,11 +74,39 @@ class SlackMessenger:
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """DM the weekly prompt (posting to a user id opens the DM with the app)."""
         text, blocks = prompt_message(view)
-        resp = self._call(
-            "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=user_id, text=text, blocks=blocks),
-        )
+        metadata = {"event_type": PROMPT_EVENT, "event_payload": {"prompt_id": view.prompt_id}}
+        resp = self._paced_post(channel=user_id, text=text, blocks=blocks, metadata=metadata)
         return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
+
+    def _paced_post(self, **kwargs: Any) -> Any:
+        """chat.postMessage for fan-outs: waits its turn and tells the pacer it got through."""
+        if self.pacer is None:
+            return self._call("chat.postMessage", lambda: self.client.chat_postMessage(**kwargs))
+        # The WebClient leaves 429s and 5xx of paced methods to us, so that each retry waits its
+        # turn too: retries bypassing the pacer would push the rate over Slack's limit.
+        limited = failed = 0
+        while True:
+            self.pacer.acquire()  # after a 429, this waits out Retry-After
+            try:
+                resp = self._call(
+                    "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
+                )
+            except MessengerError as exc:
+                if exc.code == "ratelimited" and limited < RATE_LIMIT_RETRIES:
+                    limited += 1
+                elif exc.code == "server_error" and failed < SERVER_ERROR_RETRIES:
+                    failed += 1
+                    time.sleep(SERVER_ERROR_BACKOFF * 2 ** (failed - 1))
+                else:
+                    raise
+                if self.metrics is not None:
+                    reason = "ratelimited" if exc.code == "ratelimited" else "server_error"
+                    self.metrics.slack_retries.labels(
+                        method="chat.postMessage", reason=reason
+                    ).inc()
+                continue
+            self.pacer.succeeded()
+            return resp
 
     def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
         """Replace the prompt's buttons with its new state."""
@@ -80,6 +132,24 @@ class SlackMessenger:
             "chat.postMessage", lambda: self.client.chat_postMessage(channel=user_id, text=text)
         )
 
+    def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
+        """Issue 6: upload a file into the person's DM with the app (their data export)."""
+        # files.completeUploadExternal shares into a conversation id, not a user id.
+        opened: Any = self._call(
+            "conversations.open", lambda: self.client.conversations_open(users=user_id)
+        )
+        channel = str(opened["channel"]["id"])
+        self._call(
+            "files.upload",
+            lambda: self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                title=filename,
+                content=content,
+                initial_comment=comment,
+            ),
+        )
+
     def channel_members(self, channel: str) -> list[str]:
         """Every member of a channel, following Slack's pagination."""
         members: list[str] = []
@@ -95,3 +165,52 @@ class SlackMessenger:
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return members
+
+    # Issue 3: scheduled prompts.
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """User ids in a user group."""
+        resp: Any = self._call(
+            "usergroups.users.list",
+            lambda: self.client.usergroups_users_list(usergroup=usergroup),
+        )
+        return [str(u) for u in resp.get("users", [])]
+
+    def user_profile(self, user_id: str) -> UserProfile | None:
+        """Time zone, bot and deactivated flags from users.info."""
+        resp: Any = self._call("users.info", lambda: self.client.users_info(user=user_id))
+        user = resp.get("user") or {}
+        return UserProfile(
+            timezone=user.get("tz") or None,
+            is_bot=bool(user.get("is_bot")) or user_id == SLACKBOT,
+            deleted=bool(user.get("deleted")),
+        )
+
+    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
+        """DM the nudge (into the prompt's conversation when it is known)."""
+        text, blocks = reminder_message(view)
+        metadata = {"event_type": REMINDER_EVENT, "event_payload": {"prompt_id": view.prompt_id}}
+        resp = self._paced_post(
+            channel=view.channel or user_id, text=text, blocks=blocks, metadata=metadata
+        )
+        return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
+
+    def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
+        """Look through the DM's recent messages for the prompt's metadata."""
+        opened: Any = self._call(
+            "conversations.open", lambda: self.client.conversations_open(users=user_id)
+        )
+        channel = str(opened["channel"]["id"])
+        history: Any = self._call(
+            "conversations.history",
+            lambda: self.client.conversations_history(
+                channel=channel, limit=50, include_all_metadata=True
+            ),
+        )
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            ours = metadata.get("event_type") == PROMPT_EVENT
+            if ours and str(payload.get("prompt_id")) == str(prompt_id):
+                return MessageRef(channel=channel, ts=str(message["ts"]))
+        return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,50 +11,12 @@ from conftest import ALICE, BOB, CAROL, DAN, Live
 from slack_requests import (
     block_actions,
     message_im,
-    multi_static_select_value,
     slash_command,
     view_submission,
 )
+from slack_ui import button, fill, input_blocks, wait_until
 
 from bot.slack.ids import Action, View
-
-
-def button(blocks: list[dict[str, Any]], label: str) -> dict[str, Any]:
-    """The button a person would press, found by its visible label."""
-    for block in blocks:
-        elements = block.get("elements", []) + (
-            [block["accessory"]] if "accessory" in block else []
-        )
-        for element in elements:
-            if element.get("type") == "button" and element["text"]["text"] == label:
-                return element
-    raise AssertionError(f"no button labelled {label!r} in {json.dumps(blocks)[:400]}")
-
-
-def input_blocks(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Input blocks of a modal by their visible label."""
-    return {b["label"]["text"]: b for b in view["blocks"] if b["type"] == "input"}
-
-
-def fill(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """state.values for a modal, addressing inputs by their labels as a person would."""
-    inputs = input_blocks(view)
-    values: dict[str, dict[str, Any]] = {}
-    for label, answer in answers.items():
-        block = inputs[label]
-        element = block["element"]
-        action_id = element["action_id"]
-        if element["type"] == "plain_text_input":
-            entry: dict[str, Any] = {"type": "plain_text_input", "value": answer}
-        elif element["type"] == "multi_static_select":
-            entry = multi_static_select_value(answer)
-        elif element["type"] == "radio_buttons":
-            option = next(o for o in element["options"] if o["text"]["text"] == answer)
-            entry = {"type": "radio_buttons", "selected_option": option}
-        else:
-            raise AssertionError(element["type"])
-        values[block["block_id"]] = {action_id: entry}
-    return values
 
 
 def send_prompts(live: Live) -> None:
@@ -85,14 +46,6 @@ def checkins(live: Live) -> list[Any]:
 def answers_of(row: Any) -> dict[str, Any]:
     value = row.answers
     return json.loads(value) if isinstance(value, str) else value
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 # ------------------------------------------------------------------------- prompts

@@ -203,29 +203,6 @@ class PromptRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def claim(self, member_id: int, cohort_id: str, cycle: str) -> PromptRow | None:
-        """The ledger row to send for (member, cycle), or None if it was already handled.
-
-        The row is inserted before any message goes out; a row left `pending` by a crash is
-        returned again so the send resumes, while a `sent` row is never sent twice.
-        """
-        insert_ignoring_conflicts(
-            self.session,
-            PromptRow,
-            {
-                "member_id": member_id,
-                "cohort_id": cohort_id,
-                "cycle": cycle,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": utcnow(),
-            },
-        )
-        row = self.session.scalar(
-            select(PromptRow).where(PromptRow.member_id == member_id, PromptRow.cycle == cycle)
-        )
-        return row if row is not None and row.status == "pending" else None
-
     def get(self, prompt_id: int) -> PromptRow | None:
         """A ledger row by id."""
         return self.session.get(PromptRow, prompt_id)

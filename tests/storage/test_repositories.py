@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,23 +24,25 @@ def uow(engine: Engine) -> UnitOfWorkFactory:
     return factory
 
 
-def test_ledger_claims_each_member_cycle_once(uow: UnitOfWorkFactory) -> None:
+def test_ledger_rows_are_written_once_and_leased_by_one_sender(uow: UnitOfWorkFactory) -> None:
+    now = dt.datetime(2026, 11, 26, 15, tzinfo=dt.UTC)
     with uow() as u:
         member = u.members.ensure("slack", "U1", "housing")
-        first = u.prompts.claim(member.id, "weekly", "weekly:2026-W48")
-        u.commit()
-    assert first is not None and first.status == "pending"
-    with uow() as u:
-        # A pending row (a crash between claim and send) is handed back to resume it...
-        again = u.prompts.claim(member.id, "weekly", "weekly:2026-W48")
-        assert again is not None and again.id == first.id
-        again.status = "sent"
+        u.prompts.insert_pending("weekly", [(member.id, "weekly:2026-W48")])
+        # A second run for the same cycle (a restart, another worker) adds nothing.
+        u.prompts.insert_pending("weekly", [(member.id, "weekly:2026-W48")])
         u.commit()
     with uow() as u:
-        # ...but once sent, never again.
-        assert u.prompts.claim(member.id, "weekly", "weekly:2026-W48") is None
+        [row] = u.prompts.for_cycles("weekly", ["weekly:2026-W48"])
+        assert row.status == "pending"
+        assert u.prompts.lease(row.id, now) is True
+        u.commit()
+    with uow() as u:
+        # Whoever comes second finds the row taken and sends nothing.
+        assert u.prompts.lease(row.id, now) is False
         assert u.session.scalar(select(func.count()).select_from(PromptRow)) == 1
-        assert u.prompts.claim(member.id, "weekly", "weekly:2026-W49") is not None
+        u.prompts.insert_pending("weekly", [(member.id, "weekly:2026-W49")])
+        assert len(u.prompts.for_cycles("weekly", ["weekly:2026-W48", "weekly:2026-W49"])) == 2
 
 
 def test_unique_member_cycle_is_enforced_by_the_database(uow: UnitOfWorkFactory) -> None:

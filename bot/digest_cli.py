@@ -147,7 +147,8 @@ def report(
 
     loop = _loop(with_slack=False)
     try:
-        view, charts = loop.services.digests.report(first.date(), last.date(), scope)
+        with err.status("Building the review pack…"):
+            view, charts = loop.services.digests.report(first.date(), last.date(), scope)
     except LearnLoopError as exc:
         _fail(exc.message)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -101,12 +101,14 @@ def export(
     loop = _loop()
     who = _actor(actor)
     try:
-        if member is not None:
-            document = loop.services.privacy.export_member(platform, member, actor=who)
-            what = f"member {member}"
-        else:
-            document = loop.services.privacy.export_agency(agency, actor=who)
-            what = f"agency {agency}"
+        # A spinner on stderr while the export is gathered (stdout stays pure JSON).
+        with err.status("Gathering the export…"):
+            if member is not None:
+                document = loop.services.privacy.export_member(platform, member, actor=who)
+                what = f"member {member}"
+            else:
+                document = loop.services.privacy.export_agency(agency, actor=who)
+                what = f"agency {agency}"
     except DataDeleted:
         _fail(f"{member} deleted their data: LearnLoop holds nothing about them but a tombstone.")
     except LearnLoopError as exc:
@@ -159,7 +161,8 @@ def purge(
 ) -> None:
     """Retention: delete check-ins and prompt history older than `retention_months`."""
     loop = _loop()
-    report = loop.services.privacy.purge(dry_run=dry_run, actor=_actor(actor))
+    with err.status("Finding check-ins past retention…"):
+        report = loop.services.privacy.purge(dry_run=dry_run, actor=_actor(actor))
     verb = "Would delete" if report.dry_run else "Deleted"
     console.print(
         f"Retention {report.retention_months} months: cutoff {report.cutoff:%Y-%m-%d %H:%M} UTC. "

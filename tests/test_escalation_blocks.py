@@ -120,3 +120,11 @@ def test_every_notice_renders(kind: str, note: str) -> None:
         )
     )
     assert text and len(blocks) == 1 and len(blocks[0]["text"]["text"]) <= 3000
+
+
+def test_teams_people_are_not_rendered_as_slack_mentions() -> None:
+    from bot.slack.escalation_blocks import _mention
+
+    assert _mention("U0STEW1") == "<@U0STEW1>"
+    assert _mention("2b1f7c4e-9a0d-4c55-8b1e-3f2a6d7e8c90") == "a colleague on Teams"
+    assert _mention(None) == ""

@@ -38,6 +38,7 @@ from bot.domain.escalation import (
     MAX_TITLE_CHARS,
     Action,
 )
+from bot.domain.platforms import platform_of
 from bot.slack.blocks import NO_NAMES, escape_mrkdwn
 from bot.slack.ids import Action as ActionId
 from bot.slack.ids import Block as BlockId
@@ -95,6 +96,9 @@ def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
 
 
 def _mention(user_id: str | None) -> str:
+    # A Teams person's id (a GUID) means nothing to Slack: <@GUID> would render as raw text.
+    if user_id and platform_of(user_id) == "teams":
+        return "a colleague on Teams"
     return f"<@{user_id}>" if user_id else ""
 
 

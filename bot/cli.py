@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.barriers_cli import register as register_barrier_commands
+from bot.commands.barriers import register as register_barrier_commands
+from bot.commands.digest import register as register_digest_commands
+from bot.commands.privacy import register as register_privacy_commands
+from bot.commands.workspaces import register as register_workspace_commands
 from bot.config import ConfigError, Settings, load_alliance, load_settings
-from bot.digest_cli import register as register_digest_commands
-from bot.privacy_cli import register as register_privacy_commands
-from bot.workspaces_cli import register as register_workspace_commands
 
 app = typer.Typer(
     help="LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations.",

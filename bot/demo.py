@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 
 from bot.config import EXAMPLE_CONFIG, load_alliance
 from bot.demo_digest import show_digest
-from bot.digest_view import DigestView
 from bot.domain.checkins import Source, Visibility
 from bot.ports import MessageRef, UserProfile
 from bot.services import Services, build_services
@@ -28,6 +27,7 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
+from bot.views.digest import DigestView
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
 

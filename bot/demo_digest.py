@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.rule import Rule
 from sqlalchemy.engine import make_url
 
-from bot.digest_render import render_html, render_text
+from bot.render.digest import render_html, render_text
 from bot.services import Services
 
 CHART_FILE = "learnloop-demo-themes.png"

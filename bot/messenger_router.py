@@ -7,9 +7,7 @@ reached on their own platform and each channel on the platform it belongs to.
 
 from __future__ import annotations
 
-from bot.digest_view import DigestView
 from bot.domain.platforms import Platform, platform_of
-from bot.inquiry_view import InquirySummaryView
 from bot.ports import MessageRef, Messenger, MessengerError, UserProfile
 from bot.views import (
     BarrierCardView,
@@ -21,6 +19,8 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
+from bot.views.digest import DigestView
+from bot.views.inquiry import InquirySummaryView
 
 
 class MessengerRouter:

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.digest_view import DigestView
-from bot.inquiry_view import InquirySummaryView
 from bot.views import (
     BarrierCardView,
     BarrierNoticeView,
@@ -19,6 +17,8 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
+from bot.views.digest import DigestView
+from bot.views.inquiry import InquirySummaryView
 
 Clock = Callable[[], dt.datetime]
 

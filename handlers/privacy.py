@@ -11,10 +11,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.privacy_views import PrivacyStage, PrivacyView
 from bot.services import Services
 from bot.slack.ids import Action
 from bot.slack.privacy_blocks import privacy_message
+from bot.views.privacy import PrivacyStage, PrivacyView
 from handlers.errors import reported
 
 PLATFORM = "slack"

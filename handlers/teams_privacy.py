@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot.privacy_views import PrivacyStage, PrivacyView
 from bot.services import Services
 from bot.teams.ids import Command, Verb
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.privacy_cards import privacy_card
+from bot.views.privacy import PrivacyStage, PrivacyView
 from handlers.teams_support import (
     PLATFORM,
     CommandHandler,

@@ -12,9 +12,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.charts import themes_by_agency_png, weekly_totals_png
-from bot.digest_render import Chart, render_html, render_text
-from bot.digest_view import (
+from bot.render.charts import themes_by_agency_png, weekly_totals_png
+from bot.render.digest import Chart, render_html, render_text
+from bot.slack.digest_blocks import MAX_BLOCKS, SECTION_CHARS, digest_messages
+from bot.views.digest import (
     AgencyParticipation,
     BarrierLine,
     BarrierSummary,
@@ -25,7 +26,6 @@ from bot.digest_view import (
     ThemeTrend,
     Trend,
 )
-from bot.slack.digest_blocks import MAX_BLOCKS, SECTION_CHARS, digest_messages
 
 FOOTER = (
     "Counts are per agency, never per person; counts under 3 show as “fewer than 3”. "

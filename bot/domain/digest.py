@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.digest_view import (
+from bot.domain.checkins import Visibility
+from bot.domain.errors import BadPeriod
+from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.views.digest import (
     AgencyParticipation,
     BarrierLine,
     BarrierSummary,
@@ -26,9 +29,6 @@ from bot.digest_view import (
     ThemeTrend,
     Trend,
 )
-from bot.domain.checkins import Visibility
-from bot.domain.errors import BadPeriod
-from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 
 QUOTE_CHARS = 280
 MAX_QUOTES = 6

@@ -22,7 +22,7 @@ from bot.domain.digest import shorten, similar_groups, suppressed
 from bot.domain.errors import LearnLoopError, ValidationFailed
 from bot.domain.redaction import IdentifierKind, redact
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
-from bot.inquiry_view import (
+from bot.views.inquiry import (
     AgencyAnswers,
     InquirySummaryView,
     RaisedBarrier,

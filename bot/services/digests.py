@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.charts import themes_by_agency_png, weekly_totals_png
 from bot.config import (
     DEFAULT_QUESTION_SET,
     AllianceConfig,
@@ -23,8 +22,6 @@ from bot.config import (
     Schedule,
     Weekday,
 )
-from bot.digest_render import Chart
-from bot.digest_view import DigestView
 from bot.domain.answers import barrier_text, learning_text
 from bot.domain.checkins import Visibility
 from bot.domain.digest import (
@@ -39,7 +36,10 @@ from bot.domain.digest import (
 from bot.domain.errors import NotFound
 from bot.domain.visibility import Audience
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.render.charts import themes_by_agency_png, weekly_totals_png
+from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
+from bot.views.digest import DigestView
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 

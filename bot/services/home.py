@@ -1,4 +1,4 @@
-"""Issue 8: builds the App Home for one person, by role (see bot/home_view.py)."""
+"""Issue 8: builds the App Home for one person, by role (see bot/views/home.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from bot.config import AllianceConfig, Cohort, Weekday
 from bot.domain.checkins import Visibility
 from bot.domain.privacy import subject_key
 from bot.domain.roles import Role
-from bot.home_view import HomeAdmin, HomeBarrier, HomeCheckin, HomeLevel, HomeSchedule, HomeView
 from bot.ports import Clock
 from bot.services.escalations import EscalationService
 from bot.services.members import MemberService
+from bot.views.home import HomeAdmin, HomeBarrier, HomeCheckin, HomeLevel, HomeSchedule, HomeView
 from storage.home_queries import HomeQueries
 from storage.models import CheckinRow, MemberRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory

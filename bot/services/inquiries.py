@@ -37,9 +37,9 @@ from bot.domain.purpose import cycle_start
 from bot.domain.redaction import Redacted
 from bot.domain.roles import Role, require
 from bot.domain.visibility import Audience
-from bot.inquiry_view import InquiryLine, InquirySummaryView, RaisedBarrier
 from bot.ports import Clock, Messenger, MessengerError
 from bot.services.purpose import PurposeService
+from bot.views.inquiry import InquiryLine, InquirySummaryView, RaisedBarrier
 from storage.models import InquiryRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

@@ -26,8 +26,8 @@ from bot.domain.privacy import (
 )
 from bot.domain.visibility import Audience, attribution, may_name_author, readable
 from bot.ports import Clock, Messenger, MessengerError
-from bot.privacy_views import PrivacyStage, PrivacyView
 from bot.services.members import MemberService
+from bot.views.privacy import PrivacyStage, PrivacyView
 from storage.models import AuditEventRow, CheckinRow, MemberRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 

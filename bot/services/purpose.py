@@ -17,8 +17,8 @@ from bot.domain.cycles import cycle_for, local_now
 from bot.domain.digest import shorten, suppressed
 from bot.domain.purpose import is_purpose_cycle, period_of
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
-from bot.inquiry_view import PurposeAnswerView, PurposeSectionView
 from bot.ports import Clock
+from bot.views.inquiry import PurposeAnswerView, PurposeSectionView
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 MAX_PURPOSE_QUOTES = 8

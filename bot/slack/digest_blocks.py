@@ -19,10 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.digest_view import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 from bot.domain.digest import shorten
 from bot.slack.blocks import escape_mrkdwn
 from bot.slack.inquiry_blocks import inquiry_digest_blocks, purpose_digest_blocks
+from bot.views.digest import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 
 MAX_BLOCKS = 50
 SECTION_CHARS = 3000

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
-from bot.digest_view import DigestView
 from bot.ports import MessageRef
 from bot.slack.digest_blocks import digest_messages
+from bot.views.digest import DigestView
 
 T = TypeVar("T")
 

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.pause import DEFAULT_PAUSE
-from bot.home_view import HomeAdmin, HomeLevel, HomeSchedule, HomeView
 from bot.slack.blocks import escape_mrkdwn
 from bot.slack.ids import Action
+from bot.views.home import HomeAdmin, HomeLevel, HomeSchedule, HomeView
 
 # Slack's limit for a Home tab.
 MAX_HOME_BLOCKS = 100

@@ -25,11 +25,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.inquiry import DEFAULT_WEEKS, MAX_QUESTION_CHARS, MAX_WEEKS
-from bot.inquiry_view import InquiryLine, InquirySummaryView, PurposeSectionView
 from bot.slack.blocks import NO_NAMES, escape_mrkdwn
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
+from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView
 
 SECTION_CHARS = 3000
 

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
-from bot.inquiry_view import InquirySummaryView
 from bot.ports import MessageRef, MessengerError
 from bot.slack.inquiry_blocks import summary_message
+from bot.views.inquiry import InquirySummaryView
 
 T = TypeVar("T")
 

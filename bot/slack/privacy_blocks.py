@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.privacy_views import PrivacyStage, PrivacyView
 from bot.slack.ids import Action
+from bot.views.privacy import PrivacyStage, PrivacyView
 
 START_AGAIN_HINT = "Changed your mind? Type `/learnloop privacy` and press *Start again*."
 

@@ -25,7 +25,6 @@ from microsoft_teams.cards import (
 
 from bot.config import Question, QuestionKind, QuestionSet
 from bot.domain.checkins import MAX_ANSWER_CHARS, Visibility
-from bot.inquiry_view import InquirySummaryView
 from bot.teams.ids import (
     QUESTION_INPUT_PREFIX,
     THEMES_INPUT,
@@ -35,6 +34,7 @@ from bot.teams.ids import (
     Verb,
 )
 from bot.views import CheckinSavedView, PromptState, PromptView, ReminderView, ReplySavedView
+from bot.views.inquiry import InquirySummaryView
 
 NO_NAMES = "Please don't name or identify the people you support."
 CHECKIN_ANY_TIME = "Type **checkin** to me any time to share another."

@@ -13,8 +13,8 @@ from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard, Container
 
-from bot.digest_view import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 from bot.teams.cards import card, card_dict, escape_markdown, text
+from bot.views.digest import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 
 # Well under Teams' ~28 KB per message, leaving room for the activity around the card.
 MAX_CARD_BYTES = 20_000

@@ -27,9 +27,7 @@ from microsoft_teams.api import (
 from microsoft_teams.apps import to_threaded_conversation_id
 from microsoft_teams.cards import AdaptiveCard
 
-from bot.digest_view import DigestView
 from bot.domain.platforms import is_entra_object_id
-from bot.inquiry_view import InquirySummaryView
 from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams.app import TeamsBot
@@ -58,6 +56,8 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
+from bot.views.digest import DigestView
+from bot.views.inquiry import InquirySummaryView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,9 +6,9 @@ from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot.privacy_views import PrivacyStage, PrivacyView
 from bot.teams.cards import card, execute_verb, text
 from bot.teams.ids import Verb
+from bot.views.privacy import PrivacyStage, PrivacyView
 
 START_AGAIN_HINT = "Changed your mind? Type **privacy** to me and press *Start again*."
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest_view import Trend
 from bot.domain.digest import (
     BarrierFact,
     CheckinFact,
@@ -29,6 +28,7 @@ from bot.domain.digest import (
 )
 from bot.domain.errors import BadPeriod
 from bot.domain.visibility import Audience
+from bot.views.digest import Trend
 
 LONDON = ZoneInfo("Europe/London")
 PERIOD = week_period("2026-W47", LONDON, 4, dt.time(9, 0))  # Friday 09:00 to Friday 09:00

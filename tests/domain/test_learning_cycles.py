@@ -19,7 +19,7 @@ from bot.domain.inquiry import (
     summarise_inquiry,
 )
 from bot.domain.purpose import cycle_start, is_purpose_cycle, period_of
-from bot.inquiry_view import RaisedBarrier
+from bot.views.inquiry import RaisedBarrier
 
 Q = "How is hospital discharge working for people with no home?"
 

@@ -10,7 +10,7 @@ from conftest import ALICE, BOB, CAROL, DAN, STEWARD, Clock_, Live, alliance_con
 from slack_requests import block_actions, message_im, slash_command, view_submission
 from slack_ui import button, fill, input_blocks, wait_until
 
-from bot.digest_render import render_html
+from bot.render.digest import render_html
 from bot.scheduler import DUE_JOBS, Worker
 from bot.slack.ids import View
 

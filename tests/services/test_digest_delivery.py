@@ -14,8 +14,8 @@ import pytest
 from conftest import ALICE, BOB, CAROL, DAN, TEST_ALLIANCE, Clock_, Live, alliance_config
 from slack_api import Call
 
-from bot.digest_render import render_html
 from bot.domain.checkins import Source
+from bot.render.digest import render_html
 from storage.models import EscalationEventRow, EscalationRow
 
 MANAGER = "U0MGR"

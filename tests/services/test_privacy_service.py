@@ -23,7 +23,7 @@ from bot.domain.checkins import Source
 from bot.domain.errors import DataDeleted, NotAMember, NotFound
 from bot.domain.privacy import subject_key
 from bot.ports import MessageRef
-from bot.privacy_views import PrivacyStage
+from bot.views.privacy import PrivacyStage
 from storage.models import (
     AuditEventRow,
     Base,

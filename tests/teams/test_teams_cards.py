@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from teams_ui import card_text, fill, inputs
 
 from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
-from bot.digest_view import DigestView, Quote
 from bot.teams.cards import card_dict, checkin_form, escape_markdown, prompt_card, read_checkin_form
 from bot.teams.digest_cards import MAX_CARD_BYTES, digest_card_dicts
 from bot.teams.escalation_cards import barrier_card, escalate_form, read_escalate_form
 from bot.views import BarrierCardView, EscalateFormView, PromptState, PromptView
+from bot.views.digest import DigestView, Quote
 
 ACTION_TYPES = {"Action.Submit", "Action.Execute", "Action.OpenUrl"}
 INPUT_TYPES = {"Input.Text", "Input.ChoiceSet"}

@@ -94,7 +94,7 @@ def _destinations(loop: Any, destination: str | None) -> list[Any]:
 @digest_app.command("preview")
 def preview(week: WeekOption = None, destination: DestinationOption = None) -> None:
     """Print the digest (as text, then its Block Kit JSON) without posting anything."""
-    from bot.digest_render import render_text
+    from bot.render.digest import render_text
     from bot.slack.digest_blocks import digest_messages
 
     loop = _loop(with_slack=False)
@@ -143,7 +143,7 @@ def report(
     ] = "alliance",
 ) -> None:
     """Write a learning review pack: a self-contained HTML page with its charts embedded."""
-    from bot.digest_render import render_html
+    from bot.render.digest import render_html
 
     loop = _loop(with_slack=False)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.inquiry_view import InquiryLine, InquirySummaryView, PurposeSectionView
+from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView
 
 
 class Trend(StrEnum):

@@ -7,8 +7,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.digest_view import BarrierLine, DigestView, Quote
-from bot.inquiry_render import learning_cycles_html, learning_cycles_text
+from bot.render.inquiry import learning_cycles_html, learning_cycles_text
+from bot.views.digest import BarrierLine, DigestView, Quote
 
 
 @dataclass(frozen=True)

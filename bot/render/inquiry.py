@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from collections.abc import Sequence
 
-from bot.inquiry_view import InquiryLine, InquirySummaryView, PurposeSectionView
+from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView
 
 
 def _day(day: dt.date) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from bot.digest_view import DigestView
+from bot.views.digest import DigestView
 
 MAX_AGENCIES_IN_LEGEND = 8
 MAX_THEMES = 12

@@ -1,0 +1,1 @@
+"""Sub-commands of the `learnloop` CLI, one module per capability (wired in bot/cli.py)."""

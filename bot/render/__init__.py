@@ -1,0 +1,1 @@
+"""Platform-free renderings of view-models: terminal text, HTML review packs, chart images."""

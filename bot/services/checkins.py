@@ -20,6 +20,7 @@ from bot.domain.checkins import (
 from bot.domain.errors import NotFound
 from bot.domain.purpose import period_of
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.services.base import MemberFacingService
 from bot.services.inquiries import AskedSet, InquiryService  # issue 9
 from bot.services.members import MemberService
 from bot.views import CheckinSavedView, PromptState, PromptView, ReplySavedView
@@ -82,7 +83,7 @@ def snapshot_set(question_set_id: str, questions: list[dict[str, Any]]) -> Quest
     return QuestionSet.model_construct(id=question_set_id, questions=rebuilt) if rebuilt else None
 
 
-class CheckinService:
+class CheckinService(MemberFacingService):
     """Everything a practitioner does with the weekly prompt."""
 
     def __init__(
@@ -94,11 +95,7 @@ class CheckinService:
         clock: Clock,
         inquiries: InquiryService | None = None,
     ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
+        super().__init__(uow, alliance, members, messenger, clock)
         # Issue 9: adds an inquiry's question and the purpose question to the form.
         self.inquiries = inquiries
 

@@ -29,6 +29,7 @@ from bot.domain.escalation import (
 from bot.domain.roles import Role, require
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
 from bot.services.barriers import BarrierRegister, BarrierSummary
+from bot.services.base import MemberFacingService
 from bot.services.members import MemberService
 from bot.views import (
     BarrierListView,
@@ -93,7 +94,7 @@ class StaleReport:
     off_ladder: int = 0
 
 
-class EscalationService:
+class EscalationService(MemberFacingService):
     """Barriers: raising, steward actions, closing the loop, the register and reminders."""
 
     def __init__(
@@ -104,11 +105,7 @@ class EscalationService:
         messenger: Messenger,
         clock: Clock,
     ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
+        super().__init__(uow, alliance, members, messenger, clock)
         self.register = BarrierRegister(uow, alliance, clock)
 
     # ------------------------------------------------------------------ raising

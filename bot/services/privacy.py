@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.config import AllianceConfig
 from bot.domain.answers import labelled_answers
 from bot.domain.checkins import Visibility
 from bot.domain.errors import LearnLoopError, NotAMember, NotFound
@@ -25,11 +24,11 @@ from bot.domain.privacy import (
     subject_key,
 )
 from bot.domain.visibility import Audience, attribution, may_name_author, readable
-from bot.ports import Clock, Messenger, MessengerError
-from bot.services.members import MemberService
+from bot.ports import MessengerError
+from bot.services.base import MemberFacingService
 from bot.views.privacy import PrivacyStage, PrivacyView
 from storage.models import AuditEventRow, CheckinRow, MemberRow
-from storage.uow import UnitOfWork, UnitOfWorkFactory
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +80,8 @@ def to_json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-class PrivacyService:
+class PrivacyService(MemberFacingService):
     """Self-service and admin data-protection actions; each one leaves an audit event."""
-
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        alliance: AllianceConfig,
-        members: MemberService,
-        messenger: Messenger,
-        clock: Clock,
-    ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
 
     @property
     def retention_months(self) -> int:

@@ -40,6 +40,7 @@ from bot.domain.schedule import (
     zone_for,
 )
 from bot.ports import Clock, Messenger, MessengerError
+from bot.services.base import MemberFacingService
 from bot.services.members import MemberInfo, MemberService
 from bot.services.roster import Roster
 from bot.views import PromptView, ReminderView
@@ -121,7 +122,7 @@ def schedule_spec(cohort: Cohort) -> ScheduleSpec:
     )
 
 
-class PromptService:
+class PromptService(MemberFacingService):
     """Prompts each member of a cohort once per cycle, reminds once, and expires old prompts."""
 
     def __init__(
@@ -133,11 +134,7 @@ class PromptService:
         clock: Clock,
         inquiries: InquiryService | None = None,
     ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
+        super().__init__(uow, alliance, members, messenger, clock)
         # Issue 9: names this cycle's extra questions (an inquiry's, the purpose question).
         self.inquiries = inquiries
         self.roster = Roster(uow, alliance, members, messenger, clock)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.config import AllianceConfig, Cohort
 from bot.ports import Clock, Messenger, MessengerError, UserProfile
+from bot.services.base import MemberFacingService
 from bot.services.members import MemberInfo, MemberService
 from storage.uow import UnitOfWorkFactory
 
@@ -39,7 +40,7 @@ def inactive_reason(profile: UserProfile) -> str | None:
     return None
 
 
-class Roster:
+class Roster(MemberFacingService):
     """Lists cohort members and keeps their profiles fresh (one per process, thread-safe)."""
 
     def __init__(
@@ -50,11 +51,7 @@ class Roster:
         messenger: Messenger,
         clock: Clock,
     ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
+        super().__init__(uow, alliance, members, messenger, clock)
         self._lock = threading.Lock()
         self._listings: dict[tuple[str, str], tuple[list[str], dt.datetime]] = {}
         self.errors: Counter[str] = Counter()

@@ -449,13 +449,25 @@ def find_patterns(
 
 def _pattern_quotes(inputs: DigestInputs, members: list[CheckinFact]) -> list[CheckinFact]:
     """Up to two readable members to quote: the centre, then one from another agency."""
-    readable_members = [m for m in members if can_read(inputs.audience, m)]
+    audience = inputs.audience
+    readable_members = [m for m in members if can_read(audience, m)]
     chosen: list[CheckinFact] = readable_members[:1]
     for member in readable_members[1:]:
-        if member.agency_id != chosen[0].agency_id:
+        if _turn(audience, member) != _turn(audience, chosen[0]):
             chosen.append(member)
             break
     return chosen
+
+
+def _turn(audience: Audience, entry: CheckinFact) -> str:
+    """Whose turn an entry is when quotes take turns across agencies.
+
+    An entry whose author may not be named is its own turn: were it queued with its agency, the
+    order of the quotes (or which one is picked) would tell which agency wrote it.
+    """
+    if may_name_author(audience, entry):
+        return entry.agency_id
+    return f"anonymous:{entry.id}"
 
 
 def _quote(inputs: DigestInputs, entry: CheckinFact, text: str) -> Quote:
@@ -481,7 +493,9 @@ def select_quotes(
             continue
         if not can_read(inputs.audience, entry):
             continue
-        per_agency[entry.agency_id].append(entry)
+        # Entries whose author may not be named share one turn, whatever their agency.
+        turn = _turn(inputs.audience, entry)
+        per_agency["~anonymous" if turn.startswith("anonymous:") else turn].append(entry)
     picked: list[CheckinFact] = []
     seen: set[str] = set()
     queues = [per_agency[a] for a in sorted(per_agency)]

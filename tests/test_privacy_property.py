@@ -351,7 +351,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
 
 
 @settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -554,8 +554,29 @@ def summarise_barriers(inputs: DigestInputs) -> BarrierSummary:
 # --------------------------------------------------------------------------- the digest
 
 
+def quotable(inputs: DigestInputs) -> DigestInputs:
+    """The inputs with anonymous entries an agency's digest may not quote taken out.
+
+    In its own agency's digest an anonymous entry hides only in a crowd: it is quoted (as
+    "Anonymous") only when the agency had at least `suppress_below` people taking part under
+    their names, else a small team could tell who wrote it.
+    """
+    audience = inputs.audience
+    if audience.kind != "agency" or audience.agency_id is None:
+        return inputs
+    if inputs.people.get(audience.agency_id, 0) >= inputs.suppress_below:
+        return inputs
+    kept = [
+        e
+        for e in inputs.checkins
+        if not (e.agency_id == audience.agency_id and e.visibility == Visibility.ANONYMOUS)
+    ]
+    return replace(inputs, checkins=kept)
+
+
 def build_digest(inputs: DigestInputs) -> DigestView:
     """The digest for one audience and period."""
+    inputs = quotable(inputs)
     threshold = inputs.suppress_below
     total = sum(inputs.learnings.get(a, 0) for a in inputs.scope_agencies)
     if inputs.audience.kind == "alliance":

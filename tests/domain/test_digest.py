@@ -417,3 +417,18 @@ def test_the_digest_never_lists_people() -> None:
     view = build_digest(inputs(Audience.alliance(), entries, people={"housing": 5}))
     text = repr(view)
     assert "9001" not in text and "member" not in text.lower()
+
+
+def test_an_agency_digest_quotes_its_anonymous_entries_only_in_a_crowd() -> None:
+    entries = [
+        fact(1, "housing", "anonymous", "Asking where people sleep tonight changed the plan."),
+        fact(2, "housing", "team", "Our letters still read like threats."),
+    ]
+    few = build_digest(inputs(Audience.agency("housing"), entries, people={"housing": 2}))
+    # Two named people: a small team could tell who wrote the anonymous one, so it is not quoted.
+    assert [q.text for q in few.quotes] == ["Our letters still read like threats."]
+    crowd = build_digest(inputs(Audience.agency("housing"), entries, people={"housing": 3}))
+    assert sorted(q.byline for q in crowd.quotes) == ["Anonymous", "Council Housing"]
+    # The alliance digest is not an agency's: it quotes the anonymous entry as before.
+    alliance = build_digest(inputs(Audience.alliance(), entries))
+    assert [q.byline for q in alliance.quotes] == ["Anonymous"]

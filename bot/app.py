@@ -92,7 +92,7 @@ def build(
     prepare_database(engine)
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
-    metrics.watch_database(engine)
+    metrics.watch_database(engine, alliance.alliance.suppress_below)
     # Issue 3: one pacer per process keeps fan-out DMs just under Slack's rate limit.
     pacer = Pacer()
     # Issue 8: in OAuth mode tokens come from each workspace's install (a missing key refuses).

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from bot.config import EXAMPLE_CONFIG, load_alliance
 from bot.demo_digest import show_digest
 from bot.domain.checkins import Source, Visibility
+from bot.domain.suppression import suppress, suppressed
 from bot.ports import MessageRef, UserProfile
 from bot.services import Services, build_services
 from bot.views import (
@@ -303,11 +304,16 @@ def _print_summary(services: Services, console: Console, removed: list[str]) -> 
         by_theme = uow.checkins.counts_by_theme()
         statuses = uow.prompts.counts_by_status()
     names = {a.id: a.name for a in services.alliance.agencies}
-    agencies = Table("agency", "check-ins", title="Check-ins by agency (counts only)")
-    for agency_id, count in sorted(by_agency.items(), key=lambda kv: -kv[1]):
-        agencies.add_row(names.get(agency_id, agency_id), str(count))
+    threshold = services.alliance.alliance.suppress_below
+    # The same rule as every digest: small counts in words, agencies in name order (no ranking).
+    agencies = Table(
+        "agency", "check-ins", title="Check-ins by agency (counts only, anonymous left out)"
+    )
+    for agency_id, count in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        agencies.add_row(names.get(agency_id, agency_id), suppressed(count, threshold))
     themes = Table("theme", "check-ins", title="Check-ins by theme")
-    for theme, count in sorted(by_theme.items(), key=lambda kv: -kv[1]):
+    shown = {theme: suppress(count, threshold) for theme, count in by_theme.items()}
+    for theme, count in sorted(shown.items(), key=lambda kv: (-kv[1].sort_key, kv[0])):
         themes.add_row(theme, str(count))
     console.print(agencies)
     console.print(themes)

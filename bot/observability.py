@@ -21,6 +21,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine, text
 
+from bot.domain.suppression import shown_only
+
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,8 +56,13 @@ class DatabaseCounts(Collector):
         "learnloop_escalations": "status",
     }
 
-    def __init__(self, engine: Engine) -> None:
+    # Counts about people's participation; they pass the suppression rule. Digests and
+    # barriers are the alliance's own records and stay exact for operators.
+    SUPPRESSED = frozenset({"learnloop_prompts", "learnloop_checkins"})
+
+    def __init__(self, engine: Engine, suppress_below: int = 1) -> None:
         self.engine = engine
+        self.suppress_below = suppress_below
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """One gauge family per table, labelled by status or source."""
@@ -73,10 +80,20 @@ class DatabaseCounts(Collector):
         up = GaugeMetricFamily("learnloop_database_up", "1 if the database answered.")
         up.add_metric([], 1)
         yield up
+        threshold = GaugeMetricFamily(
+            "learnloop_suppress_below",
+            "Counts of prompts and check-ins under this are left out (fewer than N).",
+        )
+        threshold.add_metric([], float(self.suppress_below))
+        yield threshold
         for name, (doc, _) in self.QUERIES.items():
             family = GaugeMetricFamily(name, doc, labels=[self.LABELS[name]])
-            for label, count in rows[name]:
-                family.add_metric([str(label)], float(count))
+            pairs = [(str(label), int(count)) for label, count in rows[name]]
+            if name in self.SUPPRESSED:
+                # A series is a number with no words: under the threshold it is left out.
+                pairs = shown_only(pairs, self.suppress_below)
+            for label, count in pairs:
+                family.add_metric([label], float(count))
             yield family
 
 
@@ -106,9 +123,9 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch_database(self, engine: Engine) -> None:
-        """Report database-held totals at scrape time."""
-        self.registry.register(DatabaseCounts(engine))
+    def watch_database(self, engine: Engine, suppress_below: int = 1) -> None:
+        """Report database-held totals at scrape time, people's counts suppressed when small."""
+        self.registry.register(DatabaseCounts(engine, suppress_below))
 
     def render(self) -> bytes:
         """The exposition text for GET /metrics."""

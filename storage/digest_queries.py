@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from bot.domain.checkins import PromptStatus
+from bot.domain.checkins import PromptStatus, Visibility
 from bot.domain.digest import BarrierFact, CheckinFact
 from storage.models import (
     CheckinRow,
@@ -155,6 +155,24 @@ class DigestRepository:
             conditions.append(CheckinRow.agency_id.in_(list(agencies)))
         return conditions
 
+    @staticmethod
+    def _named() -> ColumnElement[bool]:
+        """Check-ins that may count against their agency: every one but the anonymous."""
+        return CheckinRow.visibility != Visibility.ANONYMOUS.value
+
+    @classmethod
+    def _counted(
+        cls, start: dt.datetime, end: dt.datetime, agencies: Collection[str] | None
+    ) -> list[ColumnElement[bool]]:
+        """The check-ins a total counts: all of them alliance-wide, the named in an agency's.
+
+        A total scoped to agencies is a count against them, so anonymous entries stay out.
+        """
+        conditions = cls._in_period(start, end, agencies)
+        if agencies is not None:
+            conditions.append(cls._named())
+        return conditions
+
     def _theme_rows_between(
         self, start: dt.datetime, end: dt.datetime, agencies: Collection[str] | None
     ) -> list[ColumnElement[bool]] | None:
@@ -182,10 +200,12 @@ class DigestRepository:
 
         Issue 9: someone who answered "Nothing this week" took part without a check-in, so
         people are those with a check-in *or* a prompt closed as `nothing` in the period.
+        Anonymous check-ins are never counted against an agency, nor their authors as its
+        people: `anonymous()` gives the alliance-wide number.
         """
         rows = self.session.execute(
             select(CheckinRow.agency_id, func.count())
-            .where(*self._in_period(start, end, agencies))
+            .where(*self._in_period(start, end, agencies), self._named())
             .group_by(CheckinRow.agency_id)
         )
         learnings = {agency_id: int(count) for agency_id, count in rows}
@@ -198,7 +218,7 @@ class DigestRepository:
             nothing.append(MemberRow.agency_id.in_(list(agencies)))
         took_part = union(
             select(CheckinRow.agency_id, CheckinRow.member_id).where(
-                *self._in_period(start, end, agencies)
+                *self._in_period(start, end, agencies), self._named()
             ),
             select(MemberRow.agency_id, PromptRow.member_id)
             .join(MemberRow, MemberRow.id == PromptRow.member_id)
@@ -212,21 +232,37 @@ class DigestRepository:
         people = {agency_id: int(n) for agency_id, n in rows}
         return learnings, people
 
+    def anonymous(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Anonymous check-ins in [start, end) across the whole alliance (never per agency)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(CheckinRow)
+                .where(*self._in_period(start, end, None), ~self._named())
+            )
+            or 0
+        )
+
     def theme_counts(
         self, start: dt.datetime, end: dt.datetime, agencies: Collection[str] | None
-    ) -> dict[tuple[str, str], int]:
-        """Check-ins per (agency, theme) in [start, end)."""
+    ) -> dict[tuple[str | None, str], int]:
+        """Check-ins per (agency, theme) in [start, end); anonymous ones under agency None.
+
+        An anonymous check-in is never counted against its agency: alliance-wide it counts
+        under None (theme totals only), and a count scoped to agencies leaves it out.
+        """
         bounds = self._theme_rows_between(start, end, agencies)
         if bounds is None:
             return {}
+        agency = case((self._named(), CheckinRow.agency_id), else_=None).label("agency")
         rows = self.session.execute(
-            select(CheckinRow.agency_id, CheckinThemeRow.theme_id, func.count())
+            select(agency, CheckinThemeRow.theme_id, func.count())
             .join(CheckinThemeRow, CheckinThemeRow.checkin_id == CheckinRow.id)
-            .where(*self._in_period(start, end, agencies), *bounds)
-            .group_by(CheckinRow.agency_id, CheckinThemeRow.theme_id)
+            .where(*self._counted(start, end, agencies), *bounds)
+            .group_by(agency, CheckinThemeRow.theme_id)
         )
         names = self._theme_names()
-        return {(agency, names[theme_id]): int(n) for agency, theme_id, n in rows}
+        return {(agency_id, names[theme_id]): int(n) for agency_id, theme_id, n in rows}
 
     def _theme_names(self) -> dict[int, str]:
         # Grouping by id and naming afterwards saves a join per row on a big week.
@@ -257,7 +293,7 @@ class DigestRepository:
         rows = self.session.execute(
             select(bucket, CheckinThemeRow.theme_id, func.count())
             .join(CheckinThemeRow, CheckinThemeRow.checkin_id == CheckinRow.id)
-            .where(*self._in_period(oldest, newest, agencies), *bounds)
+            .where(*self._counted(oldest, newest, agencies), *bounds)
             .group_by(bucket, CheckinThemeRow.theme_id)
         )
         names = self._theme_names()
@@ -315,12 +351,12 @@ class DigestRepository:
         return result
 
     def total(self, start: dt.datetime, end: dt.datetime, agencies: Collection[str] | None) -> int:
-        """Check-ins in [start, end)."""
+        """Check-ins in [start, end): all alliance-wide, the named ones for agencies."""
         return int(
             self.session.scalar(
                 select(func.count())
                 .select_from(CheckinRow)
-                .where(*self._in_period(start, end, agencies))
+                .where(*self._counted(start, end, agencies))
             )
             or 0
         )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.domain.checkins import Visibility
 from bot.domain.errors import DataDeleted
 from bot.domain.privacy import subject_key
 from storage.models import (
@@ -368,8 +369,12 @@ class CheckinRepository:
         return self.session.get(CheckinRow, checkin_id)
 
     def counts_by_agency(self) -> dict[str, int]:
-        """Check-ins per agency (counts only)."""
-        query = select(CheckinRow.agency_id, func.count()).group_by(CheckinRow.agency_id)
+        """Named check-ins per agency (counts only): anonymous ones never count against one."""
+        query = (
+            select(CheckinRow.agency_id, func.count())
+            .where(CheckinRow.visibility != Visibility.ANONYMOUS.value)
+            .group_by(CheckinRow.agency_id)
+        )
         return {agency: count for agency, count in self.session.execute(query)}
 
     def counts_by_theme(self) -> dict[str, int]:

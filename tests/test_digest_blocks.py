@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.suppression import suppress
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart, render_html, render_text
 from bot.slack.digest_blocks import MAX_BLOCKS, SECTION_CHARS, digest_messages
@@ -26,6 +27,12 @@ from bot.views.digest import (
     ThemeTrend,
     Trend,
 )
+
+
+def c(n: int) -> object:
+    """A count through the suppression rule at the test alliance's threshold (3)."""
+    return suppress(n, 3)
+
 
 FOOTER = (
     "Counts are per agency, never per person; counts under 3 show as “fewer than 3”. "
@@ -44,18 +51,18 @@ def small_view(**changes: object) -> DigestView:
         "suppress_below": 3,
         "learnings": "5",
         "learnings_count": 5,
-        "agencies_contributing": 2,
-        "rising": (ThemeTrend("Housing", Trend.ROSE, 4, 1.0),),
+        "agencies_contributing": c(3),
+        "rising": (ThemeTrend("Housing", Trend.ROSE, c(4), "fewer than 3"),),
         "participation": (
             AgencyParticipation("Housing", "4", "3"),
             AgencyParticipation("Hospital", "fewer than 3", "fewer than 3"),
         ),
-        "themes": (ThemeLine("Housing", 4, (("Housing", 3), ("Hospital", 1))),),
+        "themes": (ThemeLine("Housing", c(4), (("Housing", c(3)), ("Hospital", c(1)))),),
         "patterns": (
             Pattern(
                 kind="barrier",
                 agencies=("Hospital", "Housing"),
-                size=2,
+                size=c(2),
                 quotes=(Quote("Beds full on Friday", "Anonymous"),),
             ),
         ),
@@ -70,13 +77,13 @@ def small_view(**changes: object) -> DigestView:
 
 def test_blocks_are_exactly_the_digest() -> None:
     ((text, blocks),) = digest_messages(small_view())
-    assert text == "What Test Alliance learned — week 47: 5 learnings from 2 agencies."
+    assert text == "What Test Alliance learned — week 47: 5 learnings from 3 agencies."
     expected = [
         HeaderBlock(text="What Test Alliance learned — week 47"),
         SectionBlock(
             text=MarkdownTextObject(
-                text="*5 learnings* this week from *2 agencies*.\n"
-                "Rising: *Housing* (4, 4-week average 1.0)."
+                text="*5 learnings* this week from *3 agencies*.\n"
+                "Rising: *Housing* (4, 4-week average fewer than 3)."
             )
         ),
         ContextBlock(elements=[MarkdownTextObject(text="Test Alliance, all agencies · week 47")]),
@@ -92,7 +99,7 @@ def test_blocks_are_exactly_the_digest() -> None:
         SectionBlock(
             text=MarkdownTextObject(
                 text="*Themes across agencies* (chart below)\n"
-                "• *Housing* — 4: Housing 3, Hospital 1"
+                "• *Housing* — 4: Housing 3, Hospital fewer than 3"
             )
         ),
         DividerBlock(),
@@ -103,7 +110,7 @@ def test_blocks_are_exactly_the_digest() -> None:
         ),
         SectionBlock(
             text=MarkdownTextObject(
-                text="*Barrier seen in Hospital and Housing* (2 entries)\n"
+                text="*Barrier seen in Hospital and Housing* (fewer than 3 entries)\n"
                 ">Beds full on Friday\n_— Anonymous_"
             )
         ),
@@ -128,7 +135,7 @@ def test_empty_sections_are_left_out() -> None:
     view = small_view(
         learnings="fewer than 3",
         learnings_count=0,
-        agencies_contributing=0,
+        agencies_contributing=c(0),
         rising=(),
         themes=(),
         patterns=(),
@@ -188,8 +195,8 @@ def test_an_oversized_digest_moves_the_rest_into_the_thread() -> None:
 
 
 def test_one_giant_line_is_split_between_words_and_escapes() -> None:
-    agencies = tuple((f"A&B {i}", 1) for i in range(600))
-    view = small_view(themes=(ThemeLine("Housing", 600, agencies),))
+    agencies = tuple((f"A&B {i}", c(1)) for i in range(600))
+    view = small_view(themes=(ThemeLine("Housing", c(600), agencies),))
     for _, blocks in digest_messages(view):
         for block in blocks:
             if block["type"] == "section":
@@ -209,19 +216,25 @@ def test_text_and_html_renderings_escape_and_say_the_same() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
     assert "data:image/png;base64," in page
     assert (
-        'alt="Bar chart of themes by agency, week 47. Housing: 4 (Housing 3, Hospital 1)."' in page
+        'alt="Bar chart of themes by agency, week 47; counts under 3 have no bar. '
+        'Housing: 4 (Housing 3, Hospital fewer than 3)."' in page
     )
 
 
 def test_charts_are_left_out_when_there_is_nothing_to_draw() -> None:
     assert themes_by_agency_png(small_view(themes=())) is None
     assert weekly_totals_png(small_view()) is None
-    weekly = weekly_totals_png(small_view(weekly_totals=(("2026-W40", 3), ("2026-W41", 5))))
+    weekly = weekly_totals_png(small_view(weekly_totals=(("2026-W40", c(3)), ("2026-W41", c(5)))))
     assert weekly is not None and weekly.startswith(b"\x89PNG")
+    # Weeks and themes under the threshold have no bar, so nothing left means no chart.
+    small = (("2026-W40", c(1)), ("2026-W41", c(2)))
+    assert weekly_totals_png(small_view(weekly_totals=small)) is None
+    hidden = (ThemeLine("Housing", c(4), (("Housing", c(2)), ("Hospital", c(1)))),)
+    assert themes_by_agency_png(small_view(themes=hidden)) is None
 
 
 def test_a_pattern_across_many_agencies_names_a_few_and_counts_the_rest() -> None:
-    many = Pattern("learning", tuple(f"A{i}" for i in range(10)), 12, (Quote("x", "y"),))
+    many = Pattern("learning", tuple(f"A{i}" for i in range(10)), c(12), (Quote("x", "y"),))
     assert many.agencies_text() == "A0, A1, A2, A3, A4 and 5 more agencies"
-    assert Pattern("learning", ("A", "B"), 2, ()).agencies_text() == "A and B"
-    assert Pattern("learning", ("A", "B", "C"), 3, ()).agencies_text() == "A, B and C"
+    assert Pattern("learning", ("A", "B"), c(2), ()).agencies_text() == "A and B"
+    assert Pattern("learning", ("A", "B", "C"), c(3), ()).agencies_text() == "A, B and C"

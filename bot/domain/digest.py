@@ -1,8 +1,9 @@
 """The weekly learning digest: periods, aggregates, trends, shared patterns and quotes.
 
 Pure: plain dataclasses in, a DigestView out. Every quoted piece goes through the visibility
-policy (bot/domain/visibility.py) for the digest's audience; counts are per agency only and
-small ones are suppressed into words before any renderer sees them.
+policy (bot/domain/visibility.py) for the digest's audience; every count goes through the one
+suppression rule (bot/domain/suppression.py) before any renderer sees it, and anonymous
+entries arrive already left out of every per-agency count.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.domain.checkins import Visibility
 from bot.domain.errors import BadPeriod
+from bot.domain.suppression import Count, average, suppress, suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.views.digest import (
     AgencyParticipation,
@@ -180,23 +182,23 @@ class DigestInputs:
     scope_agencies: Mapping[str, str]  # id -> name, the agencies the digest covers
     agency_names: Mapping[str, str]  # id -> name, every agency (to name pattern partners)
     suppress_below: int
-    learnings: Mapping[str, int]  # check-ins per agency in the period
-    people: Mapping[str, int]  # distinct people per agency in the period
-    theme_counts: Mapping[tuple[str, str], int]  # (agency id, theme) -> check-ins
+    learnings: Mapping[str, int]  # named (not anonymous) check-ins per agency in the period
+    people: Mapping[str, int]  # distinct people per agency in the period (named entries)
+    # (agency id, theme) -> named check-ins; (None, theme) -> anonymous ones, alliance-wide only
+    theme_counts: Mapping[tuple[str | None, str], int]
     baseline: Sequence[Mapping[str, int]]  # theme -> check-ins, one per earlier period
     checkins: Sequence[CheckinFact]
     barriers: Sequence[BarrierFact] = ()
     ladder: Sequence[tuple[str, str]] = ()  # (level, name), lowest first
     as_of: dt.datetime | None = None
     weekly_totals: Sequence[tuple[str, int]] = field(default_factory=tuple)
+    anonymous: int = 0  # anonymous check-ins in the period, alliance-wide (never per agency)
 
 
 # --------------------------------------------------------------------------- small rules
 
 
-def suppressed(count: int, threshold: int) -> str:
-    """A count as words: any count under the threshold (zero too) is "fewer than N"."""
-    return f"fewer than {threshold}" if count < threshold else f"{count:,}"
+__all__ = ["suppressed"]  # re-exported: older callers import the rule from here
 
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -212,47 +214,63 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def theme_trends(
-    current: Mapping[str, int], baseline: Sequence[Mapping[str, int]]
+    current: Mapping[str, int], baseline: Sequence[Mapping[str, int]], threshold: int = 1
 ) -> tuple[list[ThemeTrend], list[ThemeTrend]]:
     """Themes that rose and fell against the average of the earlier periods.
 
     Nothing is said while there is no history (a first digest would otherwise call every theme
-    "rising").
+    "rising"), nor about a theme whose larger side is under the suppression threshold: "rose
+    from fewer than 3 to fewer than 3" would be a small number told another way.
     """
     if not baseline or not any(sum(b.values()) for b in baseline):
         return [], []
-    rising: list[ThemeTrend] = []
-    falling: list[ThemeTrend] = []
+    rising: list[tuple[float, ThemeTrend]] = []
+    falling: list[tuple[float, ThemeTrend]] = []
     for theme in sorted(set(current).union(*baseline)):
         count = current.get(theme, 0)
         average = sum(b.get(theme, 0) for b in baseline) / len(baseline)
         needed = max(TREND_MIN_CHANGE, TREND_MIN_RATIO * average)
-        if count - average >= needed:
-            rising.append(ThemeTrend(theme, Trend.ROSE, count, average))
-        elif average - count >= needed:
-            falling.append(ThemeTrend(theme, Trend.FELL, count, average))
-    rising.sort(key=lambda t: (-(t.count - t.baseline), t.theme))
-    falling.sort(key=lambda t: (-(t.baseline - t.count), t.theme))
-    return rising[:MAX_TRENDS], falling[:MAX_TRENDS]
+        if count - average >= needed and count >= threshold:
+            rising.append(
+                (count - average, ThemeTrend(theme, Trend.ROSE, *_sides(count, average, threshold)))
+            )
+        elif average - count >= needed and average >= threshold:
+            falling.append(
+                (average - count, ThemeTrend(theme, Trend.FELL, *_sides(count, average, threshold)))
+            )
+    rising.sort(key=lambda t: (-t[0], t[1].theme))
+    falling.sort(key=lambda t: (-t[0], t[1].theme))
+    return [t for _, t in rising[:MAX_TRENDS]], [t for _, t in falling[:MAX_TRENDS]]
+
+
+def _sides(count: int, mean: float, threshold: int) -> tuple[Count, str]:
+    return suppress(count, threshold), average(mean, threshold)
 
 
 def theme_lines(
-    counts: Mapping[tuple[str, str], int], agency_names: Mapping[str, str]
+    counts: Mapping[tuple[str | None, str], int],
+    agency_names: Mapping[str, str],
+    threshold: int = 1,
 ) -> list[ThemeLine]:
-    """Themes by total (then name), each with its agencies by count (then name)."""
+    """Themes by shown total (then name), each with its agencies by shown count (then name).
+
+    Anonymous entries (agency None) add to their theme's total and to no agency. Small counts
+    read "fewer than N" and sort as if nothing, so their order gives nothing away either.
+    """
+    totals: dict[str, int] = defaultdict(int)
     per_theme: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for (agency_id, theme), n in counts.items():
-        if n > 0:
+        if n <= 0:
+            continue
+        totals[theme] += n
+        if agency_id is not None:
             per_theme[theme].append((agency_names.get(agency_id, agency_id), n))
-    lines = [
-        ThemeLine(
-            theme=theme,
-            total=sum(n for _, n in rows),
-            by_agency=tuple(sorted(rows, key=lambda r: (-r[1], r[0]))),
-        )
-        for theme, rows in per_theme.items()
-    ]
-    return sorted(lines, key=lambda line: (-line.total, line.theme))
+    lines = []
+    for theme, total in totals.items():
+        agencies = [(name, suppress(n, threshold)) for name, n in per_theme[theme]]
+        agencies.sort(key=lambda r: (-r[1].sort_key, r[0]))
+        lines.append(ThemeLine(theme, suppress(total, threshold), tuple(agencies)))
+    return sorted(lines, key=lambda line: (-line.total.sort_key, line.theme))
 
 
 def participation(
@@ -412,15 +430,16 @@ def find_patterns(
             anonymous = sum(
                 1 for m in members if can_read(audience, m) and not may_name_author(audience, m)
             )
+            threshold = inputs.suppress_below
             pattern = Pattern(
                 kind=kind,
                 agencies=agencies,
-                size=len(members),
+                size=suppress(len(members), threshold),
                 quotes=tuple(
                     _quote(inputs, m, m.learning if kind == "learning" else m.barrier)
                     for m in quoted
                 ),
-                anonymous=anonymous,
+                anonymous=suppress(anonymous, threshold) if anonymous >= threshold else None,
             )
             rank = (-len(agencies), -len(members), min(m.id for m in members))
             found.append((rank, pattern, frozenset(m.id for m in quoted)))
@@ -430,13 +449,25 @@ def find_patterns(
 
 def _pattern_quotes(inputs: DigestInputs, members: list[CheckinFact]) -> list[CheckinFact]:
     """Up to two readable members to quote: the centre, then one from another agency."""
-    readable_members = [m for m in members if can_read(inputs.audience, m)]
+    audience = inputs.audience
+    readable_members = [m for m in members if can_read(audience, m)]
     chosen: list[CheckinFact] = readable_members[:1]
     for member in readable_members[1:]:
-        if member.agency_id != chosen[0].agency_id:
+        if _turn(audience, member) != _turn(audience, chosen[0]):
             chosen.append(member)
             break
     return chosen
+
+
+def _turn(audience: Audience, entry: CheckinFact) -> str:
+    """Whose turn an entry is when quotes take turns across agencies.
+
+    An entry whose author may not be named is its own turn: were it queued with its agency, the
+    order of the quotes (or which one is picked) would tell which agency wrote it.
+    """
+    if may_name_author(audience, entry):
+        return entry.agency_id
+    return f"anonymous:{entry.id}"
 
 
 def _quote(inputs: DigestInputs, entry: CheckinFact, text: str) -> Quote:
@@ -462,7 +493,9 @@ def select_quotes(
             continue
         if not can_read(inputs.audience, entry):
             continue
-        per_agency[entry.agency_id].append(entry)
+        # Entries whose author may not be named share one turn, whatever their agency.
+        turn = _turn(inputs.audience, entry)
+        per_agency["~anonymous" if turn.startswith("anonymous:") else turn].append(entry)
     picked: list[CheckinFact] = []
     seen: set[str] = set()
     queues = [per_agency[a] for a in sorted(per_agency)]
@@ -521,15 +554,38 @@ def summarise_barriers(inputs: DigestInputs) -> BarrierSummary:
 # --------------------------------------------------------------------------- the digest
 
 
+def quotable(inputs: DigestInputs) -> DigestInputs:
+    """The inputs with anonymous entries an agency's digest may not quote taken out.
+
+    In its own agency's digest an anonymous entry hides only in a crowd: it is quoted (as
+    "Anonymous") only when the agency had at least `suppress_below` people taking part under
+    their names, else a small team could tell who wrote it.
+    """
+    audience = inputs.audience
+    if audience.kind != "agency" or audience.agency_id is None:
+        return inputs
+    if inputs.people.get(audience.agency_id, 0) >= inputs.suppress_below:
+        return inputs
+    kept = [
+        e
+        for e in inputs.checkins
+        if not (e.agency_id == audience.agency_id and e.visibility == Visibility.ANONYMOUS)
+    ]
+    return replace(inputs, checkins=kept)
+
+
 def build_digest(inputs: DigestInputs) -> DigestView:
     """The digest for one audience and period."""
+    inputs = quotable(inputs)
     threshold = inputs.suppress_below
     total = sum(inputs.learnings.get(a, 0) for a in inputs.scope_agencies)
+    if inputs.audience.kind == "alliance":
+        total += inputs.anonymous  # alliance-wide, so counting them names no agency
     contributing = sum(1 for a in inputs.scope_agencies if inputs.learnings.get(a, 0) > 0)
     current: dict[str, int] = defaultdict(int)
     for (_, theme), n in inputs.theme_counts.items():
         current[theme] += n
-    rising, falling = theme_trends(current, inputs.baseline)
+    rising, falling = theme_trends(current, inputs.baseline, threshold)
     found = find_patterns(inputs)
     # A learning quoted in a pattern is not quoted again below it.
     in_patterns = {i for p, ids in found if p.kind == "learning" for i in ids}
@@ -547,15 +603,15 @@ def build_digest(inputs: DigestInputs) -> DigestView:
         suppress_below=threshold,
         learnings=suppressed(total, threshold),
         learnings_count=total,
-        agencies_contributing=contributing,
+        agencies_contributing=suppress(contributing, threshold),
         rising=tuple(rising),
         falling=tuple(falling),
         participation=tuple(
             participation(inputs.scope_agencies, inputs.learnings, inputs.people, threshold)
         ),
-        themes=tuple(theme_lines(inputs.theme_counts, inputs.agency_names)),
+        themes=tuple(theme_lines(inputs.theme_counts, inputs.agency_names, threshold)),
         patterns=tuple(p for p, _ in found),
         quotes=tuple(select_quotes(inputs, exclude=in_patterns)),
         barriers=summarise_barriers(inputs),
-        weekly_totals=tuple(inputs.weekly_totals),
+        weekly_totals=tuple((week, suppress(n, threshold)) for week, n in inputs.weekly_totals),
     )

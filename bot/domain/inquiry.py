@@ -18,9 +18,10 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.domain.checkins import Visibility
-from bot.domain.digest import shorten, similar_groups, suppressed
+from bot.domain.digest import shorten, similar_groups
 from bot.domain.errors import LearnLoopError, ValidationFailed
 from bot.domain.redaction import IdentifierKind, redact
+from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.views.inquiry import (
     AgencyAnswers,
@@ -249,27 +250,39 @@ def shared_answers(inputs: InquiryInputs, limit: int = MAX_SHARED) -> list[Share
 
 
 def themes_across(inputs: InquiryInputs, limit: int = MAX_THEMES) -> list[ThemeAcrossAgencies]:
-    """Themes tagged by two or more agencies during the inquiry (counts only)."""
+    """Themes tagged by two or more agencies during the inquiry (counts only).
+
+    An anonymous entry adds to its theme's count but never makes its agency one of the theme's.
+    """
     agencies: dict[str, set[str]] = defaultdict(set)
     counts: Counter[str] = Counter()
     for fact in inputs.facts:
         for theme in fact.themes:
-            agencies[theme].add(fact.agency_id)
+            if fact.visibility != Visibility.ANONYMOUS:
+                agencies[theme].add(fact.agency_id)
             counts[theme] += 1
+    threshold = inputs.suppress_below
     lines = [
-        ThemeAcrossAgencies(theme, len(agencies[theme]), suppressed(n, inputs.suppress_below))
+        ThemeAcrossAgencies(
+            theme, suppressed(len(agencies[theme]), threshold), suppressed(n, threshold)
+        )
         for theme, n in counts.items()
         if len(agencies[theme]) >= 2
     ]
-    lines.sort(key=lambda line: (-line.agencies, -counts[line.theme], line.theme))
+    # Ranked by what may be said: shown counts first, the rest by name.
+    shown = {t: n if n >= threshold else 0 for t, n in counts.items()}
+    places = {t: len(a) if len(a) >= threshold else 0 for t, a in agencies.items()}
+    lines.sort(key=lambda line: (-places[line.theme], -shown[line.theme], line.theme))
     return lines[:limit]
 
 
 def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
     """What the inquiry found: answers by agency, shared patterns, barriers raised."""
     threshold = inputs.suppress_below
-    learnings = Counter(f.agency_id for f in inputs.facts)
-    answers = Counter(f.agency_id for f in inputs.facts if f.answer.strip())
+    # Anonymous entries count in the totals (the whole cohort), never against an agency.
+    named = [f for f in inputs.facts if f.visibility != Visibility.ANONYMOUS]
+    learnings = Counter(f.agency_id for f in named)
+    answers = Counter(f.agency_id for f in named if f.answer.strip())
     covered = dict(inputs.cohort_agencies)
     for agency_id in learnings:  # someone who moved agency since still counts where they were
         covered.setdefault(agency_id, inputs.agency_names.get(agency_id, agency_id))
@@ -290,8 +303,8 @@ def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
         ends=inputs.ends,
         closed=inputs.closed,
         suppress_below=threshold,
-        learnings=suppressed(sum(learnings.values()), threshold),
-        answers=suppressed(sum(answers.values()), threshold),
+        learnings=suppressed(len(inputs.facts), threshold),
+        answers=suppressed(sum(1 for f in inputs.facts if f.answer.strip()), threshold),
         by_agency=by_agency,
         patterns=tuple(shared_answers(inputs)),
         themes=tuple(themes_across(inputs)),

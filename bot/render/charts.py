@@ -28,18 +28,24 @@ PALETTE = (
 
 
 def themes_by_agency_png(view: DigestView) -> bytes | None:
-    """Themes by agency for the period as a stacked bar chart, or None when nothing is tagged."""
-    if not view.themes:
+    """Themes by agency as a stacked bar chart, or None when no count may be drawn.
+
+    Only counts the suppression rule shows get a bar: a suppressed agency, and anonymous
+    entries (never counted against an agency), are left out, as the alt text says.
+    """
+    lines = [line for line in view.themes if any(not n.suppressed for _, n in line.by_agency)][
+        :MAX_THEMES
+    ]
+    if not lines:
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    lines = list(view.themes[:MAX_THEMES])
     totals: dict[str, int] = {}
     for line in lines:
         for agency, n in line.by_agency:
-            totals[agency] = totals.get(agency, 0) + n
-    ranked = sorted(totals, key=lambda a: (-totals[a], a))
+            totals[agency] = totals.get(agency, 0) + n.sort_key
+    ranked = sorted((a for a in totals if totals[a]), key=lambda a: (-totals[a], a))
     shown = ranked[:MAX_AGENCIES_IN_LEGEND]
     series = shown + ([OTHER_AGENCIES] if len(ranked) > len(shown) else [])
 
@@ -51,14 +57,17 @@ def themes_by_agency_png(view: DigestView) -> bytes | None:
     for index, agency in enumerate(series):
         values = []
         for line in reversed(lines):
-            counts = dict(line.by_agency)
+            counts = {a: n.sort_key for a, n in line.by_agency}
             if agency == OTHER_AGENCIES:
                 values.append(sum(n for a, n in counts.items() if a not in shown))
             else:
                 values.append(counts.get(agency, 0))
         axes.barh(labels, values, left=left, label=agency, color=PALETTE[index % len(PALETTE)])
         left = [a + b for a, b in zip(left, values, strict=True)]
-    axes.set_xlabel("learnings tagged with the theme")
+    axes.set_xlabel(
+        f"learnings tagged with the theme, named entries per agency "
+        f"(counts under {view.suppress_below} not drawn)"
+    )
     axes.set_title(f"Themes by agency — {view.period_label}", fontsize=11)
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
@@ -68,8 +77,11 @@ def themes_by_agency_png(view: DigestView) -> bytes | None:
 
 
 def weekly_totals_png(view: DigestView) -> bytes | None:
-    """Learnings per week across a report's range, or None when there is one week or none."""
-    if len(view.weekly_totals) < 2:
+    """Learnings per week across a report's range, or None when there is one week or none.
+
+    A week under the suppression threshold has no bar (the alt text says "fewer than N").
+    """
+    if len(view.weekly_totals) < 2 or all(n.suppressed for _, n in view.weekly_totals):
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -78,8 +90,8 @@ def weekly_totals_png(view: DigestView) -> bytes | None:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     weeks = [week for week, _ in view.weekly_totals]
-    axes.bar(weeks, [n for _, n in view.weekly_totals], color=PALETTE[0])
-    axes.set_ylabel("learnings")
+    axes.bar(weeks, [n.sort_key for _, n in view.weekly_totals], color=PALETTE[0])
+    axes.set_ylabel(f"learnings (weeks under {view.suppress_below} not drawn)")
     axes.set_title("Learnings shared each week (all agencies, counts only)", fontsize=11)
     axes.tick_params(axis="x", labelrotation=60, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)

@@ -27,16 +27,14 @@ def render_text(view: DigestView) -> str:
         out.append("No learnings were shared in this period.")
     else:
         out.append(
-            f"{view.learnings} learnings this week from {view.agencies_contributing} "
-            f"agenc{'y' if view.agencies_contributing == 1 else 'ies'}."
+            f"{view.learnings} learnings this week from "
+            f"{view.agencies_contributing.of('agency', 'agencies')}."
         )
     for label, trends in (("Rising", view.rising), ("Falling", view.falling)):
         if trends:
             out.append(
                 f"{label}: "
-                + ", ".join(
-                    f"{t.theme} ({t.count}, 4-week average {t.baseline:.1f})" for t in trends
-                )
+                + ", ".join(f"{t.theme} ({t.count}, 4-week average {t.baseline})" for t in trends)
             )
     if view.participation:
         out += ["", "Who took part (counts per agency, never per person)"]
@@ -48,15 +46,12 @@ def render_text(view: DigestView) -> str:
         out += ["", "Themes across agencies"]
         for line in view.themes:
             agencies = ", ".join(f"{name} {n}" for name, n in line.by_agency)
-            out.append(f"  • {line.theme} — {line.total}: {agencies}")
+            out.append(f"  • {line.theme} — {line.total}" + (f": {agencies}" if agencies else ""))
     if view.patterns:
         out += ["", "Shared patterns (the same thing said in more than one agency)"]
         for pattern in view.patterns:
             what = "Barrier" if pattern.kind == "barrier" else "Learning"
-            extra = f", {pattern.anonymous} anonymous" if pattern.anonymous else ""
-            out.append(
-                f"  {what} seen in {pattern.agencies_text()} ({pattern.size} entries{extra})"
-            )
+            out.append(f"  {what} seen in {pattern.agencies_text()} ({pattern.size_text})")
             out += [_text_quote(q, "    ") for q in pattern.quotes]
     if view.quotes:
         out += ["", "In their words"]
@@ -126,12 +121,12 @@ def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
     else:
         parts.append(
             f"<p><strong>{h(view.learnings)} learnings</strong> from "
-            f"<strong>{view.agencies_contributing}</strong> agencies.</p>"
+            f"<strong>{h(view.agencies_contributing.of('agency', 'agencies'))}</strong>.</p>"
         )
     for label, trends in (("Rising", view.rising), ("Falling", view.falling)):
         if trends:
             items = ", ".join(
-                f"<strong>{h(t.theme)}</strong> ({t.count}, earlier average {t.baseline:.1f})"
+                f"<strong>{h(t.theme)}</strong> ({t.count}, earlier average {h(t.baseline)})"
                 for t in trends
             )
             parts.append(f"<p>{label}: {items}.</p>")
@@ -166,10 +161,9 @@ def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
         parts.append("<h2>Shared patterns</h2>")
         for pattern in view.patterns:
             what = "Barrier" if pattern.kind == "barrier" else "Learning"
-            extra = f", {pattern.anonymous} anonymous" if pattern.anonymous else ""
             parts.append(
                 f"<h3>{what} seen in {h(pattern.agencies_text(limit=12))}</h3>"
-                f'<p class="meta">{pattern.size} entries{extra}</p>'
+                f'<p class="meta">{h(pattern.size_text)}</p>'
             )
             parts += [_html_quote(q) for q in pattern.quotes]
     if view.quotes:

@@ -23,6 +23,7 @@ from bot.domain.escalation import (
     is_stale,
     next_level,
 )
+from bot.domain.suppression import suppressed
 from bot.ports import Clock
 from bot.views import BarrierCardView, BarrierChangeView, BarrierLine, BarrierListView
 from storage.escalations import OPEN_STATUSES
@@ -284,6 +285,7 @@ class BarrierRegister:
 
     def export_records(self) -> list[dict[str, Any]]:
         """Every barrier with its history, for board papers. No raiser appears, ever."""
+        threshold = self.alliance.alliance.suppress_below
         with self.uow() as uow:
             rows = sorted(uow.escalations.listing(), key=lambda r: r.id)
             ids = [r.id for r in rows]
@@ -312,7 +314,8 @@ class BarrierRegister:
                         "raised_on": row.created_at.isoformat(),
                         "last_change": row.updated_at.isoformat(),
                         "ended_on": ended.isoformat() if ended else "",
-                        "linked_checkins": linked.get(row.id, 0),
+                        # A count like any other: small ones read "fewer than N".
+                        "linked_checkins": suppressed(linked.get(row.id, 0), threshold),
                         "card_url": row.card_url or "",
                         "history": [_event_record(e, user_ids) for e in events],
                     }
@@ -345,8 +348,24 @@ def records_as_csv(records: Sequence[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({**record, "agencies": "; ".join(record["agencies"])})
+        row = {**record, "agencies": "; ".join(record["agencies"])}
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (or DDE command).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a leading `'` defuses `=HYPERLINK(…)` and kin.
+
+    The board papers this goes into are opened in Excel or Sheets, where a barrier title such
+    as `=HYPERLINK("http://…")` would otherwise run. Only text is touched; numbers stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def records_as_json(records: Sequence[dict[str, Any]]) -> str:

@@ -172,10 +172,7 @@ class DigestService:
             charts.append(Chart("Themes by agency", themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
         if weekly is not None:
-            alt = "Bar chart of learnings per week: " + ", ".join(
-                f"{week} {n}" for week, n in view.weekly_totals
-            )
-            charts.append(Chart("Learnings per week", weekly, alt[:1000]))
+            charts.append(Chart("Learnings per week", weekly, view.weekly_alt_text))
         return charts
 
     def report(
@@ -223,6 +220,8 @@ class DigestService:
             q = uow.digests
             q.plan_for_this_period()
             learnings, people = q.participation(period.start, period.end, only)
+            # Anonymous entries count only in an alliance-wide total, never an agency's.
+            anonymous = q.anonymous(period.start, period.end) if only is None else 0
             theme_counts = q.theme_counts(period.start, period.end, only)
             baseline = q.baseline_theme_counts(period.previous(), only)
             checkins = q.shareable_checkins(
@@ -248,6 +247,7 @@ class DigestService:
                 ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
                 as_of=as_of,
                 weekly_totals=totals,
+                anonymous=anonymous,
             )
         )
         # Issue 9: what people said the system is for, and the inquiries of the period.

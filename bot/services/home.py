@@ -10,6 +10,7 @@ from bot.config import AllianceConfig, Cohort, Weekday
 from bot.domain.checkins import Visibility
 from bot.domain.privacy import subject_key
 from bot.domain.roles import Role
+from bot.domain.suppression import suppress_all
 from bot.ports import Clock
 from bot.services.escalations import EscalationService
 from bot.services.members import MemberService
@@ -167,6 +168,7 @@ class HomeService:
         now = self.clock()
         since = now - dt.timedelta(days=HEALTH_DAYS)
         config = self.alliance
+        threshold = config.alliance.suppress_below
         return HomeAdmin(
             alliance_name=config.alliance.name,
             agencies=len(config.agencies),
@@ -177,9 +179,10 @@ class HomeService:
             ladder=tuple(rung.name for rung in config.escalation_ladder),
             retention_months=config.alliance.retention_months,
             suppress_below=config.alliance.suppress_below,
-            members=queries.member_counts(now),
-            prompts=queries.prompt_counts(since),
-            prompt_errors=queries.prompt_errors(since),
-            digests_by_status=queries.digest_counts(since),
+            members=suppress_all(queries.member_counts(now), threshold),
+            prompts=suppress_all(queries.prompt_counts(since), threshold),
+            prompt_errors=suppress_all(queries.prompt_errors(since), threshold),
+            # Digests are the alliance's posts, not people: their counts stay exact for admins.
+            digests_by_status=suppress_all(queries.digest_counts(since), 1),
             days=HEALTH_DAYS,
         )

@@ -20,7 +20,7 @@ from bot.config import (
     QuestionSet,
 )
 from bot.domain.answers import INQUIRY, barrier_text, extra_text, learning_text
-from bot.domain.digest import shorten, suppressed
+from bot.domain.digest import shorten
 from bot.domain.errors import NotFound
 from bot.domain.inquiry import (
     BadInquiryCommand,
@@ -36,6 +36,7 @@ from bot.domain.inquiry import (
 from bot.domain.purpose import cycle_start
 from bot.domain.redaction import Redacted
 from bot.domain.roles import Role, require
+from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience
 from bot.ports import Clock, Messenger, MessengerError
 from bot.services.purpose import PurposeService

@@ -13,9 +13,11 @@ from bot.config import (
     QuestionKind,
 )
 from bot.domain.answers import PURPOSE, extra_text
+from bot.domain.checkins import Visibility
 from bot.domain.cycles import cycle_for, local_now
-from bot.domain.digest import shorten, suppressed
+from bot.domain.digest import shorten
 from bot.domain.purpose import is_purpose_cycle, period_of
+from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.ports import Clock
 from bot.views.inquiry import PurposeAnswerView, PurposeSectionView
@@ -94,11 +96,17 @@ class PurposeService:
             byline = attribution(audience, entry, name, names.get(entry.agency_id, entry.agency_id))
             answers.append(PurposeAnswerView(text=shorten(text), byline=byline))
         periods = sorted({e.purpose_period for e in stored if e.purpose_period})
+        # An agency's total never counts its anonymous answers (they are the alliance's).
+        counted = (
+            sum(1 for e in stored if e.visibility != Visibility.ANONYMOUS)
+            if audience.kind == "agency"
+            else len(stored)
+        )
         return PurposeSectionView(
             # Answers outlive a config change: fall back to the seeds' wording.
             question=self.alliance.purpose.question if self.alliance.purpose else PURPOSE_QUESTION,
             period=", ".join(periods),
             # The newest answers when there are many; the total says how many there were.
             answers=tuple(answers[-MAX_PURPOSE_QUOTES:]),
-            total=suppressed(len(stored), self.alliance.alliance.suppress_below),
+            total=suppressed(counted, self.alliance.alliance.suppress_below),
         )

@@ -39,6 +39,16 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def fallback_text(text: str) -> str:
+    """A message's `text` (notifications, screen readers) from raw words, escaped for mrkdwn.
+
+    Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in the
+    fallback pings the channel even when the blocks are escaped. Every builder passes its raw
+    fallback through here, once.
+    """
+    return escape_mrkdwn(text)
+
+
 def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
@@ -66,7 +76,7 @@ def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
                 ]
             ),
         ]
-        return text, _dicts(blocks)
+        return fallback_text(text), _dicts(blocks)
     if view.state is PromptState.ANSWERED:
         text = "Thank you — your learning is saved."
         lines = [f":white_check_mark: *{text}*"]
@@ -75,7 +85,9 @@ def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
         lines.append("You can share another any time with `/checkin`.")
         if view.escalate_checkin_id is not None:
             answered: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
-            return text, _dicts([*answered, *escalate_offer(view.escalate_checkin_id)])
+            return fallback_text(text), _dicts(
+                [*answered, *escalate_offer(view.escalate_checkin_id)]
+            )
     elif view.state is PromptState.NOTHING:
         # Issue 9: it counts as taking part; nothing is stored but the answer itself.
         text = "Thanks — noted: nothing to share this week. That counts as taking part."
@@ -91,7 +103,9 @@ def prompt_message(view: PromptView) -> tuple[str, list[dict[str, Any]]]:
         until = view.paused_until.strftime("%-d %B %Y") if view.paused_until else "further notice"
         text = f"Prompts paused until {until}."
         lines = [f":pause_button: {text}", "Type `/learnloop resume` to start again sooner."]
-    return text, _dicts([SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))])
+    return fallback_text(text), _dicts(
+        [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+    )
 
 
 def _prompt_actions(prompt_id: int) -> ActionsBlock:
@@ -139,7 +153,7 @@ def reminder_message(view: ReminderView) -> tuple[str, list[dict[str, Any]]]:
         _prompt_actions(view.prompt_id),
         ContextBlock(elements=[MarkdownTextObject(text=f"Or just reply here. {NO_NAMES}")]),
     ]
-    return text, _dicts(blocks)
+    return fallback_text(text), _dicts(blocks)
 
 
 def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]]:
@@ -162,7 +176,7 @@ def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]
     ]
     if view.escalate_checkin_id is not None:
         blocks += escalate_offer(view.escalate_checkin_id)
-    return text, _dicts(blocks)
+    return fallback_text(text), _dicts(blocks)
 
 
 def escalate_offer(checkin_id: int) -> list[Block]:
@@ -188,7 +202,7 @@ def checkin_thanks(view: CheckinSavedView) -> tuple[str, list[dict[str, Any]]]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f":white_check_mark: {text}"))]
     if view.escalate_checkin_id is not None:
         blocks += escalate_offer(view.escalate_checkin_id)
-    return text, _dicts(blocks)
+    return fallback_text(text), _dicts(blocks)
 
 
 def _question_element(question: Question, prefill: Any) -> Any:

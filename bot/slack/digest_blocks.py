@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.digest import shorten
-from bot.slack.blocks import escape_mrkdwn
+from bot.domain.suppression import Count
+from bot.slack.blocks import escape_mrkdwn, fallback_text
 from bot.slack.inquiry_blocks import inquiry_digest_blocks, purpose_digest_blocks
 from bot.views.digest import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 
@@ -41,7 +42,7 @@ def e(text: str) -> str:
 def digest_messages(view: DigestView) -> list[Message]:
     """The digest as (fallback text, blocks) messages: the first posted, the rest in its thread."""
     blocks = digest_blocks(view)
-    text = e(
+    text = fallback_text(
         f"{view.title}: {view.learnings} learnings from {_agencies(view.agencies_contributing)}."
     )
     chunks = _chunk(blocks)
@@ -74,7 +75,8 @@ def digest_blocks(view: DigestView) -> list[Block]:
         lines = ["*Themes across agencies* (chart below)"]
         for line in view.themes:
             agencies = ", ".join(f"{e(name)} {n}" for name, n in line.by_agency)
-            lines.append(f"• *{e(line.theme)}* — {line.total}: {agencies}")
+            by = f": {agencies}" if agencies else ""
+            lines.append(f"• *{e(line.theme)}* — {line.total}{by}")
         blocks += _sections("\n".join(lines))
     if view.patterns:
         blocks.append(DividerBlock())
@@ -102,8 +104,8 @@ def digest_blocks(view: DigestView) -> list[Block]:
     return blocks
 
 
-def _agencies(n: int) -> str:
-    return f"{n} agency" if n == 1 else f"{n} agencies"
+def _agencies(n: Count) -> str:
+    return n.of("agency", "agencies")
 
 
 def _headline(view: DigestView) -> str:
@@ -120,7 +122,7 @@ def _headline(view: DigestView) -> str:
 
 
 def _trend(trend: ThemeTrend) -> str:
-    return f"*{e(trend.theme)}* ({trend.count}, 4-week average {trend.baseline:.1f})"
+    return f"*{e(trend.theme)}* ({trend.count}, 4-week average {trend.baseline})"
 
 
 def _quote_lines(quote: Quote) -> str:
@@ -134,8 +136,7 @@ def _quote_lines(quote: Quote) -> str:
 def _pattern(pattern: Pattern) -> str:
     what = "Barrier" if pattern.kind == "barrier" else "Learning"
     agencies = e(pattern.agencies_text())
-    extra = f", {pattern.anonymous} anonymous" if pattern.anonymous else ""
-    head = f"*{what} seen in {agencies}* ({pattern.size} entries{extra})"
+    head = f"*{what} seen in {agencies}* ({pattern.size_text})"
     return "\n".join([head, *(_quote_lines(q) for q in pattern.quotes)])
 
 

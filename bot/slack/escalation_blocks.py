@@ -39,7 +39,7 @@ from bot.domain.escalation import (
     Action,
 )
 from bot.domain.platforms import platform_of
-from bot.slack.blocks import NO_NAMES, escape_mrkdwn
+from bot.slack.blocks import NO_NAMES, escape_mrkdwn, fallback_text
 from bot.slack.ids import Action as ActionId
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -143,7 +143,7 @@ def _change_line(view: BarrierCardView) -> str:
 def barrier_card(view: BarrierCardView) -> Message:
     """A barrier's card: what it is, where it is, who has it, and the steward buttons."""
     title = f"Barrier #{view.barrier_id}: {view.title}"
-    text = f"{title} — {view.status_label} ({view.level_name})"
+    text = fallback_text(f"{title} — {view.status_label} ({view.level_name})")
     emoji = STATUS_EMOJI.get(view.status, "")
     agencies = ", ".join(escape_mrkdwn(a) for a in view.agency_names) or "Not said"
     raised_by = _mention(view.raised_by_user_id) if view.raised_by_user_id else ANONYMOUS_RAISER
@@ -223,9 +223,10 @@ def barrier_pointer(view: BarrierPointerView) -> Message:
     title = escape_mrkdwn(view.title)
     who = f" by {_mention(view.actor_user_id)}" if view.actor_user_id else ""
     where = f"<{view.card_url}|follow it there>" if view.card_url else "follow it there"
+    # The channel link is ours; the level's name is config text and is escaped.
     text = (
-        f"Barrier #{view.barrier_id} moved up to {view.to_level_name} — it continues in "
-        f"<#{view.to_channel}>."
+        f"Barrier #{view.barrier_id} moved up to {fallback_text(view.to_level_name)} — it "
+        f"continues in <#{view.to_channel}>."
     )
     line = (
         f":arrow_up: *Barrier #{view.barrier_id}: {title}* moved up to "
@@ -335,7 +336,7 @@ def _line_sections(lines: Sequence[str], max_blocks: int) -> tuple[list[Block], 
 def barrier_list(view: BarrierListView) -> Message:
     """The ephemeral answer to `/barriers`."""
     if not view.lines:
-        return view.empty_text, _dicts(
+        return fallback_text(view.empty_text), _dicts(
             [SectionBlock(text=MarkdownTextObject(text=view.empty_text))]
         )
     header = f"*{escape_mrkdwn(view.heading)}* ({view.total})"
@@ -352,7 +353,7 @@ def barrier_list(view: BarrierListView) -> Message:
                 ]
             )
         )
-    return f"{view.heading} ({view.total})", _dicts(blocks)
+    return fallback_text(f"{view.heading} ({view.total})"), _dicts(blocks)
 
 
 def stale_barriers(view: StaleBarriersView) -> Message:
@@ -372,7 +373,7 @@ def stale_barriers(view: StaleBarriersView) -> Message:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text="`/barriers stale` lists the rest.")])
         )
-    return text, _dicts(blocks)
+    return fallback_text(text), _dicts(blocks)
 
 
 # ----------------------------------------------------------------------------- modals

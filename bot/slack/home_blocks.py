@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.pause import DEFAULT_PAUSE
+from bot.domain.suppression import Count
 from bot.slack.blocks import escape_mrkdwn
 from bot.slack.ids import Action
 from bot.views.home import HomeAdmin, HomeLevel, HomeSchedule, HomeView
@@ -37,7 +38,7 @@ def _date(day: Any) -> str:
     return day.strftime("%-d %B %Y")
 
 
-def _counts(counts: dict[str, int]) -> str:
+def _counts(counts: dict[str, Count]) -> str:
     if not counts:
         return "none"
     return ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in sorted(counts.items()))

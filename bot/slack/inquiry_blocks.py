@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.inquiry import DEFAULT_WEEKS, MAX_QUESTION_CHARS, MAX_WEEKS
-from bot.slack.blocks import NO_NAMES, escape_mrkdwn
+from bot.slack.blocks import NO_NAMES, escape_mrkdwn, fallback_text
 from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
@@ -122,7 +122,7 @@ def summary_message(view: InquirySummaryView) -> Message:
     """The summary posted to the steward channel: (fallback text, blocks)."""
     state = "Inquiry closed" if view.closed else "Inquiry so far"
     text = f"{state}: “{view.question}” — {view.learnings} learnings, {view.answers} answers."
-    return escape_mrkdwn(text), [b.to_dict() for b in summary_blocks(view)]
+    return fallback_text(text), [b.to_dict() for b in summary_blocks(view)]
 
 
 def started_text(

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.blocks import fallback_text
 from bot.slack.ids import Action
 from bot.views.privacy import PrivacyStage, PrivacyView
 
@@ -183,4 +184,4 @@ def privacy_message(view: PrivacyView) -> tuple[str, list[dict[str, Any]]]:
                 "ask your LearnLoop admin to add you."
             )
         blocks = [_section(text)]
-    return text, [b.to_dict() for b in blocks]
+    return fallback_text(text), [b.to_dict() for b in blocks]

@@ -13,6 +13,7 @@ from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard, Container
 
+from bot.domain.suppression import Count
 from bot.teams.cards import card, card_dict, escape_markdown, text
 from bot.views.digest import BarrierLine, DigestView, Pattern, Quote, ThemeTrend
 
@@ -26,12 +27,12 @@ def e(value: str) -> str:
     return escape_markdown(value)
 
 
-def _agencies(n: int) -> str:
-    return f"{n} agency" if n == 1 else f"{n} agencies"
+def _agencies(n: Count) -> str:
+    return n.of("agency", "agencies")
 
 
 def _trend(trend: ThemeTrend) -> str:
-    return f"**{e(trend.theme)}** ({trend.count}, 4-week average {trend.baseline:.1f})"
+    return f"**{e(trend.theme)}** ({trend.count}, 4-week average {trend.baseline})"
 
 
 def _quote(quote: Quote) -> list[Any]:
@@ -50,8 +51,7 @@ def _pattern(pattern: Pattern) -> list[Any]:
     what = "Barrier" if pattern.kind == "barrier" else "Learning"
     names = [e(a) for a in pattern.agencies]
     agencies = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-    extra = f", {pattern.anonymous} anonymous" if pattern.anonymous else ""
-    parts: list[Any] = [text(f"**{what} seen in {agencies}** ({pattern.size} entries{extra})")]
+    parts: list[Any] = [text(f"**{what} seen in {agencies}** ({pattern.size_text})")]
     for quote in pattern.quotes:
         parts += _quote(quote)
     return parts
@@ -101,7 +101,8 @@ def digest_elements(view: DigestView) -> list[Any]:
         elements.append(text("**Themes across agencies** (chart below)", separator=True))
         for line in view.themes:
             agencies = ", ".join(f"{e(name)} {n}" for name, n in line.by_agency)
-            elements.append(text(f"• **{e(line.theme)}** — {line.total}: {agencies}"))
+            by = f": {agencies}" if agencies else ""
+            elements.append(text(f"• **{e(line.theme)}** — {line.total}{by}"))
     if view.patterns:
         elements.append(
             text(

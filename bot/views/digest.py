@@ -1,8 +1,8 @@
 """The digest view-model: what a weekly learning digest says, for any platform or a report.
 
 Text in here is raw (not escaped): each renderer escapes for its own format (Slack mrkdwn,
-HTML, the terminal). Counts that could be small are already turned into words here, so no
-renderer can show a suppressed number by mistake.
+HTML, the terminal). Every count is a `Count` made by the one suppression rule
+(bot/domain/suppression.py), so no renderer holds, prints or draws a suppressed number.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.suppression import Count
 from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView
 
 
@@ -22,12 +23,12 @@ class Trend(StrEnum):
 
 @dataclass(frozen=True)
 class ThemeTrend:
-    """A theme that rose or fell: this period's count against the baseline average."""
+    """A theme that rose or fell: this period's count against the baseline average (words)."""
 
     theme: str
     trend: Trend
-    count: int
-    baseline: float
+    count: Count
+    baseline: str
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,14 @@ class AgencyParticipation:
 
 @dataclass(frozen=True)
 class ThemeLine:
-    """One theme across agencies: its total and the agencies that raised it (counts)."""
+    """One theme across agencies: its total and the agencies that raised it (named entries).
+
+    `total` may include anonymous entries (alliance-wide only); `by_agency` never does.
+    """
 
     theme: str
-    total: int
-    by_agency: tuple[tuple[str, int], ...]
+    total: Count
+    by_agency: tuple[tuple[str, Count], ...]
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,15 @@ class Pattern:
 
     kind: str  # "learning" or "barrier"
     agencies: tuple[str, ...]
-    size: int
+    size: Count
     quotes: tuple[Quote, ...]
-    anonymous: int = 0
+    anonymous: Count | None = None  # None when there were none or too few to say
+
+    @property
+    def size_text(self) -> str:
+        """How many entries, and how many of them anonymous when that may be said."""
+        extra = f", {self.anonymous} anonymous" if self.anonymous is not None else ""
+        return f"{self.size.of('entry', 'entries')}{extra}"
 
     def agencies_text(self, limit: int = 6) -> str:
         """The agencies as a phrase: "A and B", or "A, B, … and 12 more agencies"."""
@@ -114,8 +124,8 @@ class DigestView:
     alliance_name: str
     suppress_below: int
     learnings: str
-    learnings_count: int
-    agencies_contributing: int
+    learnings_count: int  # only to tell "nothing was shared" apart: never printed
+    agencies_contributing: Count
     rising: tuple[ThemeTrend, ...] = ()
     falling: tuple[ThemeTrend, ...] = ()
     participation: tuple[AgencyParticipation, ...] = ()
@@ -123,7 +133,7 @@ class DigestView:
     patterns: tuple[Pattern, ...] = ()
     quotes: tuple[Quote, ...] = ()
     barriers: BarrierSummary = field(default_factory=BarrierSummary)
-    weekly_totals: tuple[tuple[str, int], ...] = ()
+    weekly_totals: tuple[tuple[str, Count], ...] = ()
     # Issue 9: purpose answers, inquiries running, and the findings of those that closed.
     purpose: PurposeSectionView | None = None
     inquiries: tuple[InquiryLine, ...] = ()
@@ -137,6 +147,18 @@ class DigestView:
         parts = []
         for line in self.themes:
             agencies = ", ".join(f"{name} {n}" for name, n in line.by_agency)
-            parts.append(f"{line.theme}: {line.total} ({agencies})")
-        text = f"Bar chart of themes by agency, {self.period_label}. " + "; ".join(parts) + "."
+            parts.append(f"{line.theme}: {line.total}" + (f" ({agencies})" if agencies else ""))
+        text = (
+            f"Bar chart of themes by agency, {self.period_label}; counts under "
+            f"{self.suppress_below} have no bar. " + "; ".join(parts) + "."
+        )
+        return text if len(text) <= 1000 else text[:999].rstrip() + "…"
+
+    @property
+    def weekly_alt_text(self) -> str:
+        """A plain description of the learnings-per-week chart (Slack caps it at 1,000)."""
+        text = (
+            f"Bar chart of learnings per week; weeks under {self.suppress_below} have no bar: "
+            + ", ".join(f"{week} {n}" for week, n in self.weekly_totals)
+        )
         return text if len(text) <= 1000 else text[:999].rstrip() + "…"

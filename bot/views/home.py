@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.domain.suppression import Count
+
 
 @dataclass(frozen=True)
 class HomeCheckin:
@@ -64,10 +66,11 @@ class HomeAdmin:
     ladder: tuple[str, ...]
     retention_months: int
     suppress_below: int
-    members: dict[str, int]  # active, paused, inactive
-    prompts: dict[str, int]  # by ledger status, last `days` days
-    prompt_errors: dict[str, int]  # failed prompts by error code
-    digests_by_status: dict[str, int]
+    # Counts about people and deliveries pass the suppression rule like every other output.
+    members: dict[str, Count]  # active, paused, inactive
+    prompts: dict[str, Count]  # by ledger status, last `days` days
+    prompt_errors: dict[str, Count]  # failed prompts by error code
+    digests_by_status: dict[str, Count]
     days: int
 
 

@@ -33,7 +33,7 @@ class ThemeAcrossAgencies:
     """A theme that learnings from two or more agencies were tagged with."""
 
     theme: str
-    agencies: int
+    agencies: str  # how many agencies, as words: the suppression rule applies here too
     learnings: str
 
 

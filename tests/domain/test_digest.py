@@ -130,7 +130,7 @@ def test_participation_is_per_agency_counts_only_and_suppressed() -> None:
         # An agency with no one taking part reads exactly like a small one: no "who didn't" list.
         "Outreach": ("fewer than 3", "fewer than 3"),
     }
-    assert view.learnings == "9" and view.agencies_contributing == 2
+    assert view.learnings == "9" and str(view.agencies_contributing) == "fewer than 3"
     # Agencies are listed by name, not ranked by how much they took part.
     assert [p.agency for p in view.participation] == sorted(rows)
     small = build_digest(inputs(Audience.alliance(), [], learnings={"housing": 2}))
@@ -198,13 +198,21 @@ def test_themes_rise_and_fall_against_the_four_week_average() -> None:
         {"Housing": 3, "Mental health": 6, "Money": 2},
         {"Housing": 1, "Mental health": 5, "Money": 4},
     ]
-    rising, falling = theme_trends(current, baseline)
-    assert [(t.theme, t.trend, t.count, t.baseline) for t in rising] == [
-        ("Housing", Trend.ROSE, 8, 2.0)
+    rising, falling = theme_trends(current, baseline, 3)
+    # Counts and averages are words: a side under the threshold reads "fewer than 3".
+    assert [(t.theme, t.trend, str(t.count), t.baseline) for t in rising] == [
+        ("Housing", Trend.ROSE, "8", "fewer than 3")
     ]
-    assert [(t.theme, t.trend, t.count, t.baseline) for t in falling] == [
-        ("Mental health", Trend.FELL, 1, 5.0)
+    assert [(t.theme, t.trend, str(t.count), t.baseline) for t in falling] == [
+        ("Mental health", Trend.FELL, "fewer than 3", "5.0")
     ]
+
+
+def test_a_trend_whose_larger_side_is_small_is_not_told() -> None:
+    # 2 against an average of 0 rose by 2, but both sides are under the threshold of 3.
+    assert theme_trends({"Housing": 2}, [{"Money": 1}] * 4, 3) == ([], [])
+    rising, _ = theme_trends({"Housing": 2}, [{"Money": 1}] * 4, 2)
+    assert [str(t.count) for t in rising] == ["2"]
 
 
 def test_a_change_of_one_is_not_a_trend_and_no_history_means_no_trend() -> None:
@@ -224,7 +232,21 @@ def test_digest_headline_carries_the_trend() -> None:
         )
     )
     assert [t.theme for t in view.rising] == ["Housing"]
-    assert view.themes[0].by_agency == (("Council Housing", 6), ("Hospital Discharge", 2))
+    by_agency = [(name, str(n)) for name, n in view.themes[0].by_agency]
+    assert by_agency == [("Council Housing", "6"), ("Hospital Discharge", "fewer than 3")]
+
+
+def test_anonymous_theme_entries_add_to_the_total_and_to_no_agency() -> None:
+    view = build_digest(
+        inputs(
+            Audience.alliance(),
+            [],
+            learnings={"housing": 3},
+            theme_counts={("housing", "Housing"): 3, (None, "Housing"): 1, (None, "Money"): 1},
+        )
+    )
+    lines = {t.theme: (str(t.total), [(a, str(n)) for a, n in t.by_agency]) for t in view.themes}
+    assert lines == {"Housing": ("4", [("Council Housing", "3")]), "Money": ("fewer than 3", [])}
 
 
 # ---------------------------------------------------------------- patterns
@@ -244,7 +266,7 @@ def test_two_agencies_saying_the_same_thing_are_one_pattern() -> None:
     pattern, quoted = found[0]
     assert pattern.kind == "learning"
     assert pattern.agencies == ("Council Housing", "Hospital Discharge")
-    assert pattern.size == 2 and quoted == {1, 2}
+    assert str(pattern.size) == "fewer than 3" and quoted == {1, 2}
     assert {q.text for q in pattern.quotes} == {SAME[0].learning, SAME[1].learning}
 
 
@@ -277,7 +299,8 @@ def test_anonymous_entries_never_name_their_agency_in_a_pattern() -> None:
     third = fact(3, "outreach", "alliance", "Temporary accommodation full every Friday again.")
     ((pattern, _),) = find_patterns(inputs(Audience.alliance(), [*entries, third]))
     assert pattern.agencies == ("Council Housing", "Outreach")
-    assert pattern.anonymous == 1
+    # One anonymous entry is a count under the threshold: it is not said at all.
+    assert pattern.anonymous is None and str(pattern.size) == "3"
 
 
 def test_team_only_entries_stay_out_of_other_agencies_patterns() -> None:
@@ -394,3 +417,18 @@ def test_the_digest_never_lists_people() -> None:
     view = build_digest(inputs(Audience.alliance(), entries, people={"housing": 5}))
     text = repr(view)
     assert "9001" not in text and "member" not in text.lower()
+
+
+def test_an_agency_digest_quotes_its_anonymous_entries_only_in_a_crowd() -> None:
+    entries = [
+        fact(1, "housing", "anonymous", "Asking where people sleep tonight changed the plan."),
+        fact(2, "housing", "team", "Our letters still read like threats."),
+    ]
+    few = build_digest(inputs(Audience.agency("housing"), entries, people={"housing": 2}))
+    # Two named people: a small team could tell who wrote the anonymous one, so it is not quoted.
+    assert [q.text for q in few.quotes] == ["Our letters still read like threats."]
+    crowd = build_digest(inputs(Audience.agency("housing"), entries, people={"housing": 3}))
+    assert sorted(q.byline for q in crowd.quotes) == ["Anonymous", "Council Housing"]
+    # The alliance digest is not an agency's: it quotes the anonymous entry as before.
+    alliance = build_digest(inputs(Audience.alliance(), entries))
+    assert [q.byline for q in alliance.quotes] == ["Anonymous"]

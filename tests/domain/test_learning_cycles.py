@@ -215,7 +215,7 @@ def test_themes_across_agencies_and_barriers() -> None:
         )
     )
     assert [(t.theme, t.agencies, t.learnings) for t in view.themes] == [
-        ("Housing", 2, "fewer than 3")
+        ("Housing", "fewer than 3", "fewer than 3")
     ]
     assert view.barrier_answers == "fewer than 3"
     assert view.barriers[0].title == "Discharge needs an address"

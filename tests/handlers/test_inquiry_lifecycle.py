@@ -175,7 +175,8 @@ def test_an_inquiry_from_start_to_summary(make_live: Any) -> None:
     assert "Hospital Discharge: fewer than 3 learnings, fewer than 3 answers" in summary
     assert "*Council Housing and Hospital Discharge* said something similar:" in summary
     assert shared in summary
-    assert "*Hospital discharge*: fewer than 3 learnings from 2 agencies" in summary
+    # How many agencies is a count too: two is under the threshold of 3.
+    assert "*Hospital discharge*: fewer than 3 learnings from fewer than 3 agencies" in summary
     assert "Housing assessment needs a discharge date — Open, with Agency leadership" in summary
     assert "Team-only secret" not in summary and "U0" not in summary
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from teams_ui import card_text, fill, inputs
 
 from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
+from bot.domain.suppression import suppress
 from bot.teams.cards import card_dict, checkin_form, escape_markdown, prompt_card, read_checkin_form
 from bot.teams.digest_cards import MAX_CARD_BYTES, digest_card_dicts
 from bot.teams.escalation_cards import barrier_card, escalate_form, read_escalate_form
@@ -229,7 +230,7 @@ def test_a_long_digest_is_split_into_cards_teams_accepts() -> None:
         suppress_below=3,
         learnings="60",
         learnings_count=60,
-        agencies_contributing=3,
+        agencies_contributing=suppress(3, 3),
         quotes=quotes,
     )
     cards = digest_card_dicts(view)

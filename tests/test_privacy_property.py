@@ -1,0 +1,397 @@
+"""A property over random alliances: no output for others shows a small count or an anonymous
+author's agency.
+
+Each example builds one alliance (agencies, members, themes, suppress_below) and a few weeks of
+check-ins (any visibility, anonymous included), barriers and an inquiry, stored through the
+real services into SQLite. Every output built for someone else is then made by the real
+builders: Slack digest blocks and fallback text, Teams digest cards, the review pack HTML and
+its charts' alt text, the inquiry summary, the purpose section, App Home for a steward and an
+admin, /metrics and the barrier register CSV. Two things must hold:
+
+1. no number under the threshold appears as a count (numbers that are not counts — dates,
+   week numbers, the threshold itself — are taken out first);
+2. nothing depends on an anonymous entry's agency: the same world with every anonymous
+   check-in and barrier moved to a person in another agency gives byte-identical outputs for
+   the alliance, and the same counts in every agency's digest.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+import pytest
+from conftest import test_settings as settings_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from teams_ui import card_text
+
+from bot.app import LearnLoop, build
+from bot.config import parse_alliance
+from bot.domain.checkins import Source
+from bot.ports import Messenger, MessengerError
+from bot.render.digest import render_html, render_text
+from bot.render.inquiry import learning_cycles_text
+from bot.services.barriers import records_as_csv
+from bot.slack.digest_blocks import digest_messages
+from bot.slack.home_blocks import home_view
+from bot.slack.inquiry_blocks import summary_message
+from bot.teams.digest_cards import digest_card_dicts
+from bot.views.digest import DigestView
+
+NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
+THEMES = ["Housing", "Mental health", "Money and benefits", "Information sharing"]
+TEXTS = [
+    "Temporary accommodation is full every Friday",
+    "No temporary accommodation available on Fridays again",
+    "Joint visits with the ward saved a week of waiting",
+    "Joint visits with the ward saved us waiting",
+    "Asking where people will sleep tonight changed the plan",
+    "Letters still read like threats to tenants",
+]
+STEWARD, ADMIN = "U0STEWARD", "U0ADMIN"
+# Thursday 19 November 2026; the digest week is Monday 16 to Sunday 22 November.
+NOW = dt.datetime(2026, 11, 19, 15, 0, tzinfo=dt.UTC)
+WEEK = "2026-W47"
+VISIBILITIES = ["team", "alliance", "anonymous"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    agency: int
+    member: int
+    visibility: str
+    themes: tuple[str, ...]
+    text: int
+    days_ago: int
+    purpose: bool
+    moved_to: tuple[int, int]  # where an anonymous entry goes in the swapped world
+
+
+@dataclass(frozen=True)
+class Barrier:
+    agency: int
+    member: int
+    anonymous: bool
+    title: int
+    moved_to: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class World:
+    sizes: tuple[int, ...]
+    threshold: int
+    entries: tuple[Entry, ...]
+    barriers: tuple[Barrier, ...]
+
+
+def user(agency: int, member: int) -> str:
+    # Letters only, so a leaked user id would show in the number scan too.
+    return f"U{NAMES[agency].upper()}{'ABCD'[member]}"
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    count = draw(st.integers(2, 4))
+    sizes = tuple(draw(st.integers(1, 4)) for _ in range(count))
+
+    def person() -> tuple[int, int]:
+        agency = draw(st.integers(0, count - 1))
+        return agency, draw(st.integers(0, sizes[agency] - 1))
+
+    def elsewhere(agency: int) -> tuple[int, int]:
+        other = draw(st.sampled_from([a for a in range(count) if a != agency]))
+        return other, draw(st.integers(0, sizes[other] - 1))
+
+    entries = []
+    for _ in range(draw(st.integers(0, 12))):
+        agency, member = person()
+        entries.append(
+            Entry(
+                agency=agency,
+                member=member,
+                visibility=draw(st.sampled_from(VISIBILITIES)),
+                themes=tuple(draw(st.lists(st.sampled_from(THEMES), max_size=2, unique=True))),
+                text=draw(st.integers(0, len(TEXTS) - 1)),
+                # Most in the digest's week, some earlier (trends and the pack's weeks).
+                days_ago=draw(st.sampled_from([0, 0, 0, 1, 2, 8, 15, 22])),
+                purpose=draw(st.booleans()),
+                moved_to=elsewhere(agency),
+            )
+        )
+    barriers = []
+    for _ in range(draw(st.integers(0, 3))):
+        agency, member = person()
+        barriers.append(
+            Barrier(agency, member, draw(st.booleans()), draw(st.integers(0, 5)), elsewhere(agency))
+        )
+    return World(sizes, draw(st.integers(1, 5)), tuple(entries), tuple(barriers))
+
+
+def alliance(world: World) -> Any:
+    agencies = [
+        {
+            "id": NAMES[i].lower(),
+            "name": f"Agency {NAMES[i]}",
+            "members": [user(i, m) for m in range(size)],
+        }
+        for i, size in enumerate(world.sizes)
+    ]
+    digests = [{"id": "alliance", "channel": "C0STEWARDS", "scope": "alliance"}] + [
+        {"id": a["id"], "channel": f"C0{a['id'].upper()}", "scope": f"agency:{a['id']}"}
+        for a in agencies
+    ]
+    return parse_alliance(
+        {
+            "alliance": {
+                "name": "Property Alliance",
+                "timezone": "Europe/London",
+                "suppress_below": world.threshold,
+            },
+            "themes": THEMES,
+            "roles": {"stewards": [STEWARD], "admins": [ADMIN]},
+            "agencies": agencies,
+            "cohorts": [{"id": "weekly", "schedule": {"days": ["thu"], "time": "15:00"}}],
+            "digests": digests,
+            "purpose": {"cadence": "quarterly"},
+            "escalation_ladder": [
+                {"level": "agency", "name": "Agency leadership", "channel": "C0LEADS"},
+                {"level": "alliance", "name": "Steward group", "channel": "C0STEWARDS"},
+            ],
+        }
+    )
+
+
+class Unconnected:
+    """A messenger that reaches nobody: the outputs are built, never sent, here."""
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+            raise MessengerError("not_connected", name)
+
+        return refuse
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def populate(world: World, db: Path, swapped: bool) -> tuple[LearnLoop, Clock, int]:
+    """Store the world through the real services; the loop, its clock and the inquiry id."""
+    clock = Clock()
+    loop = build(
+        settings_for(f"sqlite:///{db}", "http://127.0.0.1:9/api/"),
+        alliance=alliance(world),
+        clock=clock,
+        messenger=cast(Messenger, Unconnected()),
+        with_slack=False,
+    )
+    services = loop.services
+    clock.now = NOW - dt.timedelta(days=30)
+    inquiry = services.inquiries.start("slack", STEWARD, "What slows discharge?", "weekly", 8)
+    for index, entry in enumerate(sorted(world.entries, key=lambda e: -e.days_ago)):
+        where = entry.moved_to if swapped and entry.visibility == "anonymous" else None
+        agency, member = where or (entry.agency, entry.member)
+        clock.now = NOW - dt.timedelta(days=entry.days_ago, minutes=index)
+        answers = {"learned": TEXTS[entry.text], "inquiry": TEXTS[(entry.text + 1) % len(TEXTS)]}
+        # Anonymous entries never answer the purpose question here: it is asked once per
+        # person, so moving one to someone else would change what that person is asked.
+        if entry.purpose and entry.visibility != "anonymous":
+            answers["purpose"] = "To keep people safe at home"
+        services.checkins.submit(
+            "slack",
+            user(agency, member),
+            answers=answers,
+            themes=list(entry.themes),
+            visibility=entry.visibility,
+            source=Source.MODAL,
+        )
+    clock.now = NOW
+    for barrier in world.barriers:
+        where = barrier.moved_to if swapped and barrier.anonymous else None
+        agency, member = where or (barrier.agency, barrier.member)
+        services.escalations.raise_barrier(
+            "slack",
+            user(agency, member),
+            title=f"Barrier about {TEXTS[barrier.title].lower()}",
+            description="What gets in the way, said plainly",
+            who_is_affected=None,
+            agencies=[NAMES[barrier.agency].lower()],
+            level=None,
+            anonymous=barrier.anonymous,
+            checkin_ids=[],
+        )
+    clock.now = NOW + dt.timedelta(days=2)
+    return loop, clock, inquiry.id
+
+
+# ------------------------------------------------------------------ what people read
+
+
+def mrkdwn(node: Any) -> list[str]:
+    """The mrkdwn and plain_text strings of Block Kit JSON: what a person reads."""
+    if isinstance(node, list):
+        return [t for item in node for t in mrkdwn(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["text"]] if node.get("type") in ("mrkdwn", "plain_text") else []
+    return found + [t for value in node.values() for t in mrkdwn(value)]
+
+
+def page_text(page: str) -> tuple[str, list[str]]:
+    """An HTML page's visible text and its images' alt texts."""
+    alts = [html.unescape(a) for a in re.findall(r'alt="([^"]*)"', page)]
+    body = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body)), alts
+
+
+def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
+    """Every output built for someone else, by name, as the person reading it gets it."""
+    services = loop.services
+    digests = services.digests
+    out: dict[str, str] = {}
+    for dest in digests.destinations():
+        view = digests.build(dest, WEEK)
+        messages = digest_messages(view)
+        out[f"slack:{dest.id}"] = "\n".join(
+            [t for t, _ in messages] + [s for _, blocks in messages for s in mrkdwn(blocks)]
+        )
+        out[f"teams:{dest.id}"] = "\n".join(
+            [card_text(c) for c in digest_card_dicts(view)]
+            + [c.get("fallbackText", "") for c in digest_card_dicts(view)]
+        )
+        out[f"text:{dest.id}"] = render_text(view)
+        out[f"alt:{dest.id}"] = "\n".join(chart.alt for chart in digests.charts(view))
+        out[f"purpose:{dest.id}"] = "\n".join(learning_cycles_text(view.purpose, (), ()))
+    view, charts = digests.report(NOW.date() - dt.timedelta(days=28), NOW.date())
+    text, alts = page_text(render_html(view, charts))
+    out["pack"] = text
+    out["pack:alt"] = "\n".join(alts)
+    summary = services.inquiries.summary(inquiry_id)
+    fallback, blocks = summary_message(summary)
+    out["inquiry"] = "\n".join([fallback, *mrkdwn(blocks)])
+    for who in (STEWARD, ADMIN):
+        out[f"home:{who}"] = "\n".join(mrkdwn(home_view(services.home.for_user("slack", who))))
+    out["metrics"] = loop.metrics.render().decode()
+    out["barriers.csv"] = records_as_csv(services.escalations.register.export_records())
+    return out
+
+
+# Numbers that are not counts, taken out before the scan.
+NOT_COUNTS = [
+    r"fewer than \d+",
+    r"(?:counts|weeks) under \d+",
+    r"\d+-week",
+    r"\b\d{4}-W\d{2}\b",  # ISO weeks
+    r"\b\d{4}-Q\d\b",  # purpose periods
+    r"\b\d{4}-\d{2}-\d{2}(?:T[\d:.+]+)?\b",  # ISO dates and times
+    r"\bweek \d+ of \d{4}",
+    r"\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*(?: \d{4})?",
+    r"\b(?:19|20)\d{2}\b",  # years
+    r"[Ii]nquiry \d+|inquiry close \d+|#\d+",  # ids
+]
+
+
+def small_counts(text: str, threshold: int) -> list[str]:
+    """Numbers left in a text that are under the threshold (after taking out non-counts)."""
+    for pattern in NOT_COUNTS:
+        text = re.sub(pattern, " ", text)
+    return [n for n in re.findall(r"\d[\d,]*", text) if int(n.replace(",", "")) < threshold]
+
+
+def home_counts(text: str) -> str:
+    """The App Home lines that count people or deliveries (the rest is configuration)."""
+    return "\n".join(
+        line
+        for line in text.splitlines()
+        if line.startswith(("Prompts:", "Failed prompts", "People:"))
+    )
+
+
+def metrics_counts(text: str) -> list[float]:
+    """The values of the people-derived gauges in /metrics."""
+    return [
+        float(value)
+        for name, value in re.findall(
+            r"^(learnloop_(?:prompts|checkins)\{[^}]*\}) (\S+)$", text, re.M
+        )
+    ]
+
+
+def csv_counts(text: str) -> str:
+    """The barrier register's count column."""
+    return "\n".join(r["linked_checkins"] for r in csv.DictReader(io.StringIO(text)))
+
+
+def agency_counts(view: DigestView) -> tuple[Any, ...]:
+    """What an agency's digest counts (its quotes may differ: it reads its own entries)."""
+    return (view.learnings, view.agencies_contributing, view.participation, view.themes)
+
+
+# ------------------------------------------------------------------ the property
+
+# Outputs for the whole alliance, besides each platform's alliance digest.
+FOR_THE_ALLIANCE = {"pack", "pack:alt", "inquiry", "metrics", "barriers.csv", f"home:{STEWARD}"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    return sqlite_template
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds())
+def test_no_output_for_others_shows_a_small_count_or_an_anonymous_agency(
+    world: World, template: Path, tmp_path: Path
+) -> None:
+    loops = []
+    for swapped in (False, True):
+        db = tmp_path / f"world-{swapped}-{id(world)}.db"
+        shutil.copy(template, db)
+        loops.append(populate(world, db, swapped))
+    try:
+        (plain, _, inquiry), (moved, _, moved_inquiry) = loops
+        seen = outputs_for_others(plain, inquiry)
+        threshold = world.threshold
+
+        # 1. No small number as a count, in any output.
+        for name, text in seen.items():
+            if name.startswith("home:"):
+                text = home_counts(text)
+            elif name == "metrics":
+                assert all(v >= threshold for v in metrics_counts(text)), text
+                continue
+            elif name == "barriers.csv":
+                text = csv_counts(text)
+            assert small_counts(text, threshold) == [], (name, text)
+
+        # 2. Nothing follows an anonymous entry's agency: the alliance's outputs are identical
+        # when every anonymous entry and barrier comes from someone in another agency...
+        other = outputs_for_others(moved, moved_inquiry)
+        for name, text in seen.items():
+            if name.endswith(":alliance") or name in FOR_THE_ALLIANCE:
+                assert text == other[name], name
+        # ...and each agency's digest counts the same.
+        for dest in plain.services.digests.destinations():
+            if dest.agency_id is not None:
+                here = plain.services.digests.build(dest, WEEK)
+                there = moved.services.digests.build(dest, WEEK)
+                assert agency_counts(here) == agency_counts(there), dest.id
+    finally:
+        for loop, _, _ in loops:
+            loop.engine.dispose()

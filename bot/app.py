@@ -25,6 +25,7 @@ from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
 from bot.services.workspaces import WorkspaceService
 from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.inbound import MalformedBody, read_slack_body
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_installs
 from bot.slack.pacing import Pacer
@@ -277,6 +278,12 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         if problem:
             log.info("refused a Slack request: %s", problem)
             return JSONResponse({"error": "invalid request signature"}, 401)
+        try:
+            read_slack_body(request.headers.get("content-type"), body)
+        except MalformedBody as exc:
+            # Signed but not shaped like anything Slack sends: Bolt would fail with a 500.
+            log.info("refused a malformed Slack request: %s", exc)
+            return JSONResponse({"error": f"malformed request: {exc}"}, 400)
         try:
             bolt_request = to_bolt_request(request, body)
         except (UnicodeDecodeError, ValueError):

@@ -562,6 +562,11 @@ class FakeSlackAPI:
             "is_enterprise_install": False,
         }
 
+    def _bots_info(self, params: JsonDict) -> JsonDict:
+        if params.get("bot") != BOT_ID:
+            return {"ok": False, "error": "bot_not_found"}
+        return {"ok": True, "bot": {"id": BOT_ID, "app_id": APP_ID, "user_id": BOT_USER_ID}}
+
     @staticmethod
     def _resolve_channel(channel: Any) -> str:
         text = str(channel or "")
@@ -843,6 +848,7 @@ class FakeSlackAPI:
 
 _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "auth.test": FakeSlackAPI._auth_test,
+    "bots.info": FakeSlackAPI._bots_info,
     "chat.postMessage": FakeSlackAPI._chat_post_message,
     "chat.update": FakeSlackAPI._chat_update,
     "chat.postEphemeral": FakeSlackAPI._chat_post_ephemeral,

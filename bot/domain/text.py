@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["REPLACEMENT", "storable"]
+from typing import Any
+
+__all__ = ["REPLACEMENT", "storable", "storable_json"]
 
 REPLACEMENT = "\ufffd"
 
@@ -23,3 +25,14 @@ def storable(text: str) -> str:
         # Round trip through UTF-16: pairs join into their character, lone halves are replaced.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text.replace("\x00", REPLACEMENT)
+
+
+def storable_json(value: Any) -> Any:
+    """A decoded JSON document with every string in it (keys too) made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_json(k): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_json(v) for v in value]
+    return value

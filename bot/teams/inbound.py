@@ -22,6 +22,8 @@ from microsoft_teams.apps.events import CoreActivity
 from microsoft_teams.apps.http.adapter import HttpRequest, HttpResponse
 from pydantic import ValidationError
 
+from bot.domain.text import storable_json
+
 log = logging.getLogger("learnloop.teams")
 
 # Every activity LearnLoop answers names these (the SDK reads them to reply and to route).
@@ -86,7 +88,9 @@ def guarded_messages(
             return JSONResponse({"error": "Unauthorized"}, 401)
         raw = await request.body()
         try:
-            data: Any = json.loads(raw)
+            # Names, titles and card inputs reach the database without passing redaction:
+            # every string is made valid UTF-8 here, where the activity is read.
+            data: Any = storable_json(json.loads(raw))
         except ValueError:  # includes bytes that are not UTF-8
             data = None
         problem = activity_problem(data)

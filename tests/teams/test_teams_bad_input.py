@@ -109,3 +109,16 @@ def test_a_lone_surrogate_in_a_teams_reply_is_stored_as_a_replacement(
     [(answers,)] = teams_live.rows("SELECT answers FROM checkins")
     stored = json.loads(answers) if isinstance(answers, str) else answers
     assert stored["learned"] == "Half \ufffd a pair and \ufffd"
+
+
+def test_a_lone_surrogate_in_a_display_name_does_not_lose_the_install(
+    teams_live: TeamsLive,
+) -> None:
+    install = teams_live.driver.personal_install(MEGAN)
+    install["from"]["name"] = "Meg\ud800an\x00"
+    assert teams_live.driver.post(install).status_code == 200
+    assert teams_live.rows("SELECT conversation_id FROM teams_conversations") == [(MEGAN.chat_id,)]
+    names = teams_live.rows(
+        "SELECT display_name FROM members WHERE platform_user_id = :u", u=MEGAN.aad
+    )
+    assert names == [("Meg\ufffdan\ufffd",)]

@@ -157,7 +157,7 @@ class CheckinService(MemberFacingService):
 
         Raises ValidationFailed with a message per field; nothing is stored then. Deliveries
         of one event (same `idempotency_key`) store one row, however they interleave: all but
-        the first get it back with `created=False`.
+        the first get it back marked `repeat`, which thanks nobody.
         """
         try:
             return self._store(

@@ -25,8 +25,10 @@ from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
 from bot.services.workspaces import WorkspaceService
 from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.inbound import MalformedBody, SlackBody, read_slack_body
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_installs
+from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import Pacer
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
 from bot.structured_logs import new_request_id, request_id
@@ -59,6 +61,8 @@ class LearnLoop:
     bolt: App | None = None
     teams: TeamsBot | None = None  # issue 7
     installs: SlackInstalls | None = None  # issue 8: multi-workspace (OAuth) mode
+    # Single-workspace mode: requests naming another workspace or app are refused.
+    own_workspace: OwnWorkspace | None = None
 
 
 def prepare_database(engine: Engine) -> None:
@@ -101,6 +105,8 @@ def build(
         if with_slack and settings.slack_oauth_enabled
         else None
     )
+    if installs is not None:
+        installs.on_refused = lambda workspace: _count_uninstalled(metrics, workspace)
     router = (
         WorkspaceRouter(WorkspaceDirectory(alliance, uow), installs.tokens) if installs else None
     )
@@ -140,7 +146,14 @@ def build(
         bolt=bolt,
         teams=teams[0] if teams is not None else None,
         installs=installs,
+        own_workspace=OwnWorkspace(client) if client is not None and installs is None else None,
     )
+
+
+def _count_uninstalled(metrics: Metrics, workspace: str | None) -> None:
+    """OAuth mode: a signed request from a workspace with no installation was refused."""
+    metrics.slack_refused.labels(reason="not_installed", kind="any").inc()
+    log.warning("refused a Slack request from a workspace with no installation (%s)", workspace)
 
 
 def _build_teams(
@@ -267,6 +280,22 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         """Prometheus metrics: counts only."""
         return Response(loop.metrics.render(), media_type=CONTENT_TYPE)
 
+    def refuse_foreign(inbound: SlackBody, reason: str) -> Response:
+        """Nothing is stored for another workspace or app; the refusal is counted and logged."""
+        loop.metrics.slack_refused.labels(reason=reason, kind=inbound.kind).inc()
+        log.warning(
+            "refused a Slack %s for another %s (team %s, app %s)",
+            inbound.kind,
+            "workspace" if reason == "team" else "app",
+            inbound.team_id,
+            inbound.api_app_id,
+        )
+        if inbound.kind == "event_callback":
+            # Events must get a 2xx or Slack redelivers them (and may turn the subscription off).
+            return Response(status_code=200)
+        # Interactions and commands are never redelivered: say plainly that they are refused.
+        return JSONResponse({"error": "this LearnLoop does not serve that workspace or app"}, 403)
+
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         """Events, slash commands and interactivity from Slack."""
@@ -277,6 +306,20 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         if problem:
             log.info("refused a Slack request: %s", problem)
             return JSONResponse({"error": "invalid request signature"}, 401)
+        try:
+            inbound = read_slack_body(request.headers.get("content-type"), body)
+        except MalformedBody as exc:
+            # Signed but not shaped like anything Slack sends: Bolt would fail with a 500.
+            log.info("refused a malformed Slack request: %s", exc)
+            return JSONResponse({"error": f"malformed request: {exc}"}, 400)
+        own = loop.own_workspace
+        if own is not None:
+            # The first request asks Slack who we are (a network call): off the event loop.
+            reason = (
+                own.refusal(inbound) if own.known else await run_in_threadpool(own.refusal, inbound)
+            )
+            if reason is not None:
+                return refuse_foreign(inbound, reason)
         try:
             bolt_request = to_bolt_request(request, body)
         except (UnicodeDecodeError, ValueError):

@@ -115,6 +115,13 @@ class Metrics:
             ["method", "reason"],
             registry=self.registry,
         )
+        self.slack_refused = Counter(
+            "learnloop_slack_foreign_requests",
+            "Signed Slack requests refused as another workspace's or app's (or, in OAuth mode,"
+            " a workspace with no installation), by reason and kind of request.",
+            ["reason", "kind"],
+            registry=self.registry,
+        )
         self.request_latency = Histogram(
             "learnloop_http_request_duration_seconds",
             "Time to answer an HTTP request, by route.",

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.checkins import Visibility
@@ -26,6 +27,17 @@ from storage.models import (
     TombstoneRow,
     utcnow,
 )
+
+
+class AlreadyStored(Exception):
+    """Another transaction stored a row with the same idempotency key first.
+
+    The session that raised it is spoiled: end its unit of work and read the row in a new one.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
@@ -356,9 +368,15 @@ class CheckinRepository:
         return self.session.scalar(select(CheckinRow).where(CheckinRow.idempotency_key == key))
 
     def add(self, row: CheckinRow, themes: Sequence[ThemeRow]) -> CheckinRow:
-        """Store a check-in and its themes."""
+        """Store a check-in and its themes; AlreadyStored if its idempotency key is taken."""
         self.session.add(row)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            # Two deliveries of one event raced past the lookup: the unique key let one in.
+            if row.idempotency_key is None:
+                raise
+            raise AlreadyStored(row.idempotency_key) from exc
         for theme in themes:
             self.session.add(CheckinThemeRow(checkin_id=row.id, theme_id=theme.id))
         self.session.flush()

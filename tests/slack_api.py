@@ -234,6 +234,9 @@ class FakeSlackAPI:
         self._limits: dict[str, list[float]] = {}  # method -> [rate, tokens, last refill]
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
+        # Requests being answered now, and the most ever answered at once, per method.
+        self._in_flight: dict[str, int] = {}
+        self._peak: dict[str, int] = {}
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -392,6 +395,21 @@ class FakeSlackAPI:
         with self._cond:
             self._latency = max(0.0, float(seconds))
 
+    def peak_concurrency(self, method: str) -> int:
+        """The most calls of ``method`` that were being answered at the same moment."""
+        with self._cond:
+            return self._peak.get(method, 0)
+
+    def _enter(self, method: str) -> None:
+        with self._cond:
+            now = self._in_flight.get(method, 0) + 1
+            self._in_flight[method] = now
+            self._peak[method] = max(self._peak.get(method, 0), now)
+
+    def _leave(self, method: str) -> None:
+        with self._cond:
+            self._in_flight[method] -= 1
+
     def slow_down(self, method: str, seconds: float, count: int = 1) -> None:
         """Delay the answers to the next ``count`` calls of ``method`` (after acting on them)."""
         with self._cond:
@@ -543,6 +561,11 @@ class FakeSlackAPI:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _bots_info(self, params: JsonDict) -> JsonDict:
+        if params.get("bot") != BOT_ID:
+            return {"ok": False, "error": "bot_not_found"}
+        return {"ok": True, "bot": {"id": BOT_ID, "app_id": APP_ID, "user_id": BOT_USER_ID}}
 
     @staticmethod
     def _resolve_channel(channel: Any) -> str:
@@ -825,6 +848,7 @@ class FakeSlackAPI:
 
 _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "auth.test": FakeSlackAPI._auth_test,
+    "bots.info": FakeSlackAPI._bots_info,
     "chat.postMessage": FakeSlackAPI._chat_post_message,
     "chat.update": FakeSlackAPI._chat_update,
     "chat.postEphemeral": FakeSlackAPI._chat_post_ephemeral,
@@ -860,10 +884,20 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
         def _handle(self, http_method: str) -> None:
+            parts = urlsplit(self.path)
+            counted = parts.path[len("/api/") :] if parts.path.startswith("/api/") else None
+            if counted:
+                fake._enter(counted)
+            try:
+                self._answer(http_method, parts)
+            finally:
+                if counted:
+                    fake._leave(counted)
+
+        def _answer(self, http_method: str, parts: Any) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k: v for k, v in self.headers.items()}
-            parts = urlsplit(self.path)
             path = parts.path
             if path.startswith("/api/") and len(path) > len("/api/"):
                 params = _parse_form(parts.query)

@@ -107,8 +107,10 @@ class KeyService:
         key: rsa.RSAPrivateKey | None = None,
         kid: str | None = None,
         claims: dict[str, Any] | None = None,
+        without: tuple[str, ...] = (),
     ) -> str:
-        """An RS256 token as the Bot Connector would send it (override any part to break it)."""
+        """An RS256 token as the Bot Connector would send it (override any part to break it;
+        `without` leaves claims out)."""
         now = int(time.time())
         payload = {
             "iss": issuer,
@@ -119,6 +121,8 @@ class KeyService:
             "exp": now + expires_in,
             **(claims or {}),
         }
+        for claim in without:
+            payload.pop(claim, None)
         return jwt.encode(
             payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
         )

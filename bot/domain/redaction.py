@@ -20,6 +20,8 @@ Decisions worth knowing:
 * Dates of birth: a date is removed only when it follows "DOB", "D.O.B.", "date of
   birth", "born" or "born on" with at most four words in between and no sentence
   break. Only the date is replaced; the cue word stays so the sentence still reads.
+* Text is first made storable (``bot.domain.text.storable``): a lone surrogate or a NUL
+  character becomes U+FFFD, so nothing stored can break an export, a report or PostgreSQL.
 * Phone numbers: libphonenumber's matcher only finds numbers in assigned ranges, so a
   shape rule adds UK numbers written with a trunk ``0`` or ``+44``/``0044`` and the
   right number of digits. Both only accept numbers written with a leading ``0``,
@@ -36,6 +38,8 @@ from enum import StrEnum
 from types import MappingProxyType
 
 import phonenumbers
+
+from bot.domain.text import storable
 
 __all__ = ["IdentifierKind", "Redacted", "is_valid_nhs_number", "redact"]
 
@@ -414,6 +418,9 @@ def _replace(text: str, spans: list[Span], placeholder: str) -> str:
 
 def redact(text: str) -> Redacted:
     """Replace service-user identifiers in ``text`` with placeholders and count them."""
+    # Every piece of text a person writes passes here before it is stored, so this is the one
+    # place it is also made valid UTF-8 (no lone surrogates, no NUL) for every later reader.
+    text = storable(text)
     counts: dict[IdentifierKind, int] = {}
     for kind, find in _PIPELINE:
         spans = find(text)

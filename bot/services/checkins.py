@@ -25,6 +25,7 @@ from bot.services.inquiries import AskedSet, InquiryService  # issue 9
 from bot.services.members import MemberService
 from bot.views import CheckinSavedView, PromptState, PromptView, ReplySavedView
 from storage.models import CheckinRow
+from storage.repositories import AlreadyStored
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class SavedCheckin:
     prompt_id: int | None
     # Issue 5: the barrier question was answered, so thanks offer "Escalate this".
     barrier_named: bool = False
+    # Another delivery of the same event stored it: that one says thanks, this one is silent.
+    repeat: bool = False
 
     @property
     def escalate_checkin_id(self) -> int | None:
@@ -152,8 +155,43 @@ class CheckinService(MemberFacingService):
     ) -> SavedCheckin:
         """Validate, redact and store a check-in (or replace one being given more detail).
 
-        Raises ValidationFailed with a message per field; nothing is stored then.
+        Raises ValidationFailed with a message per field; nothing is stored then. Deliveries
+        of one event (same `idempotency_key`) store one row, however they interleave: all but
+        the first get it back marked `repeat`, which thanks nobody.
         """
+        try:
+            return self._store(
+                platform,
+                user_id,
+                answers,
+                themes,
+                visibility,
+                source,
+                prompt_id,
+                checkin_id,
+                idempotency_key,
+                answer_latest_prompt,
+            )
+        except AlreadyStored as exc:
+            with self.uow() as uow:
+                existing = uow.checkins.by_idempotency_key(exc.key)
+                if existing is None:  # stored and deleted in between: nothing to give back
+                    raise NotFound("That check-in no longer exists.") from exc
+                return replace(self._saved(uow, existing, False, ""), repeat=True)
+
+    def _store(
+        self,
+        platform: str,
+        user_id: str,
+        answers: dict[str, Any],
+        themes: list[str],
+        visibility: str,
+        source: Source,
+        prompt_id: int | None,
+        checkin_id: int | None,
+        idempotency_key: str | None,
+        answer_latest_prompt: bool,
+    ) -> SavedCheckin:
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
             # Issue 9: new entries get today's questions; more detail keeps the entry's own.
@@ -176,7 +214,7 @@ class CheckinService(MemberFacingService):
             if idempotency_key:
                 existing = uow.checkins.by_idempotency_key(idempotency_key)
                 if existing is not None:
-                    return self._saved(uow, existing, created=False, summary="")
+                    return replace(self._saved(uow, existing, False, ""), repeat=True)
             theme_rows = uow.config.themes_named(draft.themes)
             if checkin_id is not None:
                 row = uow.checkins.get(checkin_id)
@@ -306,7 +344,13 @@ class CheckinService(MemberFacingService):
     # ------------------------------------------------------------------ after the ack
 
     def thank(self, user_id: str, saved: SavedCheckin) -> None:
-        """Say thanks after the modal closed: on the prompt DM if there was one, else by DM."""
+        """Say thanks after the modal closed: on the prompt DM if there was one, else by DM.
+
+        Only the delivery that stored the check-in thanks: a redelivered or doubled
+        submission already has its thank-you.
+        """
+        if saved.repeat:
+            return
         if saved.prompt_ref is not None and saved.prompt_id is not None:
             self._rerender(
                 saved.prompt_ref,
@@ -327,13 +371,17 @@ class CheckinService(MemberFacingService):
             log.warning("could not confirm check-in %s: %s", saved.checkin_id, exc.code)
 
     def confirm_reply(self, channel: str, saved: SavedCheckin) -> None:
-        """Answer a plain DM reply: saved, what was removed, and an "Add detail" button."""
+        """Answer a plain DM reply: saved, what was removed, and an "Add detail" button.
+
+        Once per stored reply: a redelivery of the same message sends nothing.
+        """
+        if saved.repeat:
+            return
         self.messenger.confirm_reply(
             channel,
             ReplySavedView(
                 checkin_id=saved.checkin_id,
                 redaction_summary=saved.redaction_summary,
-                duplicate=not saved.created,
                 escalate_checkin_id=saved.escalate_checkin_id,
             ),
         )

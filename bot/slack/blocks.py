@@ -158,10 +158,7 @@ def reminder_message(view: ReminderView) -> tuple[str, list[dict[str, Any]]]:
 
 def reply_saved_message(view: ReplySavedView) -> tuple[str, list[dict[str, Any]]]:
     """The answer to a plain DM reply: saved (visible to the team), with "Add detail"."""
-    if view.duplicate:
-        text = "Already saved — thank you."
-    else:
-        text = "Thank you — saved as a learning that your team can see."
+    text = "Thank you — saved as a learning that your team can see."
     lines = [f":white_check_mark: {text}"]
     if view.redaction_summary:
         lines.append(view.redaction_summary)

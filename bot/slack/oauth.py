@@ -10,9 +10,12 @@ goes to SLACK_API_URL, so GovSlack works by setting that alone.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -53,6 +56,8 @@ class SlackInstalls:
     client_secret: str
     authorize_url: str
     audit: WorkspaceService
+    # Told the workspace id of each signed request Bolt refuses for want of an installation.
+    on_refused: Callable[[str | None], None] = field(default=lambda _workspace: None)
 
     def installed(self, args: SuccessArgs) -> BoltResponse:
         """After a successful install: audit it, then Slack's usual "all done" page."""
@@ -133,6 +138,39 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
     return args.default.failure(args)
 
 
+class CountingAuthorize(InstallationStoreAuthorize):
+    """Bolt's authorizer, telling `installs.on_refused` of each workspace with no installation.
+
+    Bolt already refuses such a request (nothing runs, nothing is stored); this makes the
+    refusal visible in /metrics and the log.
+    """
+
+    def __init__(self, installs: SlackInstalls, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._installs = installs
+
+    def __call__(  # type: ignore[override]
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        **actor: Any,
+    ) -> AuthorizeResult | None:
+        """Bolt's answer, after noting a refusal."""
+        result = super().__call__(
+            context=context,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            **actor,
+        )
+        if result is None:
+            self._installs.on_refused(team_id or enterprise_id)
+        return result
+
+
 def authorizer(installs: SlackInstalls) -> InstallationStoreAuthorize:
     """Finds (and rotates) each request's token; rotation goes to SLACK_API_URL too.
 
@@ -140,7 +178,8 @@ def authorizer(installs: SlackInstalls) -> InstallationStoreAuthorize:
     calls auth.test on every request; this one uses LearnLoop's client and remembers each
     token's auth.test answer (a rotated token is a new key).
     """
-    return InstallationStoreAuthorize(
+    return CountingAuthorize(
+        installs,
         logger=log,
         installation_store=installs.store,
         client_id=installs.client_id,

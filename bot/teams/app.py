@@ -30,9 +30,11 @@ from microsoft_teams.api.auth.cloud_environment import (
     with_overrides,
 )
 from microsoft_teams.apps import App, AppOptions, FastAPIAdapter
+from microsoft_teams.apps.auth import InboundActivityTokenValidator
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRouteHandler
 
 from bot.config import ConfigError, Settings
+from bot.teams.inbound import TokenValidator, guarded_messages
 from bot.teams.portal import AsyncPortal
 
 log = logging.getLogger("learnloop.teams")
@@ -64,15 +66,18 @@ class DeferredAdapter:
     serve); `create_web_app` mounts the routes later on the shared FastAPI app.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, validator: TokenValidator | None = None) -> None:
         self.routes: list[tuple[HttpMethod, str, HttpRouteHandler]] = []
         self._target: FastAPIAdapter | None = None
+        # Checks tokens of malformed activities, which never reach the SDK's own check.
+        self.validator = validator
+        self._api: FastAPI | None = None
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         """Keep a route, or register it at once if already mounted."""
         self.routes.append((method, path, handler))
         if self._target is not None:
-            self._target.register_route(method, path, handler)
+            self._register(method, path, handler)
 
     def serve_static(self, path: str, directory: str) -> None:
         """LearnLoop serves no static tabs."""
@@ -90,8 +95,18 @@ class DeferredAdapter:
         if self._target is not None:
             raise RuntimeError("the Teams routes are already mounted")
         self._target = FastAPIAdapter(app=api)
+        self._api = api
         for method, path, handler in self.routes:
-            self._target.register_route(method, path, handler)
+            self._register(method, path, handler)
+
+    def _register(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
+        """The messaging endpoint behind LearnLoop's checks; any other route as the SDK has it."""
+        if self._target is None or self._api is None:
+            raise RuntimeError("the Teams routes are not mounted yet")
+        if path == MESSAGING_ENDPOINT and method == "POST" and self.validator is not None:
+            self._api.post(path)(guarded_messages(handler, self.validator))
+            return
+        self._target.register_route(method, path, handler)
 
 
 @dataclass
@@ -143,8 +158,10 @@ def teams_options(settings: Settings, token: TokenSource | None = None) -> AppOp
 
 def build_teams_bot(settings: Settings, token: TokenSource | None = None) -> TeamsBot:
     """The Teams App for these settings, initialized for proactive sends, routes not mounted."""
-    adapter = DeferredAdapter()
     options: dict[str, Any] = dict(teams_options(settings, token))
+    adapter = DeferredAdapter(
+        InboundActivityTokenValidator(options["client_id"], cloud=options["cloud"])
+    )
     app = App(http_server_adapter=adapter, **options)
     bot = TeamsBot(app=app, adapter=adapter)
     bot.initialize()

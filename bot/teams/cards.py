@@ -163,11 +163,7 @@ def _escalate_offer(checkin_id: int | None, body: list[Any]) -> list[Any]:
 
 def reply_saved_card(view: ReplySavedView) -> AdaptiveCard:
     """The answer to a plain reply: saved (visible to the team), with "Add detail"."""
-    said = (
-        "Already saved — thank you."
-        if view.duplicate
-        else "Thank you — saved as a learning that your team can see."
-    )
+    said = "Thank you — saved as a learning that your team can see."
     body = [text(f"✅ {said}")]
     if view.redaction_summary:
         body.append(text(view.redaction_summary))

@@ -50,7 +50,6 @@ class ReplySavedView:
 
     checkin_id: int
     redaction_summary: str = ""
-    duplicate: bool = False
     notes: list[str] = field(default_factory=list)
     # Issue 5: the saved check-in named a barrier, so the answer offers "Escalate this".
     escalate_checkin_id: int | None = None

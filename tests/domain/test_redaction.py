@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -377,11 +376,10 @@ def test_redaction_is_idempotent() -> None:
         "M1 " * 5000,
     ],
 )
-def test_pathological_input_stays_fast(text: str) -> None:
-    # Guards against catastrophic regex backtracking rather than measuring speed.
-    start = time.perf_counter()
-    redact(text)
-    assert time.perf_counter() - start < 1.0
+def test_pathological_input_is_read_as_prose(text: str) -> None:
+    # Shapes that would make a careless pattern backtrack; none of them is an identifier.
+    # How their cost grows with length is measured in bench/redaction_pathological.py.
+    assert redact(text) == Redacted(text=text)
 
 
 # --- property-based -----------------------------------------------------------------

@@ -696,3 +696,12 @@ def test_no_ladder_means_a_clear_message(make_live: Any) -> None:
     wait_until(lambda: len(ephemerals(live, ALICE)) == 1)
     assert "no escalation ladder" in ephemerals(live, ALICE)[0]
     assert views_opened(live) == 0
+
+
+def test_a_lone_surrogate_in_a_barrier_is_stored_as_a_replacement(live: Live) -> None:
+    barrier_id = raise_barrier(live, title="Forms \ud800 lost", what="Since May\x00, \ud800")
+    [(title, description)] = live.rows(
+        "SELECT title, description FROM escalations WHERE id = :b", b=barrier_id
+    )
+    assert (title, description) == ("Forms \ufffd lost", "Since May\ufffd, \ufffd")
+    assert "Forms \ufffd lost" in json.dumps(card(live, barrier_id)["blocks"], ensure_ascii=False)

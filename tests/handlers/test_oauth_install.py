@@ -18,7 +18,13 @@ from conftest import ALICE, CAROL, STEWARD, TEST_ALLIANCE, Live
 from cryptography.fernet import Fernet
 from live_server import LiveServer
 from slack_api import FakeSlackAPI
-from slack_requests import SIGNING_SECRET, _event_callback, _json_request, slash_command
+from slack_requests import (
+    SIGNING_SECRET,
+    _event_callback,
+    _json_request,
+    message_im,
+    slash_command,
+)
 from slack_ui import wait_until
 
 from bot.app import build, create_web_app
@@ -261,6 +267,21 @@ def test_uninstall_forgets_only_that_workspace(oauth_live: Live) -> None:
     assert {bearer(c) for c in oauth_live.slack.calls("chat.postMessage")} == {TOKEN_A}
     errors = oauth_live.rows("SELECT DISTINCT error FROM prompts WHERE status = 'failed'")
     assert errors == [("workspace_not_installed",)]
+
+
+def test_a_workspace_with_no_installation_is_refused_and_counted(oauth_live: Live) -> None:
+    install(oauth_live, TEAM_A, TOKEN_A)
+    reply = message_im("From a workspace we are not in", user_id=CAROL, team_id=TEAM_B)
+    assert oauth_live.post(reply).status_code == 200  # Slack must not redeliver it
+    assert oauth_live.scalar("SELECT count(*) FROM checkins") == 0
+    metrics = oauth_live.http.get(oauth_live.server.url + "/metrics").text
+    assert (
+        'learnloop_slack_foreign_requests_total{kind="any",reason="not_installed"} 1.0' in metrics
+    )
+    # The installed workspace is served as before.
+    ours = message_im("From the installed workspace", user_id=ALICE, team_id=TEAM_A)
+    assert oauth_live.post(ours).status_code == 200
+    assert oauth_live.scalar("SELECT count(*) FROM checkins") == 1
 
 
 def test_revoked_bot_token_is_forgotten(oauth_live: Live) -> None:

@@ -110,11 +110,11 @@ def test_slow_answers_do_not_hold_up_the_fan_out(
     live = start(make_live, clock, many_alliance())
     warm_up(live, clock)
     live.slack.set_latency(0.2)
-    started = dt.datetime.now()
     run(live, clock)
-    took = (dt.datetime.now() - started).total_seconds()
     assert deliveries(live) == {user: 1 for user in MANY}
-    assert took < 40 * 0.2 / 2  # sends overlap instead of queueing one by one
+    # Sends overlap instead of queueing one by one: Slack saw several answered at once.
+    # (How much faster that is, is measured in bench/fanout.py, not asserted here.)
+    assert live.slack.peak_concurrency("chat.postMessage") > 1
 
 
 def test_an_answer_that_never_comes_is_checked_before_any_resend(

@@ -40,12 +40,15 @@ def show_digest(services: Services, database_url: str, weeks: int, console: Cons
     charts = digests.charts(view)
     if charts:
         chart_path.write_bytes(charts[0].png)
+    threshold = services.alliance.alliance.suppress_below
+    # Suppressed counts get no bar, so a small week has no chart to write.
+    no_chart = f"(no theme count reaches {threshold} this week, so there are no bars to draw)"
     today = services.checkins.clock().astimezone(services.alliance.alliance.zone).date()
     report, report_charts = digests.report(today - dt.timedelta(weeks=weeks), today)
     report_path = folder / REPORT_FILE
     report_path.write_text(render_html(report, report_charts), encoding="utf-8")
     console.print(
-        f"\nChart: {chart_path if charts else '(nothing tagged this week)'}\n"
+        f"\nChart: {chart_path if charts else no_chart}\n"
         f"Learning review pack: {report_path}\n"
         "Preview any destination with `learnloop digest preview --destination ID`."
     )

@@ -41,7 +41,8 @@ def test_demo_ends_with_the_digest_its_chart_and_a_report(demo_db: tuple[Path, s
     tail = output[output.index("The digest for #alliance") :]
     assert "What Somerset Learning Alliance learned" in tail
     assert "Who took part (counts per agency, never per person)" in tail
-    assert (folder / CHART_FILE).read_bytes().startswith(b"\x89PNG")
+    # The demo's week is small: no agency's theme count reaches 3, so no bar may be drawn.
+    assert "no theme count reaches 3" in tail and not (folder / CHART_FILE).exists()
     page = (folder / REPORT_FILE).read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "data:image/png;base64," in page
     assert "U0HOUS" not in page and "U0HOSP" not in page  # no member ids in the pack
@@ -86,7 +87,9 @@ def test_report_writes_a_self_contained_page(demo_db: tuple[Path, str], tmp_path
     )
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 2  # themes + weekly
+    # The weekly chart only: every agency's theme count in the demo is under 3 (no bars).
+    assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 1
+    assert 'alt="Bar chart of learnings per week' in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch: self-contained
     agency = CliRunner().invoke(
         app,

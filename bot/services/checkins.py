@@ -263,7 +263,7 @@ class CheckinService(MemberFacingService):
             if checkin_id is not None:
                 row = uow.checkins.get(checkin_id)
                 if row is None or row.member_id != member.id:
-                    raise NotFound("That check-in no longer exists, so it couldn't be updated.")
+                    raise NotFound(GONE)
                 row.answers = draft.answers
                 row.visibility = draft.visibility.value
                 row.questions = snapshot(qset)

@@ -405,3 +405,42 @@ def test_editing_a_dm_reply_after_seven_days_says_why_it_changed_nothing(
     assert "only edit a learning in the 7 days after you saved it" in _dms(live, ALICE)[-1]
     assert answer_of(live, checkin_id) == "Learning from last week"
     assert audit(live, "checkin.edited") == []
+
+
+def test_add_detail_on_an_old_reply_is_refused_with_the_reason(
+    make_live: Callable[..., Live],
+) -> None:
+    clock = Clock_(MONDAY)
+    live = make_live(clock=clock)
+    ts, checkin_id = _reply(live, ALICE, "A short note")
+    wait_until(lambda: len(_dms(live, ALICE)) == 1)
+    saved = next(
+        c for c in live.slack.calls("chat.postMessage") if c.params.get("channel") == f"D{ALICE}"
+    )
+    detail = button(saved.json_field("blocks"), "Add detail")
+    clock.advance(days=8)
+    opened = len(live.slack.calls("views.open"))
+    request = block_actions(
+        detail["action_id"], detail["value"], user_id=ALICE, channel_id=f"D{ALICE}"
+    )
+    assert live.post(request).status_code == 200
+    wait_until(
+        lambda: any(
+            "only edit a learning in the 7 days" in c.params.get("text", "")
+            for c in live.slack.calls("chat.postEphemeral") + live.slack.calls("chat.postMessage")
+        )
+    )
+    assert len(live.slack.calls("views.open")) == opened
+    # Nor does a stale form submitted late change the entry.
+    late = submit(
+        live,
+        ALICE,
+        {
+            "callback_id": ViewId.CHECKIN.value,
+            "private_metadata": json.dumps({"checkin_id": checkin_id}),
+        },
+        {"q_learned": {"answer": {"type": "plain_text_input", "value": "Much later"}}},
+    )
+    assert late["response_action"] == "errors"
+    assert answer_of(live, checkin_id) == "A short note"
+    assert audit(live, "checkin.edited") == []

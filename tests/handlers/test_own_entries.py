@@ -444,3 +444,32 @@ def test_add_detail_on_an_old_reply_is_refused_with_the_reason(
     assert late["response_action"] == "errors"
     assert answer_of(live, checkin_id) == "A short note"
     assert audit(live, "checkin.edited") == []
+
+
+def test_deleting_an_entry_linked_to_a_barrier_keeps_the_barrier(live: Live) -> None:
+    checkin_id = share(live, ALICE, "Discharge letters arrive after the person", "team", [])
+    live.loop.services.escalations.raise_barrier(
+        "slack",
+        ALICE,
+        title="Discharge letters arrive late",
+        description="Letters reach housing after the person is home.",
+        who_is_affected=None,
+        agencies=["housing"],
+        level="agency",
+        anonymous=False,
+        checkin_ids=[checkin_id],
+    )
+    open_home(live, ALICE)
+    modal = press_for_modal(live, ALICE, "Delete")
+    assert (
+        "The barrier it was linked to stays open for the stewards, without this learning."
+        in visible_text(modal["blocks"])
+    )
+    before = len(published(live, ALICE))
+    submit(live, ALICE, modal, {})
+    republished(live, ALICE, before)
+    assert live.scalar("SELECT count(*) FROM checkins") == 0
+    assert live.scalar("SELECT count(*) FROM escalations") == 1
+    assert live.scalar("SELECT count(*) FROM escalation_links") == 0
+    (row,) = audit(live, "checkin.deleted")
+    assert details(row) == {"barriers_unlinked": 1}

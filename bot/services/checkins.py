@@ -264,6 +264,7 @@ class CheckinService(MemberFacingService):
                 row = uow.checkins.get(checkin_id)
                 if row is None or row.member_id != member.id:
                     raise NotFound(GONE)
+                before_visibility = row.visibility
                 row.answers = draft.answers
                 row.visibility = draft.visibility.value
                 row.questions = snapshot(qset)
@@ -281,6 +282,16 @@ class CheckinService(MemberFacingService):
                     source=source.value,
                     redactions=draft.redaction_count,
                 )
+                if before_visibility != row.visibility:
+                    # Sharing changed in the same form: the same record as the dedicated button.
+                    uow.audit.record(
+                        at=self.clock(),
+                        actor=f"{platform}:{user_id}",
+                        action="checkin.visibility_changed",
+                        target=f"checkin:{row.id}",
+                        before=before_visibility,
+                        after=row.visibility,
+                    )
             else:
                 row = uow.checkins.add(
                     CheckinRow(

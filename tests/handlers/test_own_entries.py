@@ -104,7 +104,7 @@ def test_editing_an_entry_redacts_it_again_and_is_audited(live: Live) -> None:
     posts_before = len(live.slack.calls("chat.postMessage"))
     before = len(published(live, ALICE))
     edited = f"Calling the ward first saved a visit; the ward's number is {PHONE}"
-    values = fill(modal, {QUESTION: edited, "Who can see this?": "Just my team"})
+    values = fill(modal, {QUESTION: edited, "Who can see this?": "The alliance, with my name"})
     assert submit(live, ALICE, modal, values) == {}
 
     page = republished(live, ALICE, before)
@@ -121,6 +121,12 @@ def test_editing_an_entry_redacts_it_again_and_is_audited(live: Live) -> None:
     assert row.actor == f"slack:{ALICE}" and row.target == f"checkin:{checkin_id}"
     assert details(row) == {"source": "modal", "redactions": 1}
     assert "ward" not in json.dumps(details(row))  # never the text
+    # Sharing changed in the same form: recorded as such.
+    (shared,) = audit(live, "checkin.visibility_changed")
+    assert details(shared) == {"before": "team", "after": "alliance"}
+    assert live.scalar("SELECT visibility FROM checkins WHERE id = :i", i=checkin_id) == (
+        "alliance"
+    )
 
 
 def test_an_edit_meets_the_same_validation_as_a_check_in(live: Live) -> None:

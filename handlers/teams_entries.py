@@ -42,7 +42,9 @@ def _entry_id(data: Data) -> int:
     return checkin_id
 
 
-async def _page(ctx: Ctx, services: Services, offset: int = 0, notice: str | None = None):  # noqa: ANN202
+async def _page(
+    ctx: Ctx, services: Services, offset: int = 0, notice: str | None = None
+) -> AdaptiveCard:
     view = await call(services.entries.page, PLATFORM, person(ctx), offset, notice)
     return entries_card(view)
 

@@ -7,6 +7,7 @@ from slack_bolt import App
 from handlers import (
     actions,
     commands,
+    entries,
     errors,
     escalations,
     events,
@@ -26,6 +27,7 @@ def register(app: App) -> None:
     views.register(app)
     events.register(app)
     home.register(app)  # issue 8: before privacy (it answers Export and Delete in the Home tab)
+    entries.register(app)  # an author's own entries, in the Home tab
     privacy.register(app)
     escalations.register(app)
     inquiries.register(app)  # issue 9

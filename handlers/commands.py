@@ -23,6 +23,9 @@ HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
 don't say)
 • `/learnloop resume` — start the weekly prompt again
 • `/learnloop privacy` — see, export or delete what LearnLoop holds about you
+• LearnLoop's *Home* tab — your learnings, each with who can see it: edit one (for 7 days \
+after you save it), change who can see it, or delete it; editing your reply to my weekly \
+message edits that learning too
 • `/learnloop inquiry start | list | close` — for system stewards: ask a cohort a focused \
 question for a few weeks (`/learnloop inquiry help` says how)
 • `/learnloop help` — this message

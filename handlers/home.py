@@ -8,6 +8,7 @@ Delete sends the privacy panel's confirmation step by DM, where the deletion is 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -28,9 +29,19 @@ def from_home_tab(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def publish(client: WebClient, services: Services, user_id: str, notice: str | None = None) -> None:
-    """Render and publish someone's App Home."""
-    view = services.home.for_user(PLATFORM, user_id, notice=notice)
+def publish(
+    client: WebClient,
+    services: Services,
+    user_id: str,
+    notice: str | None = None,
+    *,
+    offset: int = 0,
+    problem: str | None = None,
+) -> None:
+    """Render and publish someone's App Home (`offset`: which page of their entries)."""
+    view = services.home.for_user(PLATFORM, user_id, notice=notice, offset=offset)
+    if problem is not None:
+        view = replace(view, problem=problem)
     client.views_publish(user_id=user_id, view=home_view(view))
 
 

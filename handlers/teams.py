@@ -23,6 +23,7 @@ from microsoft_teams.apps import App
 from microsoft_teams.cards import AdaptiveCard
 
 import handlers.teams_barriers as barriers
+import handlers.teams_entries as entries
 import handlers.teams_privacy as privacy
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
@@ -62,6 +63,8 @@ HELP = """**LearnLoop** helps our alliance learn together. Type any of these to 
 - **barriers** [open | mine | stale | all] — the barrier register
 - **pause** [2w | 10d | until 2026-12-31] — pause the weekly prompt (4 weeks if you don't say)
 - **resume** — start the weekly prompt again
+- **entries** — your learnings, each with who can see it: edit one (for 7 days after you \
+save it), change who can see it, or delete it
 - **privacy** — see, export or delete what LearnLoop holds about you
 - **help** — this message
 
@@ -171,6 +174,8 @@ def parse_command(text: str) -> TypedCommand | None:
     words = text.strip().split(maxsplit=1)
     if not words:
         return None
+    if text.strip().lower().rstrip(".!?:") == "my entries":
+        return TypedCommand(Command.ENTRIES, "")
     head = words[0].lower().rstrip(".!?:")
     rest = words[1].strip() if len(words) > 1 else ""
     try:
@@ -178,7 +183,7 @@ def parse_command(text: str) -> TypedCommand | None:
     except ValueError:
         return None
     extra_words = len(rest.split())
-    if name in (Command.HELP, Command.RESUME, Command.PRIVACY) and extra_words:
+    if name in (Command.HELP, Command.RESUME, Command.PRIVACY, Command.ENTRIES) and extra_words:
         return None
     if name is Command.BARRIERS and extra_words > 1:
         return None
@@ -246,6 +251,7 @@ COMMANDS: dict[Command, CommandHandler] = {
     Command.RESUME: resume_command,
     **barriers.COMMANDS,
     **privacy.COMMANDS,
+    **entries.COMMANDS,
 }
 
 
@@ -334,6 +340,7 @@ VERBS: dict[str, VerbHandler] = {
     Verb.PAUSE_PROMPTS: pause_prompts,
     **barriers.VERBS,
     **privacy.VERBS,
+    **entries.VERBS,
 }
 
 
@@ -405,8 +412,16 @@ async def submit_checkin(
     return None
 
 
-DIALOGS: dict[str, DialogHandler] = {Dialog.CHECKIN: open_checkin, **barriers.DIALOGS}
-SUBMITS: dict[str, SubmitHandler] = {Submit.CHECKIN: submit_checkin, **barriers.SUBMITS}
+DIALOGS: dict[str, DialogHandler] = {
+    Dialog.CHECKIN: open_checkin,
+    **barriers.DIALOGS,
+    **entries.DIALOGS,
+}
+SUBMITS: dict[str, SubmitHandler] = {
+    Submit.CHECKIN: submit_checkin,
+    **barriers.SUBMITS,
+    **entries.SUBMITS,
+}
 EXTENSIONS: dict[str, tuple[Dialog, Submit]] = {
     ExtensionCommand.CHECKIN: (Dialog.CHECKIN, Submit.CHECKIN),
     ExtensionCommand.ESCALATE: (Dialog.ESCALATE, Submit.ESCALATE),

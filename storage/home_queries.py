@@ -1,4 +1,4 @@
-"""Issue 8: what the App Home reads — a person's own check-ins, and counts for admins."""
+"""Issue 8: what the App Home reads for admins — counts (own entries: storage/entry_queries.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import OUTSIDE_AGENCY_ID, CheckinRow, DigestRow, MemberRow, PromptRow
+from storage.models import OUTSIDE_AGENCY_ID, DigestRow, MemberRow, PromptRow
 
 
 class HomeQueries:
@@ -15,28 +15,6 @@ class HomeQueries:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def recent_checkins(self, member_id: int, limit: int) -> list[CheckinRow]:
-        """The member's own latest check-ins, newest first."""
-        return list(
-            self.session.scalars(
-                select(CheckinRow)
-                .where(CheckinRow.member_id == member_id)
-                .order_by(CheckinRow.created_at.desc(), CheckinRow.id.desc())
-                .limit(limit)
-            )
-        )
-
-    def checkin_count(self, member_id: int) -> int:
-        """How many check-ins the member has saved."""
-        return int(
-            self.session.scalar(
-                select(func.count())
-                .select_from(CheckinRow)
-                .where(CheckinRow.member_id == member_id)
-            )
-            or 0
-        )
 
     def prompt_counts(self, since: dt.datetime) -> dict[str, int]:
         """Prompts created since a time, by ledger status."""

@@ -187,6 +187,9 @@ class CheckinRow(Base):
         ForeignKey("inquiries.id", ondelete="SET NULL"), index=True
     )
     purpose_period: Mapped[str | None] = mapped_column(String(16))
+    # The chat message a plain reply came from ("<channel>:<ts>"), so an edit of that message
+    # in Slack finds the entry it created.
+    source_message: Mapped[str | None] = mapped_column(String(128), index=True)
 
     themes: Mapped[list[ThemeRow]] = relationship(secondary="checkin_themes", lazy="selectin")
     member: Mapped[MemberRow | None] = relationship()

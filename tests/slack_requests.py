@@ -499,6 +499,46 @@ def message_im(
     return _json_request(payload, signing_secret, timestamp, retry_num, retry_reason)
 
 
+def message_changed_im(
+    original_ts: str,
+    text: str,
+    previous_text: str,
+    *,
+    user_id: str = USER_ID,
+    channel: str | None = None,
+    event_id: str | None = None,
+    team_id: str = TEAM_ID,
+    signing_secret: str = SIGNING_SECRET,
+) -> SignedRequest:
+    """Build the ``message`` event (subtype ``message_changed``) Slack sends when a person
+    edits their message ``original_ts`` in a DM: the edited message keeps its ``ts``, and
+    the event carries the message before and after the edit."""
+    channel = channel or dm_channel_id(user_id)
+    edited_at = new_ts()
+    message = {
+        "type": "message",
+        "user": user_id,
+        "text": text,
+        "ts": original_ts,
+        "edited": {"user": user_id, "ts": edited_at},
+        "team": team_id,
+        "client_msg_id": str(uuid.uuid4()),
+    }
+    event = {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "channel_type": "im",
+        "ts": edited_at,
+        "event_ts": edited_at,
+        "message": message,
+        "previous_message": {**message, "text": previous_text, "edited": None},
+    }
+    payload = _event_callback("message_im", event, event_id, team_id)
+    return _json_request(payload, signing_secret, None, None, "http_timeout")
+
+
 def app_home_opened(
     user_id: str = USER_ID,
     *,

@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 from conftest import ALICE, BOB, CAROL, DAN, Live
-from slack_requests import SIGNING_SECRET, block_actions, message_im, slash_command, view_submission
+from slack_requests import (
+    SIGNING_SECRET,
+    app_home_opened,
+    block_actions,
+    message_changed_im,
+    message_im,
+    slash_command,
+    view_submission,
+)
 from slack_ui import button, fill, wait_until
 from sqlalchemy import JSON, String, Text, inspect, text
 
@@ -44,6 +52,7 @@ LEARNED = (
     f"Met Mr Jones (NHS {RAW['NHS number']}, NI {RAW['NI number']}) at the food bank near "
     f"{RAW['postcode']}; his sister on {RAW['mobile']} helped. 10 people came at 10:30."
 )
+REPLY_TS = "1764672000.000100"
 HELPED = f"Outreach emailed {RAW['e-mail']} and rang {RAW['landline']}."
 IN_THE_WAY = (
     f"No bed before Friday. DOB {RAW['date of birth']}, moved from {RAW['second postcode']}."
@@ -138,9 +147,9 @@ def run_realistic_flow(live: Live) -> None:
     submit_form(live, form, BOB, {"What happened that you learned from?": LEARNED})
 
     # 3. Carol replies in the DM; Slack retries the event; she adds detail.
-    reply = message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1")
+    reply = message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1", ts=REPLY_TS)
     live.post(reply)
-    live.post(message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1", retry_num=1))
+    live.post(message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1", ts=REPLY_TS, retry_num=1))
     saved = live.slack.wait_for("chat.postMessage", count=5)
     confirmation = next(c for c in saved if c.params["channel"] == f"D{CAROL}")
     detail = button(confirmation.json_field("blocks"), "Add detail")
@@ -157,6 +166,38 @@ def run_realistic_flow(live: Live) -> None:
             "Who can see this?": "The alliance, with my name",
         },
     )
+
+    # 3b. Carol then edits her DM reply in Slack, adding raw identifiers: the entry is edited,
+    # redacted again.
+    edited = message_changed_im(REPLY_TS, f"{REPLY} {HELPED}", REPLY, user_id=CAROL)
+    assert live.post(edited).status_code == 200
+
+    # 3c. Alice edits her anonymous learning from the App Home, with more raw identifiers.
+    live.post(app_home_opened(ALICE))
+    home = live.slack.wait_for("views.publish")[-1].json_field("view")
+    edit = button(home["blocks"], "Edit")
+    before = len(live.slack.calls("views.open"))
+    live.post(
+        block_actions(
+            edit["action_id"],
+            edit["value"],
+            user_id=ALICE,
+            container_type="view",
+            view={"type": "home", "private_metadata": home["private_metadata"]},
+        )
+    )
+    form = next_view(live, before)
+    resp = live.post(
+        view_submission(
+            form["callback_id"],
+            fill(form, {"What happened that you learned from?": f"{LEARNED} {IN_THE_WAY}"}),
+            user_id=ALICE,
+            private_metadata=form["private_metadata"],
+        )
+    )
+    assert resp.status_code == 200 and resp.content in (b"", b"null"), resp.text
+    # Add detail, the DM edit and the Home edit each really changed an entry.
+    assert live.scalar("SELECT count(*) FROM audit_events WHERE action = 'checkin.edited'") == 3
 
     # 4. A mistake the form refuses (too long) — the error path must not log the text either.
     before = len(live.slack.calls("views.open"))

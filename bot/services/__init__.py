@@ -8,6 +8,7 @@ from bot.config import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.checkins import CheckinService
 from bot.services.digests import DigestService
+from bot.services.entries import EntryService
 from bot.services.escalations import EscalationService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
@@ -35,6 +36,7 @@ class Services:
     inquiries: InquiryService  # issue 9: inquiries and the form's extra questions
     purpose: PurposeService  # issue 9: the purpose question
     home: HomeService  # issue 8: the App Home
+    entries: EntryService  # an author's control over each of their entries
 
 
 def build_services(
@@ -45,6 +47,7 @@ def build_services(
     purpose = PurposeService(uow, alliance, clock)  # issue 9
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)  # issue 9
     escalations = EscalationService(uow, alliance, members, messenger, clock)
+    entries = EntryService(uow, alliance, members, clock)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -57,5 +60,6 @@ def build_services(
         teams=TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
-        home=HomeService(uow, alliance, members, escalations, clock),  # issue 8
+        home=HomeService(uow, alliance, members, escalations, clock, entries),  # issue 8
+        entries=entries,
     )

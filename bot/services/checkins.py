@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,13 +18,16 @@ from bot.domain.checkins import (
     Visibility,
     prepare_checkin,
 )
-from bot.domain.errors import NotFound
+from bot.domain.entries import EditWindowClosed, may_edit
+from bot.domain.errors import NotFound, ValidationFailed
 from bot.domain.purpose import period_of
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
 from bot.services.base import MemberFacingService
 from bot.services.inquiries import AskedSet, InquiryService  # issue 9
 from bot.services.members import MemberService
 from bot.views import CheckinSavedView, PromptState, PromptView, ReplySavedView
+from bot.views.entries import GONE
+from storage.entry_queries import EntryQueries
 from storage.models import CheckinRow
 from storage.repositories import AlreadyStored
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -51,6 +55,38 @@ class SavedCheckin:
     def escalate_checkin_id(self) -> int | None:
         """The check-in to offer for escalation, if it names a barrier."""
         return self.checkin_id if self.barrier_named else None
+
+
+class ReplyEditOutcome(StrEnum):
+    """What became of an edit the author made to a chat message that was a check-in."""
+
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # same text after redaction (or a retried event): nothing to do
+    NO_ENTRY = "no_entry"  # that message was never a check-in (a command, or since deleted)
+    WINDOW_CLOSED = "window_closed"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class ReplyEdit:
+    """The result of applying an edited chat message to the entry it created."""
+
+    outcome: ReplyEditOutcome
+    checkin_id: int | None = None
+    redaction_summary: str = ""
+    problem: str = ""
+
+
+def first_text_question(qset: QuestionSet) -> str:
+    """The question a plain reply answers: the set's first free-text question."""
+    return next(
+        (
+            q.id
+            for q in qset.questions
+            if q.kind in (QuestionKind.LONG_TEXT, QuestionKind.SHORT_TEXT)
+        ),
+        qset.questions[0].id,
+    )
 
 
 def question_specs(qset: QuestionSet) -> list[QuestionSpec]:
@@ -126,12 +162,14 @@ class CheckinService(MemberFacingService):
             return self._asked(uow, member, prompt_id).qset
 
     def draft_of(self, platform: str, user_id: str, checkin_id: int) -> dict[str, Any]:
-        """A stored check-in's answers, for pre-filling the modal ("Add detail")."""
+        """A stored check-in's answers, for pre-filling the modal ("Add detail", "Edit")."""
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
             row = uow.checkins.get(checkin_id)
             if row is None or row.member_id != member.id:
-                raise NotFound("That check-in no longer exists.")
+                raise NotFound(GONE)
+            if not may_edit(row.created_at, self.clock()):
+                raise EditWindowClosed()
             return {
                 "answers": dict(row.answers),
                 "themes": [t.name for t in row.themes],
@@ -152,12 +190,14 @@ class CheckinService(MemberFacingService):
         checkin_id: int | None = None,
         idempotency_key: str | None = None,
         answer_latest_prompt: bool = False,
+        source_message: str | None = None,
     ) -> SavedCheckin:
-        """Validate, redact and store a check-in (or replace one being given more detail).
+        """Validate, redact and store a check-in (or edit one of the author's own).
 
-        Raises ValidationFailed with a message per field; nothing is stored then. Deliveries
-        of one event (same `idempotency_key`) store one row, however they interleave: all but
-        the first get it back marked `repeat`, which thanks nobody.
+        Raises ValidationFailed with a message per field, and EditWindowClosed for an entry
+        saved more than the edit window ago; nothing is stored then. An edit is audited.
+        Deliveries of one event (same `idempotency_key`) store one row, however they
+        interleave: all but the first get it back marked `repeat`, which thanks nobody.
         """
         try:
             return self._store(
@@ -171,6 +211,7 @@ class CheckinService(MemberFacingService):
                 checkin_id,
                 idempotency_key,
                 answer_latest_prompt,
+                source_message,
             )
         except AlreadyStored as exc:
             with self.uow() as uow:
@@ -191,12 +232,15 @@ class CheckinService(MemberFacingService):
         checkin_id: int | None,
         idempotency_key: str | None,
         answer_latest_prompt: bool,
+        source_message: str | None,
     ) -> SavedCheckin:
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
             # Issue 9: new entries get today's questions; more detail keeps the entry's own.
             existing_row = uow.checkins.get(checkin_id) if checkin_id is not None else None
             if existing_row is not None and existing_row.member_id == member.id:
+                if not may_edit(existing_row.created_at, self.clock()):
+                    raise EditWindowClosed()
                 qset = self._stored_set(existing_row)
                 purpose_period = existing_row.purpose_period or self._purpose_period_of(
                     existing_row.created_at
@@ -219,7 +263,8 @@ class CheckinService(MemberFacingService):
             if checkin_id is not None:
                 row = uow.checkins.get(checkin_id)
                 if row is None or row.member_id != member.id:
-                    raise NotFound("That check-in no longer exists, so it couldn't be updated.")
+                    raise NotFound(GONE)
+                before_visibility = row.visibility
                 row.answers = draft.answers
                 row.visibility = draft.visibility.value
                 row.questions = snapshot(qset)
@@ -228,6 +273,25 @@ class CheckinService(MemberFacingService):
                 row.themes = list(theme_rows)
                 row.purpose_period = purpose_period
                 created = False
+                # What changed and how, never the text: the audit log is read by admins.
+                uow.audit.record(
+                    at=self.clock(),
+                    actor=f"{platform}:{user_id}",
+                    action="checkin.edited",
+                    target=f"checkin:{row.id}",
+                    source=source.value,
+                    redactions=draft.redaction_count,
+                )
+                if before_visibility != row.visibility:
+                    # Sharing changed in the same form: the same record as the dedicated button.
+                    uow.audit.record(
+                        at=self.clock(),
+                        actor=f"{platform}:{user_id}",
+                        action="checkin.visibility_changed",
+                        target=f"checkin:{row.id}",
+                        before=before_visibility,
+                        after=row.visibility,
+                    )
             else:
                 row = uow.checkins.add(
                     CheckinRow(
@@ -244,6 +308,7 @@ class CheckinService(MemberFacingService):
                         created_at=self.clock(),
                         inquiry_id=inquiry_id,
                         purpose_period=purpose_period,
+                        source_message=source_message,
                     ),
                     theme_rows,
                 )
@@ -256,31 +321,79 @@ class CheckinService(MemberFacingService):
             return saved
 
     def submit_reply(
-        self, platform: str, user_id: str, text: str, event_id: str | None
+        self,
+        platform: str,
+        user_id: str,
+        text: str,
+        event_id: str | None,
+        source_message: str | None = None,
     ) -> SavedCheckin:
-        """Store a plain DM reply as a check-in visible to the author's team."""
+        """Store a plain DM reply as a check-in visible to the author's team.
+
+        `source_message` names the chat message ("<channel>:<ts>"), so that editing the
+        message later edits this entry.
+        """
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
             qset = self.alliance.question_set_for(self.members.cohort_of(member.agency_id))
-        first_text = next(
-            (
-                q.id
-                for q in qset.questions
-                if q.kind in (QuestionKind.LONG_TEXT, QuestionKind.SHORT_TEXT)
-            ),
-            qset.questions[0].id,
-        )
         return self.submit(
             platform,
             user_id,
-            answers={first_text: text},
+            answers={first_text_question(qset): text},
             themes=[],
             visibility=Visibility.TEAM,
             source=Source.DM_REPLY,
             idempotency_key=f"{platform}:event:{event_id}" if event_id else None,
             # A reply answers the newest open prompt, if there is one.
             answer_latest_prompt=True,
+            source_message=source_message,
         )
+
+    def edit_reply(self, platform: str, user_id: str, source_message: str, text: str) -> ReplyEdit:
+        """The author edited a chat message that was saved as a check-in: edit the entry too.
+
+        Only the answer that message gave changes, redacted again; within the edit window;
+        the same text again (a retried event, an unfurl) changes and audits nothing.
+        """
+        with self.uow() as uow:
+            member = uow.members.by_platform_id(platform, user_id)
+            row = (
+                EntryQueries(uow.session).by_source_message(member.id, source_message)
+                if member is not None
+                else None
+            )
+            if row is None:
+                return ReplyEdit(ReplyEditOutcome.NO_ENTRY)
+            if not may_edit(row.created_at, self.clock()):
+                return ReplyEdit(
+                    ReplyEditOutcome.WINDOW_CLOSED, row.id, problem=EditWindowClosed().message
+                )
+            qset = self._stored_set(row)
+            key = first_text_question(qset)
+            spec = next(s for s in question_specs(qset) if s.id == key)
+            try:
+                draft = prepare_checkin([spec], {key: text}, [], row.visibility, [])
+            except ValidationFailed as exc:
+                return ReplyEdit(
+                    ReplyEditOutcome.INVALID, row.id, problem=" ".join(exc.errors.values())
+                )
+            if row.answers.get(key) == draft.answers.get(key):
+                return ReplyEdit(ReplyEditOutcome.UNCHANGED, row.id)
+            # A new dict, so the JSON column sees the change.
+            row.answers = {**row.answers, key: draft.answers[key]}
+            row.redaction_count += draft.redaction_count
+            uow.audit.record(
+                at=self.clock(),
+                actor=f"{platform}:{user_id}",
+                action="checkin.edited",
+                target=f"checkin:{row.id}",
+                source="dm_edit",
+                redactions=draft.redaction_count,
+            )
+            uow.commit()
+            return ReplyEdit(
+                ReplyEditOutcome.UPDATED, row.id, redaction_summary=draft.redaction_summary
+            )
 
     def skip(self, platform: str, user_id: str, prompt_id: int) -> MessageRef | None:
         """Record "Skip this week" and re-render the prompt."""

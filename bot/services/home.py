@@ -7,20 +7,18 @@ from collections import Counter
 from dataclasses import replace
 
 from bot.config import AllianceConfig, Cohort, Weekday
-from bot.domain.checkins import Visibility
 from bot.domain.privacy import subject_key
 from bot.domain.roles import Role
 from bot.domain.suppression import suppress_all
 from bot.ports import Clock
+from bot.services.entries import EntryService
 from bot.services.escalations import EscalationService
 from bot.services.members import MemberService
-from bot.views.home import HomeAdmin, HomeBarrier, HomeCheckin, HomeLevel, HomeSchedule, HomeView
+from bot.views.home import HomeAdmin, HomeBarrier, HomeLevel, HomeSchedule, HomeView
 from storage.home_queries import HomeQueries
-from storage.models import CheckinRow, MemberRow
+from storage.models import MemberRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
-RECENT_CHECKINS = 5
-EXCERPT_CHARS = 140
 BARRIERS_PER_LEVEL = 8
 HEALTH_DAYS = 28
 _DAY_NAMES = {
@@ -32,16 +30,6 @@ _DAY_NAMES = {
     Weekday.SAT: "Saturdays",
     Weekday.SUN: "Sundays",
 }
-
-
-def who_can_see(visibility: str, agency_name: str) -> str:
-    """The author's sharing choice said as who can read the entry."""
-    choice = Visibility(visibility)
-    if choice is Visibility.TEAM:
-        return f"people in {agency_name}, with your name"
-    if choice is Visibility.ALLIANCE:
-        return "everyone in the alliance, with your name and agency"
-    return "everyone in the alliance, without your name or agency"
 
 
 def schedule_words(cohort: Cohort) -> str:
@@ -64,15 +52,19 @@ class HomeService:
         members: MemberService,
         escalations: EscalationService,
         clock: Clock,
+        entries: EntryService,
     ) -> None:
         self.uow = uow
         self.alliance = alliance
         self.members = members
         self.escalations = escalations
         self.clock = clock
+        self.entries = entries
 
-    def for_user(self, platform: str, user_id: str, notice: str | None = None) -> HomeView:
-        """The App Home for one person, with what their roles add."""
+    def for_user(
+        self, platform: str, user_id: str, notice: str | None = None, offset: int = 0
+    ) -> HomeView:
+        """The App Home for one person, with what their roles add (`offset`: entries page)."""
         roles = frozenset(self.alliance.roles_of(user_id))
         with self.uow() as uow:
             member = uow.members.by_platform_id(platform, user_id)
@@ -80,7 +72,7 @@ class HomeService:
                 deleted = uow.privacy.tombstone(subject_key(platform, user_id)) is not None
                 view = HomeView(roles=roles, is_member=False, data_deleted=deleted)
             else:
-                view = self._member_view(uow, member, roles)
+                view = self._member_view(uow, member, roles, offset)
             admin = self._admin(uow) if Role.ADMIN in roles else None
         view = replace(view, admin=admin, notice=notice)
         if Role.STEWARD in roles or Role.ADMIN in roles:
@@ -96,29 +88,15 @@ class HomeService:
         except KeyError:
             return "your agency"
 
-    def _member_view(self, uow: UnitOfWork, member: MemberRow, roles: frozenset[str]) -> HomeView:
-        queries = HomeQueries(uow.session)
-        agency_name = self._agency_name(member.agency_id)
-        rows = queries.recent_checkins(member.id, RECENT_CHECKINS)
+    def _member_view(
+        self, uow: UnitOfWork, member: MemberRow, roles: frozenset[str], offset: int
+    ) -> HomeView:
         return HomeView(
             roles=roles,
             is_member=True,
-            agency_name=agency_name,
-            checkins=tuple(self._checkin(row, agency_name) for row in rows),
-            total_checkins=queries.checkin_count(member.id),
+            agency_name=self._agency_name(member.agency_id),
+            entries=self.entries.page_for(uow, member, offset),
             schedule=self._schedule(member),
-        )
-
-    def _checkin(self, row: CheckinRow, agency_name: str) -> HomeCheckin:
-        first = next((v for v in row.answers.values() if isinstance(v, str) and v.strip()), "")
-        text = " ".join(first.split())
-        excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-        return HomeCheckin(
-            saved_on=row.created_at.astimezone(self.alliance.alliance.zone).date(),
-            excerpt=excerpt,
-            themes=tuple(sorted(t.name for t in row.themes)),
-            visibility_label=Visibility(row.visibility).label,
-            who_can_see=who_can_see(row.visibility, agency_name),
         )
 
     def _schedule(self, member: MemberRow) -> HomeSchedule:

@@ -237,8 +237,16 @@ def checkin_modal(
     themes: Sequence[str],
     metadata: dict[str, Any],
     prefill: dict[str, Any] | None = None,
+    *,
+    callback_id: ViewId = ViewId.CHECKIN,
+    title: str = "Share a learning",
+    submit: str = "Save learning",
 ) -> dict[str, Any]:
-    """The "Share a learning" modal for a question set, optionally pre-filled."""
+    """The "Share a learning" modal for a question set, optionally pre-filled.
+
+    The author's "Edit" opens the same form under its own callback_id and title, so an edit
+    meets exactly the questions and validation the entry was written with.
+    """
     prefill = prefill or {}
     answers = prefill.get("answers", {})
     blocks: list[Block] = [
@@ -287,9 +295,9 @@ def checkin_modal(
     )
     view = View(
         type="modal",
-        callback_id=ViewId.CHECKIN,
-        title=PlainTextObject(text="Share a learning"),
-        submit=PlainTextObject(text="Save learning"),
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
         private_metadata=json.dumps(metadata, separators=(",", ":")),
         blocks=blocks,

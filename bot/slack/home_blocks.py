@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -19,6 +20,7 @@ from slack_sdk.models.views import View
 from bot.domain.pause import DEFAULT_PAUSE
 from bot.domain.suppression import Count
 from bot.slack.blocks import escape_mrkdwn
+from bot.slack.entries_blocks import entries_blocks
 from bot.slack.ids import Action
 from bot.views.home import HomeAdmin, HomeLevel, HomeSchedule, HomeView
 
@@ -70,25 +72,6 @@ def _schedule_blocks(schedule: HomeSchedule) -> list[Block]:
     return blocks
 
 
-def _checkin_blocks(view: HomeView) -> list[Block]:
-    blocks: list[Block] = []
-    total = f" ({view.total_checkins} in all)" if view.total_checkins > len(view.checkins) else ""
-    blocks.append(_section(f"*Your recent learnings*{total}"))
-    if not view.checkins:
-        blocks.append(
-            _context("Nothing yet. Reply to the weekly prompt, or type `/checkin`, to share one.")
-        )
-    for checkin in view.checkins:
-        themes = f" · {', '.join(checkin.themes)}" if checkin.themes else ""
-        blocks.append(
-            _section(f"*{_date(checkin.saved_on)}* — {escape_mrkdwn(checkin.excerpt)}{themes}")
-        )
-        blocks.append(
-            _context(f"Who can see it: *{checkin.visibility_label}* — {checkin.who_can_see}")
-        )
-    return blocks
-
-
 def _privacy_blocks() -> list[Block]:
     return [
         _section(
@@ -124,7 +107,8 @@ def _practitioner_blocks(view: HomeView) -> list[Block]:
     if view.schedule is not None:
         blocks += _schedule_blocks(view.schedule)
     blocks.append(DividerBlock())
-    blocks += _checkin_blocks(view)
+    if view.entries is not None:
+        blocks += entries_blocks(view.entries)
     blocks.append(DividerBlock())
     blocks += _privacy_blocks()
     return blocks
@@ -194,10 +178,29 @@ def home_view(view: HomeView) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="LearnLoop")]
     if view.notice:
         blocks.append(_section(f":white_check_mark: {view.notice}"))
+    if view.problem:
+        blocks.append(_section(f":warning: {view.problem}"))
     blocks += _practitioner_blocks(view)
     if view.levels is not None:
         blocks += _steward_blocks(view)
     if view.admin is not None:
         blocks += _admin_blocks(view.admin)
     # A long ladder could pass Slack's limit; the end (admin counts) matters least.
-    return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS]).to_dict()
+    # The page of entries shown, so a change made from it republishes the same page.
+    offset = view.entries.offset if view.entries is not None else 0
+    return View(
+        type="home",
+        blocks=blocks[:MAX_HOME_BLOCKS],
+        private_metadata=json.dumps({"offset": offset}, separators=(",", ":")),
+    ).to_dict()
+
+
+def read_offset(view: dict[str, Any]) -> int:
+    """The page of entries a published Home tab shows (0 if it doesn't say)."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return 0
+    offset = data.get("offset") if isinstance(data, dict) else None
+    valid = isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0
+    return offset if valid else 0

@@ -35,6 +35,11 @@ class Action(StrEnum):
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
     NOTHING_THIS_WEEK = "prompt_nothing"
     INQUIRY_INPUT = "inquiry_input"
+    # An author's own entries (App Home): each button's value is the entry's id.
+    ENTRY_EDIT = "entry_edit"
+    ENTRY_VISIBILITY = "entry_visibility"
+    ENTRY_DELETE = "entry_delete"
+    ENTRIES_PAGE = "entries_page"  # value: the offset of the page to show
 
 
 class View(StrEnum):
@@ -48,6 +53,10 @@ class View(StrEnum):
     BARRIER_CLOSE = "barrier_close_modal"
     # Issue 9: inquiries.
     INQUIRY_START = "inquiry_start_modal"
+    # An author's own entries.
+    ENTRY_EDIT = "entry_edit_modal"
+    ENTRY_VISIBILITY = "entry_visibility_modal"
+    ENTRY_DELETE = "entry_delete_modal"
 
 
 class Block(StrEnum):

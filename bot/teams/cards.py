@@ -242,8 +242,14 @@ def checkin_form(
     metadata: Mapping[str, Any],
     prefill: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
+    *,
+    submit: Submit = Submit.CHECKIN,
+    submit_title: str = "Save learning",
 ) -> AdaptiveCard:
-    """The "Share a learning" form for a dialog: the same questions as Slack's modal."""
+    """The "Share a learning" form for a dialog: the same questions as Slack's modal.
+
+    The author's "Edit" sends the same form to its own submit action.
+    """
     prefill = prefill or {}
     errors = errors or {}
     answers = prefill.get("answers", {})
@@ -288,9 +294,9 @@ def checkin_form(
     return card(
         *body,
         actions=[
-            SubmitAction(
-                title="Save learning", data=SubmitData(Submit.CHECKIN.value, data)
-            ).with_style("positive")
+            SubmitAction(title=submit_title, data=SubmitData(submit.value, data)).with_style(
+                "positive"
+            )
         ],
         fallback_text="Share a learning",
     )

@@ -18,6 +18,11 @@ class Verb(StrEnum):
     PRIVACY_DELETE_CONFIRMED = "privacy.delete_confirmed"
     PRIVACY_KEEP = "privacy.keep"
     PRIVACY_START_AGAIN = "privacy.start_again"
+    # An author's own entries (`entries`): each carries the entry's id (or the page's offset).
+    ENTRIES_PAGE = "entries.page"
+    ENTRY_DELETE = "entry.delete"
+    ENTRY_DELETE_CONFIRMED = "entry.delete_confirmed"
+    ENTRY_KEEP = "entry.keep"
 
 
 class Dialog(StrEnum):
@@ -28,6 +33,8 @@ class Dialog(StrEnum):
     BARRIER_ASSIGN = "barrier.assign"
     BARRIER_RESOLVE = "barrier.resolve"
     BARRIER_CLOSE = "barrier.close"
+    ENTRY_EDIT = "entry.edit"
+    ENTRY_VISIBILITY = "entry.visibility"
 
 
 class Submit(StrEnum):
@@ -36,6 +43,8 @@ class Submit(StrEnum):
     CHECKIN = "checkin.save"
     ESCALATE = "escalate.save"
     BARRIER = "barrier.save"
+    ENTRY_EDIT = "entry.save"
+    ENTRY_VISIBILITY = "entry.visibility.save"
 
 
 class Command(StrEnum):
@@ -48,6 +57,7 @@ class Command(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     PRIVACY = "privacy"
+    ENTRIES = "entries"
 
 
 # Commands answered in a team channel; the rest are one person's and answered in the 1:1 chat.

@@ -36,6 +36,7 @@ COMMAND_HELP: dict[Command, str] = {
     Command.PAUSE: "Pause the weekly prompt: 2w, 10d or until 2026-12-31 (4 weeks if blank)",
     Command.RESUME: "Start the weekly prompt again",
     Command.PRIVACY: "See, export or delete what LearnLoop holds about you",
+    Command.ENTRIES: "Your learnings: edit one (7 days), change who can see it, or delete it",
     Command.HELP: "What LearnLoop can do",
 }
 

@@ -1,8 +1,9 @@
 """Issue 8: the App Home as a view-model, independent of the platform.
 
-What a person sees depends on their roles: everyone sees their own check-ins, schedule and
-privacy actions; a steward also sees the open barriers by ladder level; an admin also sees
-the configuration and delivery health — counts only, never a person.
+What a person sees depends on their roles: everyone sees their own check-ins (and can edit,
+re-share or delete each), schedule and privacy actions; a steward also sees the open barriers
+by ladder level; an admin also sees the configuration and delivery health — counts only,
+never a person.
 """
 
 from __future__ import annotations
@@ -11,17 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.domain.suppression import Count
-
-
-@dataclass(frozen=True)
-class HomeCheckin:
-    """One of the person's own recent check-ins."""
-
-    saved_on: dt.date
-    excerpt: str
-    themes: tuple[str, ...]
-    visibility_label: str  # the author's choice, as the form words it
-    who_can_see: str  # the same choice, said as who can read it
+from bot.views.entries import EntriesView
 
 
 @dataclass(frozen=True)
@@ -82,10 +73,10 @@ class HomeView:
     is_member: bool
     data_deleted: bool = False
     agency_name: str | None = None
-    checkins: tuple[HomeCheckin, ...] = ()
-    total_checkins: int = 0
+    entries: EntriesView | None = None  # the person's own entries, with what they can change
     schedule: HomeSchedule | None = None
     levels: tuple[HomeLevel, ...] | None = None  # stewards only
     open_barriers: int = 0
     admin: HomeAdmin | None = None  # admins only
     notice: str | None = None  # the result of a button just pressed
+    problem: str | None = None  # why a button just pressed did nothing

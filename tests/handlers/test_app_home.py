@@ -77,8 +77,11 @@ def test_a_practitioner_sees_their_last_checkins_with_who_can_see_each(live: Liv
     assert "Who can see it: *Just my team* — people in Council Housing, with your name" in text
     assert "rent arrears" not in text  # someone else's learning never appears
     assert "Thursdays at 15:00, your time (Europe/London)." in text
+    # Each entry shown can be edited (saved this week), re-shared or deleted by its author.
     assert button_labels(blocks) == [
         "Pause prompts for 4 weeks",
+        *["Edit", "Change who can see it", "Delete"] * 5,
+        "Show older",
         "Export my data",
         "Delete my data",
     ]

@@ -104,14 +104,49 @@ class Pacer:
             self._last_change = now
 
 
-def _retry_after(response: HttpResponse) -> float:
-    for key, values in response.headers.items():
-        if key.lower() == "retry-after" and values:
-            try:
-                return float(values[0])
-            except ValueError:
-                break
-    return 1.0
+CHANNEL_INTERVAL = 1.1  # seconds between posts into one conversation (Slack allows ~1/s)
+
+
+class ChannelPacer:
+    """Spaces posts into each conversation, and holds one back for its Retry-After (thread-safe).
+
+    Slack allows about one message a second into a channel (short bursts aside), whatever the
+    workspace-wide limit: a digest's head, replies and chart all go into the same channel.
+    """
+
+    def __init__(
+        self,
+        interval: float = CHANNEL_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def wait_for(self, channel: str) -> float:
+        """Seconds until `channel`'s next turn (0 if now), without taking it."""
+        with self._lock:
+            return max(0.0, self._next.get(channel, 0.0) - self._clock())
+
+    def acquire(self, channel: str) -> None:
+        """Wait for the channel's turn, and take it."""
+        with self._lock:
+            now = self._clock()
+            if len(self._next) > 1000:  # forget channels whose turn has long passed
+                self._next = {c: t for c, t in self._next.items() if t > now}
+            turn = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = turn + self.interval
+        if turn > now:
+            self._sleep(turn - now)
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said 429 for this channel: its next turn is `seconds` from now at the earliest."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._next[channel] = max(self._next.get(channel, 0.0), until)
 
 
 def _method(request: HttpRequest) -> str:
@@ -134,14 +169,10 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        # Wrappers (the metrics' counting handler) call this directly, so the pacer is told here.
         if response is None or response.status_code != 429:
             return False
-        pacer = self.pacers.get(_method(request))
-        if pacer is None:
-            return True
-        pacer.rate_limited(_retry_after(response))
-        return False
+        # The messenger tells the pacer (it knows which posts are paced) and retries.
+        return _method(request) not in self.pacers
 
 
 class PacedServerErrorRetryHandler(ServerErrorRetryHandler):

@@ -57,7 +57,7 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 # Answers worth trying again on the worker's next tick.
 TRY_AGAIN = TRANSIENT_ERRORS | {"client_error"}
 # Failures after which the platform may have accepted a part without our hearing of it.
-IN_DOUBT = frozenset({"timeout", "connection_error", "client_error"})
+IN_DOUBT = frozenset({"timeout", "connection_error", "client_error", "build_failed"})
 # A digest still `posting` this long after its attempt began lost its worker: resume it.
 POSTING_LEASE = dt.timedelta(minutes=10)
 # A digest waiting for the bot to be invited is tried again this often (not every tick).
@@ -376,12 +376,15 @@ class DigestService:
         results = []
         for dest in due:
             status = statuses.get(dest.id, DigestStatus.PENDING)
-            if status not in DigestStatus.CLAIMABLE:
+            if status not in (*DigestStatus.CLAIMABLE, DigestStatus.POSTING):
                 continue
             if status == DigestStatus.WAITING and not self._retry_waiting_now(dest.id, now):
                 continue
             try:
-                results.append(self.send(dest, key))
+                result = self.send(dest, key)
+                if status == DigestStatus.POSTING and result.status == "already":
+                    continue  # still being posted elsewhere (its lease has not run out)
+                results.append(result)
             except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
                 log.exception("digest %s for %s could not be built", dest.id, key)
                 results.append(SendResult(dest.id, key, "retry", "build_failed"))

@@ -115,10 +115,12 @@ class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
                     "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
                 )
             except MessengerError as exc:
+                # Told here, not in the WebClient's retry handler: only fan-out posts are
+                # paced, and a digest's 429 (one busy channel) must not slow the fan-out.
                 if exc.code == "ratelimited":
-                    # Told here, not in the WebClient's retry handler: only fan-out posts are
-                    # paced, and a digest's 429 (one busy channel) must not slow the fan-out.
                     self.pacer.rate_limited(exc.retry_after or 1.0)
+                elif exc.code == "server_error":
+                    self.pacer.failed()  # it reached Slack and counted against the limit
                 if exc.code == "ratelimited" and limited < RATE_LIMIT_RETRIES:
                     limited += 1
                 elif exc.code == "server_error" and failed < SERVER_ERROR_RETRIES:

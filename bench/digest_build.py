@@ -13,6 +13,11 @@ with the same measured week of 5,000 check-ins. Rows go in by bulk `executemany`
 aggregates, shared-pattern finding) and for one agency, and prints medians side by side with
 the 1M/100k ratio. Targets: under 1 s, and a ratio under 1.3 (the cost follows the week).
 Databases are kept in --workdir and reused unless --fresh is given.
+
+Then it times the whole post of the alliance digest on the 1M databases: the build, the chart
+rendering (matplotlib), the Block Kit layout and the Slack calls (messages and chart uploads,
+through the real Slack messenger, to the fake Web API running in a process of its own), and
+prints each step's median and the build's share of the total (`--no-post` skips this).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import datetime as dt
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -33,10 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.config import parse_alliance  # noqa: E402
+from bot.ports import DigestProgress  # noqa: E402
 from bot.services.digests import Destination, DigestService  # noqa: E402
+from bot.slack.digest_blocks import digest_messages  # noqa: E402
+from bot.slack.messenger import SlackMessenger  # noqa: E402
+from bot.slack.pacing import CHANNEL_INTERVAL, ChannelPacer  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.uow import UnitOfWorkFactory  # noqa: E402
 
@@ -338,6 +349,68 @@ def time_pair(big_url: str, small_url: str) -> dict[str, dict[str, float]]:
     }
 
 
+# The fake Slack Web API in a process of its own, so its work is not the benchmark's.
+FAKE_SLACK_PROCESS = """
+import sys
+from slack_api import FakeSlackAPI
+fake = FakeSlackAPI().start()
+print(fake.url, flush=True)
+sys.stdin.read()
+fake.stop()
+"""
+
+
+def fake_slack() -> tuple[subprocess.Popen[str], str]:
+    """Start the fake Slack Web API process; its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SLACK_PROCESS],
+        cwd=ROOT / "tests",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def time_post(url: str, slack_url: str) -> dict[str, float]:
+    """Medians of a whole alliance digest post: build, charts, Block Kit, the Slack calls.
+
+    Posted through the real Slack messenger to the fake Web API over HTTP, with the
+    per-channel spacing off (that is waiting, not work: reported separately).
+    """
+    engine, service = _service(url)
+    messenger = SlackMessenger(
+        WebClient(token="xoxb-bench", base_url=slack_url),
+        channel_pacer=ChannelPacer(interval=0.0),
+    )
+    dest = service.destination("alliance")
+    steps: dict[str, list[float]] = {"build": [], "charts": [], "block kit": [], "calls": []}
+    parts = charts_count = 0
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        view = service.build(dest, WEEK)
+        built = time.perf_counter()
+        charts = service.charts(view)
+        charted = time.perf_counter()
+        messages = digest_messages(view)
+        laid_out = time.perf_counter()
+        ref = messenger.post_digest(dest.channel, view, DigestProgress())
+        for chart in charts:
+            messenger.upload_chart(ref.channel, chart.png, "chart.png", chart.title, chart.alt)
+        posted = time.perf_counter()
+        steps["build"].append(built - started)
+        steps["charts"].append(charted - built)
+        steps["block kit"].append(laid_out - charted)
+        # post_digest lays the messages out again: what is left is the calls themselves.
+        steps["calls"].append(max(0.0, (posted - laid_out) - (laid_out - charted)))
+        parts, charts_count = len(messages), len(charts)
+    engine.dispose()
+    result = {name: statistics.median(values) for name, values in steps.items()}
+    result["parts"], result["charts_count"] = float(parts), float(charts_count)
+    return result
+
+
 def _small_url(url: str) -> str:
     """The 100k database's URL: the 1M one's with `_100k` after the database name."""
     base, _, query = url.partition("?")
@@ -354,6 +427,9 @@ def main() -> None:
         "goes in the database of the same name plus _100k",
     )
     parser.add_argument("--fresh", action="store_true", help="regenerate the databases")
+    parser.add_argument(
+        "--no-post", action="store_true", help="time the build only, not the whole post"
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
 
@@ -393,6 +469,35 @@ def main() -> None:
             f"{backend}: 1M/100k ratio alliance {big['alliance'] / small['alliance']:.2f}, "
             f"one agency {big['one agency'] / small['one agency']:.2f} (target < 1.3)"
         )
+    if args.no_post:
+        return
+    proc, slack_url = fake_slack()
+    try:
+        posts = [(backend, time_post(big, slack_url)) for backend, big, _ in pairs]
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(10)
+    print(
+        f"\nPosting the alliance digest ({WEEK}, 1,000,000 history) to the fake Slack Web API "
+        f"in its own process, median of {RUNS}:"
+    )
+    print(
+        f"{'backend':<11} {'build':>7} {'charts':>7} {'Block Kit':>10} {'calls':>7} "
+        f"{'total':>7} {'build share':>12}"
+    )
+    for backend, r in posts:
+        total = r["build"] + r["charts"] + r["block kit"] + r["calls"]
+        print(
+            f"{backend:<11} {r['build']:>6.3f}s {r['charts']:>6.3f}s {r['block kit']:>9.3f}s "
+            f"{r['calls']:>6.3f}s {total:>6.3f}s {r['build'] / total:>11.0%}"
+        )
+    r = posts[0][1]
+    waits = (r["parts"] - 1 + r["charts_count"]) * CHANNEL_INTERVAL
+    print(
+        f"({int(r['parts'])} message(s) and {int(r['charts_count'])} chart(s); Slack's "
+        f"one-message-a-second-per-channel limit adds {waits:.1f} s of spacing on top)"
+    )
 
 
 def _loaded(url: str, history: int) -> bool:

@@ -118,7 +118,14 @@ def build(
     teams = _build_teams(settings, uow, clock, teams_token) if settings.teams_enabled else None
     if messenger is None:
         slack_messenger = (
-            SlackMessenger(client, metrics, pacer=pacer) if client is not None else None
+            SlackMessenger(
+                client,
+                metrics,
+                pacer=pacer,
+                digest_retry_budget=settings.learnloop_digest_retry_seconds,
+            )
+            if client is not None
+            else None
         )
         if teams is not None:
             # Issue 7: one alliance on both platforms; each call goes where its address lives.

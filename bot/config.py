@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     teams_openid_metadata_url: str | None = None
     # Issue 7: a user-assigned managed identity whose id differs from TEAMS_CLIENT_ID, or "system".
     teams_managed_identity_client_id: str | None = None
+    # How long one digest send may wait out Slack's 429s (Retry-After) and 5xx before leaving
+    # the rest of the digest for the worker's next pass.
+    learnloop_digest_retry_seconds: float = Field(default=60.0, ge=0, le=600)
 
     @field_validator("slack_api_url")
     @classmethod

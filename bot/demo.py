@@ -16,7 +16,7 @@ from bot.config import EXAMPLE_CONFIG, load_alliance
 from bot.demo_digest import show_digest
 from bot.domain.checkins import Source, Visibility
 from bot.domain.suppression import suppress, suppressed
-from bot.ports import MessageRef, UserProfile
+from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services, build_services
 from bot.views import (
     BarrierCardView,
@@ -139,10 +139,16 @@ class ConsoleMessenger:
         """Record a file DM (issue 6: a data export)."""
         self.sent.append((f"file {filename}", user_id))
 
-    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+    def post_digest(
+        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+    ) -> MessageRef:
         """Record a digest (issue 4; the demo prints it instead)."""
         self.sent.append(("digest", channel))
-        return self._ref(channel)
+        ref = self._ref(channel)
+        if progress is not None and not progress.parts:
+            progress.total = 1
+            progress.accepted(0, ref)
+        return ref
 
     def upload_chart(
         self, channel: str, png: bytes, filename: str, title: str, alt_text: str

@@ -8,7 +8,7 @@ reached on their own platform and each channel on the platform it belongs to.
 from __future__ import annotations
 
 from bot.domain.platforms import Platform, platform_of
-from bot.ports import MessageRef, Messenger, MessengerError, UserProfile
+from bot.ports import DigestProgress, MessageRef, Messenger, MessengerError, UserProfile
 from bot.views import (
     BarrierCardView,
     BarrierNoticeView,
@@ -114,9 +114,11 @@ class MessengerRouter:
 
     # ------------------------------------------------------------------ digests, inquiries
 
-    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
+    def post_digest(
+        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+    ) -> MessageRef:
         """A digest in a Slack or a Teams channel (or a manager's DM)."""
-        return self.for_address(channel, "post_digest").post_digest(channel, view)
+        return self.for_address(channel, "post_digest").post_digest(channel, view, progress)
 
     def upload_chart(
         self, channel: str, png: bytes, filename: str, title: str, alt_text: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.views import (
@@ -61,10 +61,12 @@ class MessageRef:
 class MessengerError(Exception):
     """A platform refused a call after its retries; `code` is the platform's error code."""
 
-    def __init__(self, code: str, method: str = "") -> None:
+    def __init__(self, code: str, method: str = "", retry_after: float | None = None) -> None:
         super().__init__(f"{method or 'platform call'} failed: {code}")
         self.code = code
         self.method = method
+        # Seconds the platform asked us to wait before trying again (Slack's 429 Retry-After).
+        self.retry_after = retry_after
 
     @property
     def unreachable(self) -> bool:
@@ -75,6 +77,40 @@ class MessengerError(Exception):
     def transient(self) -> bool:
         """Whether trying again later may work (rate limits, 5xx, timeouts, lost connections)."""
         return self.code in TRANSIENT_ERRORS
+
+
+@dataclass
+class DigestProgress:
+    """How far posting a digest got, so that a retry resumes after the parts already accepted.
+
+    A digest can be several messages (the first, then replies in its thread). `parts` holds
+    the platform's id (ts) of each part it accepted, in order; `on_part` is called as each one
+    is accepted so the caller can record it before the next is sent. `in_doubt` says the last
+    attempt may have posted the next part without hearing back (a crash, a timeout): the
+    messenger then looks for it by `marker` before posting it again.
+    """
+
+    marker: str = ""
+    channel: str | None = None
+    parts: list[str] = field(default_factory=list)
+    in_doubt: bool = False
+    total: int | None = None
+    on_part: Callable[[int, MessageRef], None] | None = None
+
+    def accepted(self, index: int, ref: MessageRef) -> None:
+        """Note that part `index` is out (and tell the caller)."""
+        if index == 0:
+            self.channel = ref.channel
+        self.parts.append(ref.ts)
+        if self.on_part is not None:
+            self.on_part(index, ref)
+
+    @property
+    def head(self) -> MessageRef | None:
+        """The first message, once it is out."""
+        if not self.parts or self.channel is None:
+            return None
+        return MessageRef(channel=self.channel, ts=self.parts[0])
 
 
 @dataclass(frozen=True)
@@ -165,8 +201,13 @@ class Messenger(Protocol):
 
     # Issue 4: the weekly learning digest.
 
-    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
-        """Post a digest in a channel or DM (overflow in its thread); the main message's ref."""
+    def post_digest(
+        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+    ) -> MessageRef:
+        """Post a digest in a channel or DM (overflow in its thread); the main message's ref.
+
+        With `progress`, parts it lists are not posted again and each new one is reported.
+        """
         ...
 
     def upload_chart(

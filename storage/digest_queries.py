@@ -66,13 +66,32 @@ class DigestRepository:
 
     # ------------------------------------------------------------------ the ledger
 
-    def claim(self, destination_id: str, period: str, channel: str) -> DigestRow | None:
+    def claim(
+        self,
+        destination_id: str,
+        period: str,
+        channel: str,
+        now: dt.datetime | None = None,
+        stale_before: dt.datetime | None = None,
+    ) -> DigestRow | None:
         """The row to post for (destination, period), now `posting`, or None if not ours.
 
         The unique row is inserted if new; then a conditional UPDATE moves it from pending or
         waiting to posting. Only one transaction's UPDATE can match, whatever the number of
-        workers, so only one of them posts; a posting or posted row is never claimed again.
+        workers, so only one of them posts; a posted row is never claimed again, and a posting
+        one only when its attempt began before `stale_before` (its worker died: the caller
+        then treats the next part as in doubt).
         """
+        claimable: ColumnElement[bool] = DigestRow.status.in_(DigestStatus.CLAIMABLE)
+        if stale_before is not None:
+            claimable = or_(
+                claimable,
+                and_(
+                    DigestRow.status == DigestStatus.POSTING,
+                    DigestRow.claimed_at.is_not(None),
+                    DigestRow.claimed_at < stale_before,
+                ),
+            )
         insert_ignoring_conflicts(
             self.session,
             DigestRow,
@@ -89,9 +108,16 @@ class DigestRepository:
             .where(
                 DigestRow.destination_id == destination_id,
                 DigestRow.period == period,
-                DigestRow.status.in_(DigestStatus.CLAIMABLE),
+                claimable,
             )
-            .values(status=DigestStatus.POSTING, channel_id=channel)
+            .values(
+                status=DigestStatus.POSTING,
+                # Once the first part is out, its conversation (a DM's id) is where the rest go.
+                channel_id=case(
+                    (DigestRow.message_ts.is_(None), channel), else_=DigestRow.channel_id
+                ),
+                claimed_at=now or utcnow(),
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -105,6 +131,21 @@ class DigestRepository:
             .where(DigestRow.destination_id == destination_id, DigestRow.period == period)
             .execution_options(populate_existing=True)
         )
+
+    def record_part(self, digest_id: int, index: int, channel: str, ts: str) -> None:
+        """Part `index` of a digest was accepted: remember it before the next one is sent."""
+        row = self.session.get(DigestRow, digest_id, populate_existing=True)
+        assert row is not None
+        parts = list(row.parts or [])[:index]
+        row.parts = [*parts, ts]
+        if index == 0:
+            row.channel_id, row.message_ts = channel, ts
+
+    def record_chart(self, digest_id: int) -> None:
+        """One more of the digest's charts was uploaded."""
+        row = self.session.get(DigestRow, digest_id, populate_existing=True)
+        assert row is not None
+        row.charts_posted = (row.charts_posted or 0) + 1
 
     def statuses(self, destination_ids: Collection[str], period: str) -> dict[str, str]:
         """Status by destination for one period (destinations without a row are absent)."""

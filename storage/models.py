@@ -302,6 +302,12 @@ class DigestRow(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A digest may be several messages (a head and replies in its thread) and charts. Each part
+    # the platform accepted is recorded as it goes, so a retry resumes after it, never re-posts.
+    parts: Mapped[list[str] | None] = mapped_column(JSON)
+    charts_posted: Mapped[int | None] = mapped_column(Integer)
+    # When the current attempt began: a `posting` row older than the lease lost its worker.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEventRow(Base):

@@ -232,6 +232,10 @@ class FakeSlackAPI:
         # Issue 3: what was really posted (per channel), rate limits and random server errors.
         self._history: dict[str, list[JsonDict]] = {}
         self._limits: dict[str, list[float]] = {}  # method -> [rate, tokens, last refill]
+        # Per-conversation limits: method -> (rate, burst); (method, channel) -> its bucket.
+        self._channel_limits: dict[str, tuple[float, float]] = {}
+        self._channel_buckets: dict[tuple[str, str], list[float]] = {}
+        self._windows: dict[str, tuple[float, deque[float]]] = {}  # sliding-window limits
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
         # Requests being answered now, and the most ever answered at once, per method.
@@ -430,6 +434,37 @@ class FakeSlackAPI:
                 rate = float(per_second)
                 self._limits[method] = [rate, rate, time.monotonic()]
 
+    def set_window_rate_limit(self, method: str, per_second: float | None) -> None:
+        """Refuse calls of ``method`` when ``per_second`` were accepted in the last second.
+
+        A sliding window, the other way limits are commonly enforced: no burst beyond the
+        rate, and a 429's Retry-After is the time until the oldest call leaves the window,
+        rounded up to whole seconds. ``None`` lifts it.
+        """
+        with self._cond:
+            if per_second is None:
+                self._windows.pop(method, None)
+            else:
+                self._windows[method] = (float(per_second), deque())
+
+    def set_channel_rate_limit(
+        self, method: str, per_second: float | None, burst: float = 1.0
+    ) -> None:
+        """Refuse calls of ``method`` into one conversation beyond ``per_second`` there.
+
+        Slack allows about one message a second per channel (short bursts aside): a token
+        bucket per conversation holding ``burst`` calls; a call finding none gets 429 with
+        ``Retry-After``. Refusals take no token. ``None`` lifts the limit.
+        """
+        with self._cond:
+            self._channel_buckets = {
+                k: v for k, v in self._channel_buckets.items() if k[0] != method
+            }
+            if per_second is None:
+                self._channel_limits.pop(method, None)
+            else:
+                self._channel_limits[method] = (float(per_second), float(burst))
+
     def fail_randomly(
         self, method: str, fraction: float, status: int = 500, seed: int | None = 0
     ) -> None:
@@ -484,8 +519,41 @@ class FakeSlackAPI:
                     return _Scripted({"ok": False, "error": rule.error}, rule.status, {})
         return None
 
-    def _limited(self, method: str) -> _Scripted | None:
+    def _channel_limited(self, method: str, params: JsonDict) -> _Scripted | None:
+        limit = self._channel_limits.get(method)
+        if limit is None:
+            return None
+        rate, burst = limit
+        channel = self._resolve_channel(params.get("channel") or params.get("channel_id"))
+        now = time.monotonic()
+        bucket = self._channel_buckets.setdefault((method, channel), [burst, now])
+        tokens = min(burst, bucket[0] + (now - bucket[1]) * rate)
+        bucket[0], bucket[1] = tokens, now
+        if tokens < 1.0:
+            wait = max(1, math.ceil((1.0 - tokens) / rate))
+            return _Scripted({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
+        bucket[0] = tokens - 1.0
+        return None
+
+    def _window_limited(self, method: str) -> _Scripted | None:
+        window = self._windows.get(method)
+        if window is None:
+            return None
+        rate, accepted = window
+        now = time.monotonic()
+        while accepted and accepted[0] <= now - 1.0:
+            accepted.popleft()
+        if len(accepted) >= rate:
+            wait = max(1, math.ceil(accepted[0] + 1.0 - now))
+            return _Scripted({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
+        accepted.append(now)
+        return None
+
+    def _limited(self, method: str, params: JsonDict | None = None) -> _Scripted | None:
         with self._cond:
+            refused = self._channel_limited(method, params or {}) or self._window_limited(method)
+            if refused is not None:
+                return refused
             limit = self._limits.get(method)
             if limit is not None:
                 rate, tokens, last = limit
@@ -505,7 +573,7 @@ class FakeSlackAPI:
 
     def _respond_api(self, call: Call) -> _Scripted:
         self._record(call)
-        limited = self._limited(call.method)
+        limited = self._limited(call.method, call.params)
         if limited is not None:
             return limited
         scripted = self._scripted(call.method, call.params)
@@ -614,6 +682,26 @@ class FakeSlackAPI:
                 shown.pop("metadata", None)
             messages.append(shown)
         return {"ok": True, "messages": messages, "has_more": len(posted) > limit}
+
+    def _conversations_replies(self, params: JsonDict) -> JsonDict:
+        channel = str(params.get("channel", ""))
+        thread_ts = str(params.get("ts", ""))
+        if not channel or not thread_ts:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._cond:
+            posted = list(self._history.get(channel, []))
+        messages = []
+        for message in posted:  # the parent first, then its replies, oldest first
+            if message["ts"] != thread_ts and message.get("thread_ts") != thread_ts:
+                continue
+            shown = {k: v for k, v in message.items() if k != "channel"}
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        if not messages:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": messages, "has_more": False}
 
     def _chat_update(self, params: JsonDict) -> JsonDict:
         ts = str(params.get("ts", ""))
@@ -865,6 +953,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "conversations.join": FakeSlackAPI._conversations_join,
     "conversations.info": FakeSlackAPI._conversations_info,
     "conversations.history": FakeSlackAPI._conversations_history,
+    "conversations.replies": FakeSlackAPI._conversations_replies,
     "files.getUploadURLExternal": FakeSlackAPI._files_get_upload_url,
     "files.completeUploadExternal": FakeSlackAPI._files_complete_upload,
 }

@@ -123,3 +123,43 @@ def test_send_posts_once_however_often_it_runs(
     assert again.exit_code == 0 and "already" in again.output
     posts = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C0STEWARDS"]
     assert len(posts) == 1
+
+
+def test_send_waits_out_a_429_and_says_what_happens_when_it_still_fails(
+    demo_db: tuple[Path, str], fake_slack: FakeSlackAPI
+) -> None:
+    folder, _ = demo_db
+    settings = env(
+        folder,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack.url,
+        LEARNLOOP_DIGEST_RETRY_SECONDS="2",
+    )
+    command = ["digest", "send", "--destination", "alliance", "--week", "2026-W41"]
+    runner = CliRunner()
+    # One 429 with Retry-After is waited out within the run: posted, exit 0.
+    fake_slack.queue(
+        "chat.postMessage", {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": "1"}
+    )
+    waited = runner.invoke(app, command, env=settings)
+    assert waited.exit_code == 0, waited.output
+    assert "posted" in waited.output
+    steward = [
+        c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C0STEWARDS"
+    ]
+    assert len(steward) == 2 and len(fake_slack.messages("C0STEWARDS")) == 1
+
+    # Slack refusing for longer than the wait: exit 1, and the output says what happens next.
+    later = ["digest", "send", "--destination", "alliance", "--week", "2026-W42"]
+    fake_slack.fail_when("chat.postMessage", lambda p: True, "ratelimited", status=429)
+    refused = runner.invoke(app, later, env=settings)
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.output.split())
+    assert "alliance 2026-W42: not fully posted" in said
+    assert "waited up to 2 s in this run" in said and "0 of 1 messages are posted" in said
+    assert "run `learnloop digest send --destination alliance --week 2026-W42` again" in said
+    fake_slack.clear_faults()
+    again = runner.invoke(app, later, env=settings)
+    assert again.exit_code == 0 and "posted" in again.output
+    assert len(fake_slack.messages("C0STEWARDS")) == 2  # W41 and W42, each once

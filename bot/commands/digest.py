@@ -125,9 +125,46 @@ def send(week: WeekOption = None, destination: DestinationOption = None) -> None
     for result in results:
         table.add_row(result.destination_id, result.period, result.status, result.detail)
     console.print(table)
+    for result in results:
+        step = _next_step(loop, result)
+        if step:
+            typer.echo(step)
     # Not posted (yet): say so with the exit code, so a cron job or a deploy step notices.
     if any(r.status in ("failed", "retry", "waiting") for r in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _next_step(loop: Any, result: Any) -> str | None:
+    """What happens to a digest this run could not finish, in words an operator can act on."""
+    if result.status not in ("retry", "waiting"):
+        return None
+    service = loop.services.digests
+    dest = service.destination(result.destination_id)
+    again = f"learnloop digest send --destination {dest.id} --week {result.period}"
+    if result.status == "waiting":
+        return (
+            f"{dest.id} {result.period}: LearnLoop is not in {dest.channel}. Invite it there; "
+            f"the worker tries again every five minutes this week, or run `{again}`."
+        )
+    if result.detail == "ratelimited":
+        why = (
+            "the platform kept answering 'slow down' (rate limited) after LearnLoop waited "
+            f"up to {loop.settings.learnloop_digest_retry_seconds:g} s in this run"
+        )
+    else:
+        why = f"the platform could not take it ({result.detail})"
+    if result.parts_total:
+        out = (
+            f"{result.parts_posted} of {result.parts_total} messages are posted and will not "
+            "be posted again"
+        )
+    else:
+        out = "nothing was posted"
+    if service.worker_retries(dest, result.period):
+        then = "The worker tries again on its next pass (within a minute) and posts the rest"
+    else:
+        then = f"The worker does not retry this week's slot for it: run `{again}` again later"
+    return f"{dest.id} {result.period}: not fully posted: {why}; {out}. {then}."
 
 
 def report(

@@ -35,7 +35,14 @@ from bot.domain.digest import (
 )
 from bot.domain.errors import NotFound
 from bot.domain.visibility import Audience
-from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.ports import (
+    TRANSIENT_ERRORS,
+    Clock,
+    DigestProgress,
+    MessageRef,
+    Messenger,
+    MessengerError,
+)
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
@@ -48,17 +55,11 @@ log = logging.getLogger(__name__)
 # Slack's answers when the bot may not post in a channel: wait for an invitation, tell admins.
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
 # Answers worth trying again on the worker's next tick.
-TRY_AGAIN = frozenset(
-    {
-        "ratelimited",
-        "connection_error",
-        "client_error",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-    }
-)
+TRY_AGAIN = TRANSIENT_ERRORS | {"client_error"}
+# Failures after which the platform may have accepted a part without our hearing of it.
+IN_DOUBT = frozenset({"timeout", "connection_error", "client_error", "build_failed"})
+# A digest still `posting` this long after its attempt began lost its worker: resume it.
+POSTING_LEASE = dt.timedelta(minutes=10)
 # A digest waiting for the bot to be invited is tried again this often (not every tick).
 WAITING_RETRY = dt.timedelta(minutes=5)
 # Managers get their agency's digest at the time of a configured digest, else Friday 09:00.
@@ -95,6 +96,8 @@ class SendResult:
     period: str
     status: str  # posted | already | waiting | retry | failed
     detail: str = ""
+    parts_posted: int = 0  # messages of the digest the platform has accepted so far
+    parts_total: int | None = None  # messages in the digest (None: not rendered this time)
 
 
 class DigestService:
@@ -262,31 +265,75 @@ class DigestService:
     # ------------------------------------------------------------------ sending
 
     def send(self, dest: Destination, week: str | None = None) -> SendResult:
-        """Post a destination's digest for a week unless it was posted (or is being posted)."""
+        """Post a destination's digest for a week unless it was posted (or is being posted).
+
+        A digest partly posted by an earlier attempt is resumed: the parts (messages, charts)
+        the platform accepted are recorded one by one and never posted again.
+        """
         period = self.period(dest, week)
+        now = self.clock()
         with self.uow() as uow:
             before = uow.digests.get(dest.id, period.key)
             told_admins = before is not None and before.error in NOT_IN_CHANNEL
-            row = uow.digests.claim(dest.id, period.key, dest.channel)
+            row = uow.digests.claim(
+                dest.id, period.key, dest.channel, now=now, stale_before=now - POSTING_LEASE
+            )
+            if row is not None:
+                digest_id, parts = row.id, list(row.parts or [])
+                charts_done, posted_to = row.charts_posted or 0, row.channel_id
             uow.commit()
         if row is None:
             with self.uow() as uow:
                 current = uow.digests.get(dest.id, period.key)
                 status = current.status if current else "unknown"
             return SendResult(dest.id, period.key, "already", status)
+        # A worker that died mid-post, or an answer that never came, may have left the next
+        # part posted but unrecorded: the messenger looks for it before posting it.
+        in_doubt = before is not None and (
+            before.status == DigestStatus.POSTING or before.error in IN_DOUBT
+        )
+        if parts or in_doubt:
+            log.info("digest %s for %s: resuming after %d part(s)", dest.id, period.key, len(parts))
+        progress = DigestProgress(
+            marker=str(digest_id),
+            channel=posted_to if parts else None,
+            parts=parts,
+            in_doubt=in_doubt,
+            on_part=lambda index, ref: self._record_part(digest_id, index, ref),
+        )
         try:
             view = self.build(dest, period)
             charts = self.charts(view)
-            ref = self._post(dest, view)
+            ref = self._post(dest, view, progress)
+            self._upload_charts(dest, period, view, charts, charts_done, ref, digest_id)
         except MessengerError as exc:
-            return self._not_posted(dest, period, exc, told_admins)
+            return self._not_posted(dest, period, exc, told_admins, progress)
         except Exception:
-            # Nothing was posted: give the row back so the next tick can try again.
+            # Give the row back (with the parts already out) so the next tick can resume it.
             self._set(dest, period, DigestStatus.PENDING, error="build_failed")
             raise
         self._set(dest, period, DigestStatus.POSTED, ref=ref)
         log.info("digest %s for %s posted", dest.id, period.key)
-        for chart in charts:
+        done = len(progress.parts)
+        return SendResult(dest.id, period.key, "posted", "", done, progress.total)
+
+    def _record_part(self, digest_id: int, index: int, ref: MessageRef) -> None:
+        with self.uow() as uow:
+            uow.digests.record_part(digest_id, index, ref.channel, ref.ts)
+            uow.commit()
+
+    def _upload_charts(
+        self,
+        dest: Destination,
+        period: Period,
+        view: DigestView,
+        charts: list[Chart],
+        already: int,
+        ref: MessageRef,
+        digest_id: int,
+    ) -> None:
+        """Upload the charts not uploaded yet; a transient failure leaves the rest for a retry."""
+        for chart in charts[already:]:
             try:
                 self.messenger.upload_chart(
                     ref.channel,
@@ -296,11 +343,21 @@ class DigestService:
                     alt_text=chart.alt,
                 )
             except MessengerError as exc:
-                # The digest itself is out; a missing chart is worth a warning, not a re-post.
+                if exc.code in TRY_AGAIN:
+                    raise  # the messages are out and recorded: a retry uploads only the charts
+                # The digest itself is out; a chart refused for good is worth a warning.
                 log.warning(
                     "digest %s for %s: chart not uploaded: %s", dest.id, period.key, exc.code
                 )
-        return SendResult(dest.id, period.key, "posted")
+            with self.uow() as uow:
+                uow.digests.record_chart(digest_id)
+                uow.commit()
+
+    def worker_retries(self, dest: Destination, period_key: str) -> bool:
+        """Whether the worker will try this digest again by itself (scheduled, this week)."""
+        if dest.schedule is None:
+            return False
+        return period_key == week_key(self.clock(), self.alliance.alliance.zone)
 
     def send_due(self, now: dt.datetime | None = None) -> list[SendResult]:
         """Post every digest whose slot this week has come and that is not yet posted."""
@@ -319,12 +376,15 @@ class DigestService:
         results = []
         for dest in due:
             status = statuses.get(dest.id, DigestStatus.PENDING)
-            if status not in DigestStatus.CLAIMABLE:
+            if status not in (*DigestStatus.CLAIMABLE, DigestStatus.POSTING):
                 continue
             if status == DigestStatus.WAITING and not self._retry_waiting_now(dest.id, now):
                 continue
             try:
-                results.append(self.send(dest, key))
+                result = self.send(dest, key)
+                if status == DigestStatus.POSTING and result.status == "already":
+                    continue  # still being posted elsewhere (its lease has not run out)
+                results.append(result)
             except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
                 log.exception("digest %s for %s could not be built", dest.id, key)
                 results.append(SendResult(dest.id, key, "retry", "build_failed"))
@@ -341,11 +401,11 @@ class DigestService:
         self._waiting_tries[destination_id] = now
         return True
 
-    def _post(self, dest: Destination, view: DigestView) -> MessageRef:
+    def _post(self, dest: Destination, view: DigestView, progress: DigestProgress) -> MessageRef:
         try:
-            return self.messenger.post_digest(dest.channel, view)
+            return self.messenger.post_digest(dest.channel, view, progress)
         except MessengerError as exc:
-            if dest.kind != "channel" or exc.code != "not_in_channel":
+            if dest.kind != "channel" or exc.code != "not_in_channel" or progress.parts:
                 raise
         # A public channel the bot can see but is not in: join it and post again.
         log.info("digest %s: not in channel %s, joining it", dest.id, dest.channel)
@@ -355,11 +415,17 @@ class DigestService:
             # Private channels can't be joined: the bot waits to be invited.
             log.info("digest %s: could not join %s: %s", dest.id, dest.channel, exc.code)
             raise MessengerError("not_in_channel", "conversations.join") from exc
-        return self.messenger.post_digest(dest.channel, view)
+        return self.messenger.post_digest(dest.channel, view, progress)
 
     def _not_posted(
-        self, dest: Destination, period: Period, exc: MessengerError, told_admins: bool
+        self,
+        dest: Destination,
+        period: Period,
+        exc: MessengerError,
+        told_admins: bool,
+        progress: DigestProgress,
     ) -> SendResult:
+        done, total = len(progress.parts), progress.total
         if exc.code in NOT_IN_CHANNEL and dest.kind == "channel":
             self._set(dest, period, DigestStatus.WAITING, error=exc.code)
             log.warning(
@@ -374,16 +440,22 @@ class DigestService:
                 told_admins = told_admins or uow.digests.waiting_since_before(dest.id, period.key)
             if not told_admins:
                 self._tell_admins(dest, period)
-            return SendResult(dest.id, period.key, "waiting", exc.code)
+            return SendResult(dest.id, period.key, "waiting", exc.code, done, total)
         if exc.code in TRY_AGAIN:
             self._set(dest, period, DigestStatus.PENDING, error=exc.code)
             log.warning(
-                "digest %s for %s not posted (%s): will retry", dest.id, period.key, exc.code
+                "digest %s for %s not posted (%s) after %d of %s part(s): will retry and "
+                "resume from there",
+                dest.id,
+                period.key,
+                exc.code,
+                done,
+                total if total is not None else "?",
             )
-            return SendResult(dest.id, period.key, "retry", exc.code)
+            return SendResult(dest.id, period.key, "retry", exc.code, done, total)
         self._set(dest, period, DigestStatus.FAILED, error=exc.code)
         log.error("digest %s for %s failed: %s", dest.id, period.key, exc.code)
-        return SendResult(dest.id, period.key, "failed", exc.code)
+        return SendResult(dest.id, period.key, "failed", exc.code, done, total)
 
     def _tell_admins(self, dest: Destination, period: Period) -> None:
         text = (

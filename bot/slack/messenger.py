@@ -13,10 +13,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.observability import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message
-from bot.slack.digest_messenger import DigestMessaging
+from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
 from bot.slack.inquiry_messenger import InquiryMessaging
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import ChannelPacer, Pacer
 from bot.views import PromptView, ReminderView, ReplySavedView
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,14 @@ def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T
         return fn()
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown_error")) if exc.response else "unknown_error"
+        retry_after: float | None = None
         if exc.response is not None and exc.response.status_code == 429:
             code = "ratelimited"
+            retry_after = _retry_after(exc.response.headers)
         elif exc.response is not None and exc.response.status_code >= 500:
             # Issue 3: a 5xx that outlived the retry handler is worth retrying on a later tick.
             code = "server_error"
-        error = MessengerError(code, method)
+        error = MessengerError(code, method, retry_after)
         cause: Exception = exc
     except SlackClientError as exc:
         error, cause = MessengerError("client_error", method), exc
@@ -57,16 +59,37 @@ def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T
     raise error from cause
 
 
+def _retry_after(headers: Any) -> float:
+    """Slack's Retry-After in seconds (1 when it is missing or unreadable)."""
+    for key, value in (headers or {}).items():
+        if str(key).lower() == "retry-after":
+            first = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return max(0.0, float(first))
+            except (TypeError, ValueError):
+                break
+    return 1.0
+
+
 class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
     """Sends LearnLoop's messages through one WebClient (issue 5's, 4's and 9's mixins)."""
 
     def __init__(
-        self, client: WebClient, metrics: Metrics | None = None, pacer: Pacer | None = None
+        self,
+        client: WebClient,
+        metrics: Metrics | None = None,
+        pacer: Pacer | None = None,
+        channel_pacer: ChannelPacer | None = None,
+        digest_retry_budget: float = DIGEST_RETRY_BUDGET,
     ) -> None:
         self.client = client
         self.metrics = metrics
         # Issue 3: spaces out fan-out DMs (prompts, reminders) just under Slack's rate limit.
         self.pacer = pacer
+        # Slack also limits each conversation to about a message a second: a digest's parts
+        # and charts go into one channel, one after another.
+        self.channel_pacer = channel_pacer or ChannelPacer()
+        self.digest_retry_budget = digest_retry_budget
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         return _call(method, fn, self.metrics)
@@ -92,6 +115,12 @@ class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
                     "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
                 )
             except MessengerError as exc:
+                # Told here, not in the WebClient's retry handler: only fan-out posts are
+                # paced, and a digest's 429 (one busy channel) must not slow the fan-out.
+                if exc.code == "ratelimited":
+                    self.pacer.rate_limited(exc.retry_after or 1.0)
+                elif exc.code == "server_error":
+                    self.pacer.failed()  # it reached Slack and counted against the limit
                 if exc.code == "ratelimited" and limited < RATE_LIMIT_RETRIES:
                     limited += 1
                 elif exc.code == "server_error" and failed < SERVER_ERROR_RETRIES:

@@ -28,7 +28,7 @@ from microsoft_teams.apps import to_threaded_conversation_id
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.domain.platforms import is_entra_object_id
-from bot.ports import MessageRef, MessengerError, UserProfile
+from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams.app import TeamsBot
 from bot.teams.cards import (
@@ -320,14 +320,26 @@ class TeamsMessenger:
 
     # ------------------------------------------------------------------ digests and more
 
-    def post_digest(self, channel: str, view: DigestView) -> MessageRef:
-        """Post the digest card in a channel; what doesn't fit one card goes in its thread."""
+    def post_digest(
+        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+    ) -> MessageRef:
+        """Post the digest card in a channel; what doesn't fit one card goes in its thread.
+
+        Cards already in `progress` are not sent again. A card in doubt (the last attempt
+        never heard back) cannot be looked up by a bot on Teams, so it is sent again.
+        """
         where = self._conversation(channel)
         cards = digest_cards(view)
-        ref = self._send(where, cards[0])
-        for more in cards[1:]:
-            self._send(where, more, thread_of=ref.ts)
-        return ref
+        progress = progress if progress is not None else DigestProgress()
+        progress.total = len(cards)
+        progress.in_doubt = False
+        for index in range(len(progress.parts), len(cards)):
+            head = progress.head
+            sent = self._send(where, cards[index], thread_of=head.ts if head else None)
+            progress.accepted(index, sent)
+        head = progress.head
+        assert head is not None
+        return head
 
     def upload_chart(
         self, channel: str, png: bytes, filename: str, title: str, alt_text: str

@@ -31,7 +31,7 @@ from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_in
 from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import Pacer
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
-from bot.structured_logs import new_request_id, request_id
+from bot.web_middleware import RequestMiddleware
 from storage.db import current_revision, make_engine, migrate, ping
 from storage.uow import UnitOfWorkFactory
 
@@ -40,9 +40,6 @@ if TYPE_CHECKING:  # issue 7: the Teams SDK is imported only when Teams is confi
     from bot.teams.messenger import TeamsMessenger
 
 log = logging.getLogger("learnloop")
-access_log = logging.getLogger("learnloop.http")
-# Probes and scrapes arrive every few seconds: logged at DEBUG so they don't drown the rest.
-QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # Slack's documented replay window for request timestamps.
 MAX_REQUEST_AGE_SECONDS = 60 * 5
@@ -196,42 +193,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
     secret = loop.settings.slack_signing_secret
     signing_secret = secret.get_secret_value() if secret else None
 
-    @api.middleware("http")
-    async def time_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
-        loop.metrics.request_latency.labels(route=label).observe(time.perf_counter() - started)
-        return response
-
-    @api.middleware("http")
-    async def request_ids(request: Request, call_next: Any) -> Response:
-        """Issue 8: one id on every log line of a request, sent back as X-Request-ID."""
-        rid = new_request_id(request.headers.get("x-request-id"))
-        token = request_id.set(rid)
-        try:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            # The route, never the raw path: /slack/oauth_redirect's query carries the code.
-            access_log.log(
-                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-                "%s %s %s",
-                request.method,
-                route,
-                response.status_code,
-                extra={
-                    "method": request.method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            response.headers["X-Request-ID"] = rid
-            return response
-        finally:
-            request_id.reset(token)
+    # One plain ASGI middleware (request id, access line, latency) keeps the ack path short.
+    api.add_middleware(RequestMiddleware, metrics=loop.metrics)
 
     def database_ok() -> bool:
         try:

@@ -23,6 +23,7 @@ from bot.logs import install_log_scrubbing, secrets_of
 from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
+from bot.services.members import MemberService
 from bot.services.workspaces import WorkspaceService
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.inbound import MalformedBody, SlackBody, read_slack_body
@@ -80,17 +81,20 @@ def build(
     messenger: Messenger | None = None,
     with_slack: bool = True,
     teams_token: TokenSource | None = None,
+    set_up: bool = True,
 ) -> LearnLoop:
     """Build a LearnLoop from settings; Slack parts only when `with_slack`.
 
     Teams parts are built when TEAMS_CLIENT_ID is set; `teams_token` replaces the secret or
-    managed identity for outbound Teams calls (tests).
+    managed identity for outbound Teams calls (tests). `set_up=False` skips preparing the
+    database and storing the alliance file (a web worker whose parent `serve` did both).
     """
     # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
     engine = make_engine(settings.database_url)
-    prepare_database(engine)
+    if set_up:
+        prepare_database(engine)
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
@@ -131,7 +135,8 @@ def build(
         import handlers.teams
 
         handlers.teams.register(teams[0].app, services, teams[1])
-    services.members.sync_config()
+    if set_up:
+        services.members.sync_config()
     bolt = build_bolt_app(settings, services, client, installs) if client is not None else None
     return LearnLoop(
         settings=settings,
@@ -163,6 +168,22 @@ def _build_teams(
 
     bot = build_teams_bot(settings, token)
     return bot, TeamsMessenger(bot, TeamsConversationService(uow, clock))
+
+
+def set_up(settings: Settings) -> AllianceConfig:
+    """Once before several web workers start: validate, prepare the database, store the file.
+
+    Done by `serve`'s parent so that its workers don't migrate or write the same rows at once.
+    """
+    install_log_scrubbing(secrets_of(settings))
+    alliance = load_alliance(settings.learnloop_config)
+    engine = make_engine(settings.database_url)
+    try:
+        prepare_database(engine)
+        MemberService(UnitOfWorkFactory(engine), alliance, system_clock).sync_config()
+    finally:
+        engine.dispose()
+    return alliance
 
 
 def slack_request_problem(secret: str, headers: Any, body: bytes, now: float) -> str | None:

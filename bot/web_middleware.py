@@ -9,6 +9,7 @@ headers as they go out.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -74,6 +75,8 @@ class RequestMiddleware:
                     "route": route,
                     "status": status["code"],
                     "duration_ms": round(elapsed * 1000, 1),
+                    # With several workers, which process answered.
+                    "pid": os.getpid(),
                 },
             )
             request_id.reset(token)

@@ -75,6 +75,10 @@ KINDS: dict[str, Callable[[], SignedRequest]] = {
     ),
 }
 OPENS_FORM = {"/checkin", "Share a learning"}
+# Per server URL: requests whose connection dropped and that were sent again, and answers
+# other than 200.
+DROPPED: dict[str, int] = {}
+FAILED: dict[str, int] = {}
 
 
 def free_port() -> int:
@@ -134,6 +138,7 @@ async def hammer(
     """
     latencies: list[float] = []
     counter = iter(range(total))
+    dropped: list[int] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
@@ -141,13 +146,21 @@ async def hammer(
             for i in counter:
                 req = make[i % len(make)]
                 t0 = time.perf_counter()
-                resp = await client.post(url, content=req.body, headers=req.headers)
+                try:
+                    resp = await client.post(url, content=req.body, headers=req.headers)
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed as it was reused: counted,
+                    # and sent again on a new one (the time counts from the first try).
+                    dropped.append(1)
+                    resp = await client.post(url, content=req.body, headers=req.headers)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if resp.status_code != 200:
-                    raise RuntimeError(f"{url}: HTTP {resp.status_code} {resp.text[:200]}")
+                    # Bolt answers 404 when no ack came within 3 s: Slack would show an error.
+                    FAILED[url] = FAILED.get(url, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+    DROPPED[url] = DROPPED.get(url, 0) + len(dropped)
     return latencies, time.perf_counter() - started
 
 
@@ -272,9 +285,10 @@ def main() -> None:
                         if name != "bare bolt" and kind in OPENS_FORM:
                             # Every acknowledged click must still get its form.
                             deadline = time.monotonic() + 120
-                            while fake.views_opened() - opened_before < total:
+                            while (missing := total - fake.views_opened() + opened_before) > 0:
                                 if time.monotonic() > deadline:
-                                    raise RuntimeError("forms were not all opened")
+                                    print(f"{name}: {missing} forms never opened", file=sys.stderr)
+                                    break
                                 time.sleep(0.01)
                             settled.setdefault((kind, level, name), []).append(
                                 (time.perf_counter() - started) / wall
@@ -320,6 +334,12 @@ def main() -> None:
                     f"{ll[2]:>5.0f} {bb[2]:>5.0f} {ll[2] / bb[2]:>5.2f}x | {forms:>8}"
                 )
     print("'forms by': when the last form opened reached Slack, as a multiple of the batch time")
+    for name, port in servers.items():
+        url = f"http://127.0.0.1:{port}/slack/events"
+        print(
+            f"{name}: answers other than 200: {FAILED.get(url, 0)}; "
+            f"connections dropped and retried: {DROPPED.get(url, 0)}"
+        )
     for name, sizes in memory.items():
         print(f"peak RSS {name}: " + ", ".join(f"{mb:.0f} MB" for mb in sizes) + " (per process)")
 

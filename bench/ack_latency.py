@@ -1,13 +1,21 @@
-"""Acknowledgement latency: LearnLoop vs a bare Bolt app on the same server stack.
+"""Acknowledgement latency and throughput under a burst: LearnLoop vs a bare Bolt app.
 
-Both servers run as real processes (uvicorn) side by side; the fake Slack Web API runs as a
-third process on 127.0.0.1, as Slack would be elsewhere, so answering LearnLoop's `views.open`
-calls doesn't slow the load generator. For each round, each server gets N signed `/checkin`
-requests and N signed "Share a learning" clicks at concurrency C, servers alternating so machine
-noise hits both alike. Prints p50/p99 per server and the LearnLoop/bare ratio, the median over
-rounds, and LearnLoop's RSS.
+`learnloop serve --workers N` and a bare Bolt app with no-op listeners on the same stack
+(bench/bare_bolt_app.py: FastAPI + uvicorn, one process) run side by side as real processes;
+the fake Slack Web API runs as a third process on 127.0.0.1, as Slack would be elsewhere. For
+each round, concurrency and kind of request (`/checkin`, a "Share a learning" click, a DM
+reply), each server gets N signed requests from C clients that each send the next request as
+soon as the last was answered, servers alternating so machine noise hits both alike. Prints
+p50/p99 and requests per second per server, the LearnLoop/bare ratios (medians over rounds),
+and for LearnLoop how long after the first request the last form it opened reached Slack
+(the work done after the ack, which has to keep up too), the RSS of each process and the load
+average.
 
-    python bench/ack_latency.py [--requests 2000] [--concurrency 16] [--rounds 3]
+    python bench/ack_latency.py [--requests 1000] [--concurrency 1,16,64] [--rounds 3]
+                                [--workers 1,2] [--baseline DIR]
+
+At concurrency 1 each point sends a fifth of the requests (at least 100): one at a time is
+latency-bound and needs fewer to settle.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -28,15 +37,21 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from slack_requests import SignedRequest, block_actions, slash_command  # noqa: E402
+from slack_requests import (  # noqa: E402
+    SignedRequest,
+    block_actions,
+    message_im,
+    slash_command,
+)
 
+# The fake answers "count" on stdin with how many views.open calls it has had so far.
 FAKE_SLACK_PROCESS = """
 import sys
 from slack_api import FakeSlackAPI
 fake = FakeSlackAPI().start()
 print(fake.url, flush=True)
-sys.stdin.read()
-print(len(fake.calls("views.open")), flush=True)
+for line in sys.stdin:
+    print(len(fake.calls("views.open")), flush=True)
 fake.stop()
 """
 SECRET = "bench-signing-secret"
@@ -49,6 +64,21 @@ agencies:
 cohorts:
   - {{id: weekly, schedule: {{days: [thu], time: "15:00"}}}}
 """
+KINDS: dict[str, Callable[[], SignedRequest]] = {
+    "/checkin": lambda: slash_command("/checkin", user_id=USER, signing_secret=SECRET),
+    "Share a learning": lambda: block_actions(
+        "checkin_open", "1", user_id=USER, signing_secret=SECRET
+    ),
+    # A fresh event id each time: each one is a new reply to store, not a redelivery.
+    "DM reply": lambda: message_im(
+        "We rang housing before discharge", user_id=USER, signing_secret=SECRET
+    ),
+}
+OPENS_FORM = {"/checkin", "Share a learning"}
+# Per server URL: requests whose connection dropped and that were sent again, and answers
+# other than 200.
+DROPPED: dict[str, int] = {}
+FAILED: dict[str, int] = {}
 
 
 def free_port() -> int:
@@ -57,9 +87,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+def start(
+    cmd: list[str], env: dict[str, str], port: int, log: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=out)
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
@@ -67,38 +100,68 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
-        time.sleep(0.2)
+            raise RuntimeError(log.read_text(errors="replace")[-2000:])
+        time.sleep(0.5)
+    proc.terminate()
     raise RuntimeError(f"server on {port} did not start")
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak resident memory of a process, in MB."""
-    fields = {}
+def processes(pid: int) -> list[int]:
+    """A server and its worker processes (uvicorn's children)."""
+    found = [pid]
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("PPid:") and line.split()[1] == str(pid):
+                if b"spawn_main" in (status.parent / "cmdline").read_bytes():
+                    found.append(int(status.parent.name))
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Peak resident memory of a process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
-async def hammer(url: str, make: list[SignedRequest], total: int, concurrency: int) -> list[float]:
-    """Send `total` requests (cycling through `make`) at a fixed concurrency; latencies in ms."""
+async def hammer(
+    url: str, make: list[SignedRequest], total: int, concurrency: int
+) -> tuple[list[float], float]:
+    """Send `total` requests (cycling through `make`) at a fixed concurrency.
+
+    Returns the latencies in ms and the wall time of the whole batch in seconds.
+    """
     latencies: list[float] = []
     counter = iter(range(total))
+    dropped: list[int] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
         async def worker() -> None:
             for i in counter:
                 req = make[i % len(make)]
                 t0 = time.perf_counter()
-                resp = await client.post(url, content=req.body, headers=req.headers)
+                try:
+                    resp = await client.post(url, content=req.body, headers=req.headers)
+                except httpx.TransportError:
+                    # A kept-alive connection the server closed as it was reused: counted,
+                    # and sent again on a new one (the time counts from the first try).
+                    dropped.append(1)
+                    resp = await client.post(url, content=req.body, headers=req.headers)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if resp.status_code != 200:
-                    raise RuntimeError(f"{url}: HTTP {resp.status_code} {resp.text[:200]}")
+                    # Bolt answers 404 when no ack came within 3 s: Slack would show an error.
+                    FAILED[url] = FAILED.get(url, 0) + 1
 
+        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
+    DROPPED[url] = DROPPED.get(url, 0) + len(dropped)
+    return latencies, time.perf_counter() - started
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,107 +169,179 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+class FakeSlack:
+    """The fake Slack Web API in its own process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", FAKE_SLACK_PROCESS],
+            cwd=ROOT / "tests",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.url = self.proc.stdout.readline().strip()
+
+    def views_opened(self) -> int:
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.proc.stdin.write("count\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
-    fake_proc = subprocess.Popen(
-        [sys.executable, "-c", FAKE_SLACK_PROCESS],
-        cwd=ROOT / "tests",
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    parser.add_argument(
+        "--workers", default="1,2", help="learnloop serve --workers, one server for each"
     )
-    assert fake_proc.stdout is not None and fake_proc.stdin is not None
-    fake_url = fake_proc.stdout.readline().strip()
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of older LearnLoop code to measure alongside (git archive REV | tar -x)",
+    )
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    kinds = [k.strip() for k in args.kinds.split(",")]
+
+    fake = FakeSlack()
     tmp = Path(tempfile.mkdtemp(prefix="learnloop-bench-"))
     (tmp / "alliance.yml").write_text(CONFIG)
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake_url,
+        "SLACK_API_URL": fake.url,
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
         "LEARNLOOP_CONFIG": str(tmp / "alliance.yml"),
         "LOG_LEVEL": "WARNING",
     }
-    ll_port, bare_port = free_port(), free_port()
-    learnloop = start(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(ll_port)],
-        env,
-        ll_port,
-    )
-    bare = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare_bolt_app:api",
-            "--port",
-            str(bare_port),
-            "--log-level",
-            "warning",
-        ],
-        {**env, "PYTHONPATH": str(ROOT)},
-        bare_port,
-    )
-    servers = {"learnloop": ll_port, "bare bolt": bare_port}
-    kinds = {
-        "/checkin": lambda: [
-            slash_command("/checkin", user_id=USER, signing_secret=SECRET) for _ in range(50)
-        ],
-        "Share a learning": lambda: [
-            block_actions("checkin_open", "1", user_id=USER, signing_secret=SECRET)
-            for _ in range(50)
-        ],
-    }
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+    servers: dict[str, int] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    # (kind, concurrency, server) -> per round (p50, p99, rps)
+    results: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
+    settled: dict[tuple[str, int, str], list[float]] = {}
+    loads: list[float] = []
     try:
+        for count in (int(w) for w in args.workers.split(",")):
+            name, port = f"learnloop x{count}", free_port()
+            procs[name] = start(
+                [*serve, "--port", str(port), "--workers", str(count)],
+                env,
+                port,
+                tmp / f"learnloop-{count}.log",
+            )
+            servers[name] = port
+        if args.baseline:
+            # Another checkout's `serve` (one process, as before --workers existed).
+            port = free_port()
+            procs["before"] = start(
+                [*serve, "--port", str(port)],
+                {**env, "PYTHONPATH": str(args.baseline)},
+                port,
+                tmp / "before.log",
+                cwd=args.baseline,
+            )
+            servers["before"] = port
+        port = free_port()
+        procs["bare bolt"] = start(
+            [sys.executable, "-m", "uvicorn", "bench.bare_bolt_app:api", "--port", str(port)]
+            + ["--log-level", "warning"],
+            {**env, "PYTHONPATH": str(ROOT)},
+            port,
+            tmp / "bare.log",
+        )
+        servers["bare bolt"] = port
+        learnloops = [name for name in servers if name != "bare bolt"]
         for round_no in range(args.rounds):
-            for kind, make in kinds.items():
-                for name, port in servers.items():
-                    reqs = make()  # fresh timestamps every round
-                    lat = asyncio.run(
-                        hammer(
-                            f"http://127.0.0.1:{port}/slack/events",
-                            reqs,
-                            args.requests,
-                            args.concurrency,
+            for kind in kinds:
+                for level in levels:
+                    total = args.requests if level > 1 else max(100, args.requests // 5)
+                    for name, port in servers.items():
+                        reqs = [KINDS[kind]() for _ in range(min(total, 200))]
+                        opened_before = fake.views_opened()
+                        started = time.perf_counter()
+                        lat, wall = asyncio.run(
+                            hammer(
+                                f"http://127.0.0.1:{port}/slack/events",
+                                reqs,
+                                total,
+                                level,
+                            )
                         )
-                    )
-                    results.setdefault((kind, name), []).append((pct(lat, 0.5), pct(lat, 0.99)))
+                        results.setdefault((kind, level, name), []).append(
+                            (pct(lat, 0.5), pct(lat, 0.99), total / wall)
+                        )
+                        if name != "bare bolt" and kind in OPENS_FORM:
+                            # Every acknowledged click must still get its form.
+                            deadline = time.monotonic() + 120
+                            while (missing := total - fake.views_opened() + opened_before) > 0:
+                                if time.monotonic() > deadline:
+                                    print(f"{name}: {missing} forms never opened", file=sys.stderr)
+                                    break
+                                time.sleep(0.01)
+                            settled.setdefault((kind, level, name), []).append(
+                                (time.perf_counter() - started) / wall
+                            )
+                    loads.append(os.getloadavg()[0])
             print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
-        rss, peak = rss_mb(learnloop.pid)
+        memory = {
+            name: [rss_mb(pid) for pid in processes(proc.pid)] for name, proc in procs.items()
+        }
     finally:
-        for proc in (learnloop, bare):
+        for proc in procs.values():
             proc.terminate()
-            proc.wait(10)
-        fake_proc.stdin.close()  # the fake prints its call count and exits
-        views_opened = fake_proc.stdout.readline().strip()
-        fake_proc.wait(10)
+            proc.wait(60)
+        fake.stop()
 
     print(
-        f"{args.requests} signed requests per kind and server, concurrency {args.concurrency}, "
-        f"median of {args.rounds} rounds"
+        f"{args.requests} signed requests per point ({max(100, args.requests // 5)} at C=1), "
+        f"median of {args.rounds} rounds; load average {min(loads):.1f}-{max(loads):.1f} "
+        f"(median {statistics.median(loads):.1f}) on {os.cpu_count()} cores"
     )
-    print(f"{'request':<18}{'server':<11}{'p50 ms':>8}{'p99 ms':>8}")
+    header = (
+        f"{'request':<17}{'C':>3} {'server':<13}| {'p50 / p99 ms':>17} | {'bare p50/p99':>15} | "
+        f"{'p99 x':>6} | {'rps':>5} {'bare':>5} {'rps x':>6} | {'forms by':>8}"
+    )
+    print(header)
+    print("-" * len(header))
     for kind in kinds:
-        med = {}
-        for name in servers:
-            rounds = results[(kind, name)]
-            med[name] = (
-                statistics.median(r[0] for r in rounds),
-                statistics.median(r[1] for r in rounds),
-            )
-            print(f"{kind:<18}{name:<11}{med[name][0]:>8.1f}{med[name][1]:>8.1f}")
-        ratio50 = med["learnloop"][0] / med["bare bolt"][0]
-        ratio99 = med["learnloop"][1] / med["bare bolt"][1]
-        print(f"{kind:<18}{'ratio':<11}{ratio50:>7.2f}x{ratio99:>7.2f}x")
-    print(f"learnloop serve RSS after the run: {rss:.0f} MB (peak {peak:.0f} MB)")
-    print(f"views.open calls the fake Slack API received: {views_opened}")
+        for level in levels:
+            med = {
+                name: tuple(
+                    statistics.median(r[i] for r in results[(kind, level, name)]) for i in range(3)
+                )
+                for name in servers
+            }
+            bb = med["bare bolt"]
+            for name in learnloops:
+                ll = med[name]
+                key = (kind, level, name)
+                forms = f"{statistics.median(settled[key]):.2f}x" if key in settled else "-"
+                print(
+                    f"{kind:<17}{level:>3} {name:<13}| {ll[0]:>7.1f} / {ll[1]:>7.1f} | "
+                    f"{bb[0]:>6.1f} /{bb[1]:>6.1f} | {ll[1] / bb[1]:>5.2f}x | "
+                    f"{ll[2]:>5.0f} {bb[2]:>5.0f} {ll[2] / bb[2]:>5.2f}x | {forms:>8}"
+                )
+    print("'forms by': when the last form opened reached Slack, as a multiple of the batch time")
+    for name, port in servers.items():
+        url = f"http://127.0.0.1:{port}/slack/events"
+        print(
+            f"{name}: answers other than 200: {FAILED.get(url, 0)}; "
+            f"connections dropped and retried: {DROPPED.get(url, 0)}"
+        )
+    for name, sizes in memory.items():
+        print(f"peak RSS {name}: " + ", ".join(f"{mb:.0f} MB" for mb in sizes) + " (per process)")
 
 
 if __name__ == "__main__":

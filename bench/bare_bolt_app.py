@@ -33,6 +33,11 @@ def noop_action(ack) -> None:  # noqa: ANN001
     ack()
 
 
+@bolt.event("message")
+def noop_event() -> None:
+    """Events are acknowledged by Bolt before the listener runs."""
+
+
 api = FastAPI()
 
 

@@ -23,6 +23,7 @@ from bot.logs import install_log_scrubbing, secrets_of
 from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.services import Services, build_services
+from bot.services.members import MemberService
 from bot.services.workspaces import WorkspaceService
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.inbound import MalformedBody, SlackBody, read_slack_body
@@ -31,7 +32,7 @@ from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_in
 from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import Pacer
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
-from bot.structured_logs import new_request_id, request_id
+from bot.web_middleware import RequestMiddleware
 from storage.db import current_revision, make_engine, migrate, ping
 from storage.uow import UnitOfWorkFactory
 
@@ -40,9 +41,6 @@ if TYPE_CHECKING:  # issue 7: the Teams SDK is imported only when Teams is confi
     from bot.teams.messenger import TeamsMessenger
 
 log = logging.getLogger("learnloop")
-access_log = logging.getLogger("learnloop.http")
-# Probes and scrapes arrive every few seconds: logged at DEBUG so they don't drown the rest.
-QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 # Slack's documented replay window for request timestamps.
 MAX_REQUEST_AGE_SECONDS = 60 * 5
@@ -83,17 +81,20 @@ def build(
     messenger: Messenger | None = None,
     with_slack: bool = True,
     teams_token: TokenSource | None = None,
+    set_up: bool = True,
 ) -> LearnLoop:
     """Build a LearnLoop from settings; Slack parts only when `with_slack`.
 
     Teams parts are built when TEAMS_CLIENT_ID is set; `teams_token` replaces the secret or
-    managed identity for outbound Teams calls (tests).
+    managed identity for outbound Teams calls (tests). `set_up=False` skips preparing the
+    database and storing the alliance file (a web worker whose parent `serve` did both).
     """
     # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
     engine = make_engine(settings.database_url)
-    prepare_database(engine)
+    if set_up:
+        prepare_database(engine)
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
@@ -141,7 +142,8 @@ def build(
         import handlers.teams
 
         handlers.teams.register(teams[0].app, services, teams[1])
-    services.members.sync_config()
+    if set_up:
+        services.members.sync_config()
     bolt = build_bolt_app(settings, services, client, installs) if client is not None else None
     return LearnLoop(
         settings=settings,
@@ -175,6 +177,22 @@ def _build_teams(
     return bot, TeamsMessenger(bot, TeamsConversationService(uow, clock))
 
 
+def set_up(settings: Settings) -> AllianceConfig:
+    """Once before several web workers start: validate, prepare the database, store the file.
+
+    Done by `serve`'s parent so that its workers don't migrate or write the same rows at once.
+    """
+    install_log_scrubbing(secrets_of(settings))
+    alliance = load_alliance(settings.learnloop_config)
+    engine = make_engine(settings.database_url)
+    try:
+        prepare_database(engine)
+        MemberService(UnitOfWorkFactory(engine), alliance, system_clock).sync_config()
+    finally:
+        engine.dispose()
+    return alliance
+
+
 def slack_request_problem(secret: str, headers: Any, body: bytes, now: float) -> str | None:
     """Why a request must be refused as not from Slack, or None if it is signed and fresh.
 
@@ -203,42 +221,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
     secret = loop.settings.slack_signing_secret
     signing_secret = secret.get_secret_value() if secret else None
 
-    @api.middleware("http")
-    async def time_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
-        loop.metrics.request_latency.labels(route=label).observe(time.perf_counter() - started)
-        return response
-
-    @api.middleware("http")
-    async def request_ids(request: Request, call_next: Any) -> Response:
-        """Issue 8: one id on every log line of a request, sent back as X-Request-ID."""
-        rid = new_request_id(request.headers.get("x-request-id"))
-        token = request_id.set(rid)
-        try:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            # The route, never the raw path: /slack/oauth_redirect's query carries the code.
-            access_log.log(
-                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-                "%s %s %s",
-                request.method,
-                route,
-                response.status_code,
-                extra={
-                    "method": request.method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            response.headers["X-Request-ID"] = rid
-            return response
-        finally:
-            request_id.reset(token)
+    # One plain ASGI middleware (request id, access line, latency) keeps the ack path short.
+    api.add_middleware(RequestMiddleware, metrics=loop.metrics)
 
     def database_ok() -> bool:
         try:

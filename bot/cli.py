@@ -32,6 +32,7 @@ err = Console(stderr=True)
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def _settings() -> Settings:
@@ -75,28 +76,55 @@ def _logging(settings: Settings) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
     port: Annotated[int | None, typer.Option(help="Port (default: $PORT, else 3000).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default: $WEB_CONCURRENCY, else one per CPU core).",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server: POST /slack/events, POST /api/messages (Teams), GET /healthz."""
     import uvicorn
 
-    from bot.app import build, create_web_app
+    from bot.app import build, create_web_app, set_up
+    from bot.serve import worker_count
 
     settings = _settings()
     _logging(settings)
+    count = worker_count(workers, settings)
     try:
         settings.require_platform()  # issue 7: Slack, Teams, or both
-        loop = build(settings, with_slack=settings.slack_enabled)
+        if count == 1:
+            loop = build(settings, with_slack=settings.slack_enabled)
+        else:
+            # Checked and prepared once here, so a bad file stops `serve` with one message
+            # and the workers never migrate or store the alliance file at the same time.
+            set_up(settings)
     except ConfigError as exc:
         _fail(exc)
     # Issue 8: uvicorn logs through LearnLoop's handler (JSON, request ids); LearnLoop writes
     # its own access line, which names the route and never the query string.
-    uvicorn.run(
-        create_web_app(loop),
-        host=host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port or settings.port,
+        "log_config": None,
+        "access_log": False,
+    }
+    if count == 1:
+        uvicorn.run(create_web_app(loop), **options)
+    else:
+        uvicorn.run(
+            "bot.serve:worker_app",
+            factory=True,
+            workers=count,
+            # A worker imports and builds everything before it answers the supervisor's
+            # ping; on a busy machine that takes longer than uvicorn's 5 s, and a worker
+            # killed for it would be restarted into the same wait forever.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     learnloop_config: Path = Path("learnloop.yml")
     port: int = Field(default=3000, ge=1, le=65535)
+    # Web worker processes for `serve` (the usual name on Heroku-style platforms); unset: one
+    # per CPU core.
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Issue 8: one JSON object per line (for log collectors), or "text" to read in a terminal.
     log_format: Literal["json", "text"] = "json"
@@ -478,6 +483,23 @@ class AllianceConfig(_Strict):
     digests: list[DigestDestination] = []
     escalation_ladder: list[LadderRung] = []
     purpose: Purpose | None = None  # issue 9
+    # Worked out once from the (frozen) file and reused by every request.
+    _version: str | None = PrivateAttr(default=None)
+    _roles: dict[str, frozenset[str]] | None = PrivateAttr(default=None)
+
+    @property
+    def version(self) -> str:
+        """A fingerprint of everything in the file: what is derived from it is cached by it."""
+        if self._version is None:
+            self._version = hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return self._version
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> AllianceConfig:
+        """A copy whose derived values are worked out again (its content may differ)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied._version = None
+        copied._roles = None
+        return copied
 
     def agency(self, agency_id: str) -> Agency:
         """The agency with this id (KeyError if none)."""
@@ -510,14 +532,18 @@ class AllianceConfig(_Strict):
 
     def roles_of(self, user_id: str) -> set[str]:
         """Roles a platform user holds; everyone is a practitioner."""
-        roles = {"practitioner"}
-        if user_id in self.roles.stewards:
-            roles.add("steward")
-        if user_id in self.roles.admins:
-            roles.add("admin")
-        if any(user_id in agency.managers for agency in self.agencies):
-            roles.add("manager")
-        return roles
+        if self._roles is None:
+            # Built once: otherwise every check walks the roles and every agency's managers.
+            held: dict[str, set[str]] = {}
+            for steward in self.roles.stewards:
+                held.setdefault(steward, set()).add("steward")
+            for admin in self.roles.admins:
+                held.setdefault(admin, set()).add("admin")
+            for agency in self.agencies:
+                for manager in agency.managers:
+                    held.setdefault(manager, set()).add("manager")
+            self._roles = {user: frozenset(roles) for user, roles in held.items()}
+        return {"practitioner", *self._roles.get(user_id, ())}
 
 
 def _platform_id_problems(i: int, agency: Agency) -> list[str]:

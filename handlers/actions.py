@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.domain.errors import NotFound
 from bot.services import Services
-from bot.slack.blocks import checkin_modal
+from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Action
-from handlers.errors import reported
+from handlers.errors import after_ack, reported
 
 
 def _int_value(action: dict[str, Any]) -> int:
@@ -22,17 +22,26 @@ def _int_value(action: dict[str, Any]) -> int:
 
 
 def share_learning(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    services: Services,
 ) -> None:
     """ "Share a learning": open the modal linked to this prompt."""
     ack()
     prompt_id = _int_value(action)
-    # Issue 9: the prompt's cycle decides whether the purpose question is asked.
-    qset = services.checkins.question_set_for("slack", body["user"]["id"], prompt_id=prompt_id)
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": prompt_id}),
-    )
+    forms: CheckinForms = context["forms"]
+
+    def open_form() -> None:
+        # Issue 9: the prompt's cycle decides whether the purpose question is asked.
+        qset = services.checkins.question_set_for("slack", body["user"]["id"], prompt_id=prompt_id)
+        client.views_open(
+            trigger_id=body["trigger_id"], view=forms.modal(qset, {"prompt_id": prompt_id})
+        )
+
+    after_ack(context, body, client, open_form)
 
 
 def skip_week(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
@@ -58,21 +67,29 @@ def pause_prompts(
 
 
 def add_detail(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    services: Services,
 ) -> None:
     """ "Add detail" on a saved reply: the modal, pre-filled, updating the same check-in."""
     ack()
     user_id = body["user"]["id"]
     checkin_id = _int_value(action)
-    # Issue 9: the questions this check-in was answered with, even if the set changed since.
-    qset = services.checkins.question_set_for("slack", user_id, checkin_id=checkin_id)
-    draft = services.checkins.draft_of("slack", user_id, checkin_id)
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=checkin_modal(
-            qset, services.alliance.themes, {"checkin_id": checkin_id}, prefill=draft
-        ),
-    )
+    forms: CheckinForms = context["forms"]
+
+    def open_form() -> None:
+        # Issue 9: the questions this check-in was answered with, even if the set changed since.
+        qset = services.checkins.question_set_for("slack", user_id, checkin_id=checkin_id)
+        draft = services.checkins.draft_of("slack", user_id, checkin_id)
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=forms.modal(qset, {"checkin_id": checkin_id}, prefill=draft),
+        )
+
+    after_ack(context, body, client, open_form)
 
 
 def register(app: App) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.config import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
-from bot.slack.blocks import checkin_modal
+from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
 from handlers import privacy
-from handlers.errors import reported
+from handlers.errors import after_ack, reported
 from handlers.inquiries import run_inquiry_command
 
 HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
@@ -32,25 +32,38 @@ question for a few weeks (`/learnloop inquiry help` says how)
 You choose who sees each learning. Please don't name or identify the people you support."""
 
 
-def open_checkin(ack: Ack, command: dict[str, Any], client: WebClient, services: Services) -> None:
+def open_checkin(
+    ack: Ack,
+    body: dict[str, Any],
+    command: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    services: Services,
+) -> None:
     """`/checkin [text]`: open the modal, pre-filling the first answer with any text typed."""
     ack()
-    qset = services.checkins.question_set_for("slack", command["user_id"])
-    text = (command.get("text") or "").strip()
-    # Issue 9: a custom set may open with a choice question; the text goes to the first text one.
-    first = next(
-        (
-            q.id
-            for q in qset.questions
-            if q.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
-        ),
-        qset.questions[0].id,
-    )
-    prefill = {"answers": {first: text}} if text else None
-    client.views_open(
-        trigger_id=command["trigger_id"],
-        view=checkin_modal(qset, services.alliance.themes, {"prompt_id": None}, prefill),
-    )
+    forms: CheckinForms = context["forms"]
+
+    def open_form() -> None:
+        qset = services.checkins.question_set_for("slack", command["user_id"])
+        text = (command.get("text") or "").strip()
+        # Issue 9: a custom set may open with a choice question; the text goes to the first
+        # text one.
+        first = next(
+            (
+                q.id
+                for q in qset.questions
+                if q.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT)
+            ),
+            qset.questions[0].id,
+        )
+        prefill = {"answers": {first: text}} if text else None
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=forms.modal(qset, {"prompt_id": None}, prefill),
+        )
+
+    after_ack(context, body, client, open_form)
 
 
 def learnloop_command(

@@ -6,6 +6,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -53,6 +54,28 @@ def tell_user(body: dict[str, Any], client: WebClient, text: str) -> None:
 def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
     """Bolt's global error handler."""
     tell_user(body, client, user_message(error))
+
+
+def after_ack(
+    context: BoltContext, body: dict[str, Any], client: WebClient, work: Callable[[], None]
+) -> None:
+    """Run what a listener does after its ack on the after-ack pool, off the listener thread.
+
+    Errors reach the person as a listener's would. Without a pool (a bare Bolt app in a
+    test) the work runs at once.
+    """
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - this is the reporting boundary
+            handle_error(error, body, client)
+
+    pool: Executor | None = context.get("after_ack")
+    if pool is None:
+        run()
+    else:
+        pool.submit(run)
 
 
 def reported(listener: Callable[..., None]) -> Callable[..., None]:

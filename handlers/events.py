@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext
 from bot.domain.errors import LearnLoopError, StorageUnavailable, ValidationFailed
 from bot.services import Services
 from bot.services.checkins import ReplyEdit, ReplyEditOutcome
-from handlers.errors import tell_user
+from handlers.errors import after_ack, tell_user
 
 _IGNORED_SUBTYPES = {None, "file_share"}
 
@@ -64,10 +64,18 @@ def dm_reply(
 ) -> None:
     """Confirm the saved reply (or explain why it was not saved)."""
     problem = context.get("reply_problem")
+    client = context.client
     if problem:
-        tell_user(body, context.client, problem)  # type: ignore[arg-type]
+        tell_user(body, client, problem)  # type: ignore[arg-type]
         return
-    services.checkins.confirm_reply(event["channel"], context["saved_reply"])
+    saved = context["saved_reply"]
+    # Stored before the 200 (above); the confirmation needs no listener thread.
+    after_ack(
+        context,
+        body,
+        client,  # type: ignore[arg-type]
+        lambda: services.checkins.confirm_reply(event["channel"], saved),
+    )
 
 
 def _message_key(channel: Any, ts: Any) -> str | None:

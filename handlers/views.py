@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.domain.checkins import Source
 from bot.domain.errors import LearnLoopError, ValidationFailed
@@ -13,6 +14,7 @@ from bot.services import Services
 from bot.slack.blocks import modal_errors, read_modal
 from bot.slack.ids import QUESTION_BLOCK_PREFIX
 from bot.slack.ids import View as ViewId
+from handlers.errors import after_ack
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +30,12 @@ def _as_id(value: Any) -> int | None:
 
 
 def submit_checkin(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    services: Services,
 ) -> None:
     """Store the check-in *before* acknowledging, so a closed modal always means saved."""
     user_id = body["user"]["id"]
@@ -57,7 +64,7 @@ def submit_checkin(
         ack(response_action="errors", errors={f"{QUESTION_BLOCK_PREFIX}{first}": exc.message[:150]})
         return
     ack()
-    services.checkins.thank(user_id, saved)
+    after_ack(context, body, client, lambda: services.checkins.thank(user_id, saved))
 
 
 def register(app: App) -> None:

@@ -536,7 +536,9 @@ class CheckinService(MemberFacingService):
         cohort = self.members.cohort_of(member.agency_id)
         if self.inquiries is None:
             return AskedSet(self.alliance.question_set_for(cohort))
-        prompt = uow.prompts.get(prompt_id) if prompt_id is not None else None
+        # The prompt's cycle only matters to the purpose question: no query without one.
+        wanted = prompt_id is not None and self.alliance.purpose is not None
+        prompt = uow.prompts.get(prompt_id) if wanted else None
         cycle = prompt.cycle if prompt is not None and prompt.member_id == member.id else None
         return self.inquiries.asked(uow, cohort, member.id, cycle)
 

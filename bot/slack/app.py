@@ -19,6 +19,7 @@ import handlers
 from bot.config import Settings
 from bot.observability import CountingRetryHandler, Metrics
 from bot.services import Services
+from bot.slack.blocks import CheckinForms
 from bot.slack.oauth import SlackInstalls, authorizer, oauth_settings
 from bot.slack.pacing import PacedRateLimitRetryHandler, PacedServerErrorRetryHandler, Pacer
 from bot.slack.workspaces import (
@@ -30,6 +31,14 @@ from bot.slack.workspaces import (
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
+# Bolt's listener threads only acknowledge (and store check-ins first); what follows the ack
+# (opening a form, thanks, confirmations) queues on a pool of its own, so a burst of clicks
+# never waits for a free listener thread behind other people's views.open calls. Bolt counts
+# Slack's 3 seconds from when it starts dispatching, so a listener must never wait for a
+# thread: there is one for each request the web app dispatches at once (anyio's default
+# limit of 40 worker threads).
+LISTENER_THREADS = 40
+AFTER_ACK_THREADS = 8
 
 
 def build_web_client(
@@ -109,13 +118,21 @@ def build_bolt_app(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("learnloop.bolt"),
         # Issue 8: listeners see the request's context variables (workspace, request id).
-        listener_executor=ContextThreadPoolExecutor(max_workers=5),
+        listener_executor=ContextThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="learnloop-listener"
+        ),
         **multi,
     )
+    after_ack = ContextThreadPoolExecutor(
+        max_workers=AFTER_ACK_THREADS, thread_name_prefix="learnloop-after-ack"
+    )
+    forms = CheckinForms(services.alliance.version, services.alliance.themes)
 
     def inject_services(context: BoltContext, next: Callable[[], Any]) -> None:  # noqa: A002
         context["services"] = services
         context["installs"] = installs
+        context["after_ack"] = after_ack
+        context["forms"] = forms
         # Issue 8: outbound calls made while handling this request default to its workspace.
         token = request_workspace.set(context.team_id or context.enterprise_id)
         try:

@@ -305,6 +305,53 @@ def checkin_modal(
     return view.to_dict()
 
 
+def _question_key(question: Question) -> tuple[Any, ...]:
+    """Everything about a question that shows in the form."""
+    return (
+        question.id,
+        question.label,
+        question.kind,
+        question.required,
+        question.hint,
+        tuple(question.choices),
+    )
+
+
+class CheckinForms:
+    """The check-in modal, rendered and validated once per question set and config version.
+
+    A burst of "Share a learning" clicks would otherwise build and validate the same Block Kit
+    objects for every click. Only the private metadata differs between two people's blank
+    forms; a pre-filled form (typed text, "Add detail") is rendered afresh.
+    """
+
+    MAX_FORMS = 256  # sets x (running inquiry, purpose question): a handful in practice
+
+    def __init__(self, version: str, themes: Sequence[str]) -> None:
+        self.version = version
+        self.themes = tuple(themes)
+        self._blank: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def modal(
+        self,
+        qset: QuestionSet,
+        metadata: dict[str, Any],
+        prefill: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The modal for `qset` (same content as `checkin_modal`)."""
+        if prefill:
+            return checkin_modal(qset, self.themes, metadata, prefill)
+        key = (self.version, qset.id, *(_question_key(q) for q in qset.questions))
+        blank = self._blank.get(key)
+        if blank is None:
+            if len(self._blank) >= self.MAX_FORMS:
+                self._blank.clear()
+            blank = checkin_modal(qset, self.themes, {})
+            self._blank[key] = blank
+        # The blocks are shared between requests and never changed once rendered.
+        return {**blank, "private_metadata": json.dumps(metadata, separators=(",", ":"))}
+
+
 def read_modal(state_values: dict[str, Any]) -> tuple[dict[str, Any], list[str], str]:
     """Answers by question id, chosen themes and visibility from a view's state.values."""
     answers: dict[str, Any] = {}

@@ -1,0 +1,71 @@
+"""`learnloop serve` with several worker processes: how many, and what each one builds.
+
+Bolt's `App` is synchronous and one Python process runs on one core at a time, so a burst of
+Slack requests is served by as many processes as there are cores (measured in BENCHMARKS.md).
+uvicorn's supervisor shares the listening socket between them and restarts one that dies.
+Everything a worker holds in memory is either per process by design (the WebClient, the
+authorize cache, caches of what the alliance file decides) or kept in the database (OAuth
+state, check-ins, the prompt ledger), so any worker can answer any request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bot.config import Settings, load_settings
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def cpu_quota(path: Path = CGROUP_CPU_MAX) -> int | None:
+    """Whole cores a container's CPU quota allows (cgroup v2 `cpu.max`), or None if unlimited."""
+    try:
+        quota, period = path.read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    try:
+        return max(1, math.ceil(int(quota) / int(period)))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def default_workers() -> int:
+    """One worker per CPU core this process may use (a container's CPU quota included)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    # A container limited to 2 CPUs on a 64-core host still sees 64 cores.
+    quota = cpu_quota()
+    return max(1, min(cores, quota) if quota else cores)
+
+
+def worker_count(option: int | None, settings: Settings) -> int:
+    """--workers, else WEB_CONCURRENCY, else one per core."""
+    return option or settings.web_concurrency or default_workers()
+
+
+def worker_app() -> FastAPI:
+    """The web app of one worker process (uvicorn calls this in each worker it starts)."""
+    from bot.app import build, create_web_app
+    from bot.structured_logs import configure_logging
+
+    # A worker reads the same environment and .env as the `serve` that started it.
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format, sys.stderr)
+    # As `serve` does for one process: LearnLoop writes the access line (the route, never the
+    # raw path, whose query can carry an OAuth code), so uvicorn's own is switched off. The
+    # worker's uvicorn config arrives pickled and does not do this again.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    loop = build(settings, with_slack=settings.slack_enabled, set_up=False)
+    return create_web_app(loop)

@@ -26,6 +26,7 @@ from bot.slack.digest_blocks import digest_messages
 from storage.models import EscalationRow
 
 STEWARDS = "C0STEWARDS"
+EVE = "U0EVE"
 WEEK = "2026-W47"
 THURSDAY = dt.datetime(2026, 11, 19, 15, 0, tzinfo=dt.UTC)
 FRIDAY_AFTER = dt.datetime(2026, 11, 20, 9, 5, tzinfo=dt.UTC)
@@ -36,6 +37,9 @@ STALE_BARRIERS = 190  # enough stale barriers for the alliance digest to take fi
 def alliance_dict() -> dict[str, Any]:
     """The test alliance with a scheduled steward digest (as a deployer's YAML would say)."""
     data = copy.deepcopy(TEST_ALLIANCE)
+    # A third hospital member, so one agency's theme count reaches the threshold and the
+    # digest has a chart bar it may draw.
+    data["agencies"][1]["members"] = [*data["agencies"][1]["members"], EVE]
     data["digests"] = [
         {
             "id": "alliance",
@@ -68,6 +72,7 @@ def a_long_week(live: Live) -> None:
         (ALICE, "Temporary accommodation is full every Friday."),
         (CAROL, "No temporary accommodation available on Fridays again."),
         (DAN, "Asking where people will sleep tonight changed the plan."),
+        (EVE, "Calling the housing team before discharge found a bed the same day."),
     ]:
         live.loop.services.checkins.submit(
             "slack",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
@@ -22,6 +22,7 @@ from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
 from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
+from bot.render.pages import render_page_html
 from bot.services import Services, build_services
 from bot.services.members import MemberService
 from bot.services.workspaces import WorkspaceService
@@ -32,6 +33,7 @@ from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_in
 from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import Pacer
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
+from bot.views.legal import privacy_page, terms_page
 from bot.web_middleware import RequestMiddleware
 from storage.db import current_revision, make_engine, migrate, ping
 from storage.uow import UnitOfWorkFactory
@@ -265,6 +267,21 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             {"status": "ready" if ready else "not ready", **checks, **extra},
             200 if ready else 503,
         )
+
+    # Teams requires a privacy and a terms-of-use URL in its app package: these say what this
+    # deployment stores, with the alliance's own name and retention period.
+    about = loop.alliance.alliance
+
+    @api.get("/privacy")
+    def privacy_notice() -> HTMLResponse:
+        """The public privacy notice: what LearnLoop stores, for how long, who sees it."""
+        page = privacy_page(about.name, about.retention_months, about.suppress_below)
+        return HTMLResponse(render_page_html(page))
+
+    @api.get("/terms")
+    def terms_of_use() -> HTMLResponse:
+        """The public terms of use."""
+        return HTMLResponse(render_page_html(terms_page(about.name)))
 
     @api.get("/metrics")
     def metrics() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import sys
@@ -33,6 +34,33 @@ err = Console(stderr=True)
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
 WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"learnloop {importlib.metadata.version('learnloop')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print LearnLoop's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations."""
+
+
+def _usage_error(message: str) -> typer.Exit:
+    """One plain line on stderr (printed literally, never wrapped) and exit code 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_CONFIG)
 
 
 def _settings() -> Settings:
@@ -365,8 +393,13 @@ def manifest_command(
 ) -> None:
     """Print the Slack app manifest (paste it into api.slack.com/apps → From a manifest)."""
     from bot.slack.manifest import manifest_yaml
+    from bot.urls import PublicUrlError, public_base_url
 
-    typer.echo(manifest_yaml(url), nl=False)
+    try:
+        base = public_base_url(url) if url is not None else None
+    except PublicUrlError as exc:
+        _usage_error(str(exc))
+    typer.echo(manifest_yaml(base), nl=False)
 
 
 @app.command("teams-package")
@@ -385,6 +418,25 @@ def teams_package(
         str | None, typer.Option(help="Public https URL of this deployment (its domain).")
     ] = None,
     name: Annotated[str, typer.Option(help="The app's name in Teams.")] = "LearnLoop",
+    package_version: Annotated[
+        str | None,
+        typer.Option(
+            help="The package's version, MAJOR.MINOR.PATCH (default: LearnLoop's). Raise it "
+            "for every package you upload again: Teams refuses one that is not newer."
+        ),
+    ] = None,
+    privacy_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own privacy notice (default: the one LearnLoop serves at URL/privacy)."
+        ),
+    ] = None,
+    terms_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own terms of use (default: the ones LearnLoop serves at URL/terms)."
+        ),
+    ] = None,
 ) -> None:
     """Issue 7: build the Teams app package (manifest.json and icons) to upload to Teams."""
     from bot.teams.package import PackageError, build_package
@@ -397,10 +449,18 @@ def teams_package(
         )
         raise typer.Exit(EXIT_CONFIG)
     try:
-        document = build_package(out, bot, app_id=app_id, url=url, name=name)
+        document = build_package(
+            out,
+            bot,
+            app_id=app_id,
+            url=url,
+            name=name,
+            version=package_version,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
+        )
     except PackageError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG) from None
+        _usage_error(str(exc))
     commands = ", ".join(c["title"] for c in document["bots"][0]["commandLists"][0]["commands"])
     console.print(
         f"[green]Wrote {out}[/green] for bot {bot} (manifest {document['manifestVersion']}, "

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -216,6 +217,29 @@ def slack_request_problem(secret: str, headers: Any, body: bytes, now: float) ->
     return None
 
 
+def is_ssl_check(headers: Any, body: bytes) -> bool:
+    """Slack's unsigned certificate probe, exactly: a form body of `ssl_check=1` and a token.
+
+    Slack sends it without a signature when it checks the Request URL's certificate and
+    expects a 200. Only that shape passes unsigned; anything else (more fields, a JSON body,
+    signature headers that may be checked) goes through the signature check as usual.
+    """
+    if headers.get("x-slack-signature") or headers.get("x-slack-request-timestamp"):
+        return False
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded" or len(body) > 512:
+        return False
+    try:
+        fields = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    names = [name for name, _ in fields]
+    return (
+        sorted(names) in (["ssl_check"], ["ssl_check", "token"])
+        and dict(fields)["ssl_check"] == "1"
+    )
+
+
 def create_web_app(loop: LearnLoop) -> FastAPI:
     """The HTTP app: Slack events, health."""
     api = FastAPI(title="LearnLoop", docs_url=None, redoc_url=None, openapi_url=None)
@@ -310,6 +334,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         if bolt is None or not signing_secret:
             return JSONResponse({"error": "slack is not configured"}, 503)
         body = await request.body()
+        if is_ssl_check(request.headers, body):
+            return Response(status_code=200)
         problem = slack_request_problem(signing_secret, request.headers, body, time.time())
         if problem:
             log.info("refused a Slack request: %s", problem)

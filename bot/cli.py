@@ -71,8 +71,9 @@ def _settings() -> Settings:
 
 
 def _fail(exc: ConfigError) -> typer.Exit:
+    # Plain lines: a console would wrap a long one at 80 columns and read markup in it.
     for problem in exc.problems:
-        err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
+        typer.echo(f"error: {problem}", err=True)
     raise typer.Exit(EXIT_CONFIG)
 
 

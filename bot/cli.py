@@ -274,10 +274,23 @@ def worker(
             "shorter is for tests and benchmarks).",
         ),
     ] = 60,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for the worker's /metrics and /healthz.")
+    ] = "0.0.0.0",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Port for /metrics and /healthz (default: $WORKER_METRICS_PORT)."
+        ),
+    ] = None,
 ) -> None:
-    """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops)."""
+    """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops).
+
+    It also serves /metrics and a heartbeat (/healthz) on its own port.
+    """
     from bot.app import build
     from bot.scheduler import Worker
+    from bot.worker_status import WorkerStatus, serve_worker_http
     from storage.locks import leader_lock
 
     settings = _settings()
@@ -291,8 +304,27 @@ def worker(
         logging.getLogger("learnloop").info(
             "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
         )
-    Worker(loop.services, leader_lock(loop.engine)).run(tick_seconds=tick_seconds)
-    loop.engine.dispose()
+    status = WorkerStatus(tick_seconds)
+    port = settings.worker_metrics_port if metrics_port is None else metrics_port
+    try:
+        server = serve_worker_http(loop.metrics, status, metrics_host, port)
+    except OSError as exc:
+        _usage_error(
+            f"WORKER_METRICS_PORT: cannot listen on {metrics_host}:{port} ({exc.strerror}): "
+            "choose a free port"
+        )
+    logging.getLogger("learnloop").info(
+        "worker metrics and heartbeat on http://%s:%s/metrics and /healthz",
+        metrics_host,
+        server.server_port,
+    )
+    try:
+        Worker(loop.services, leader_lock(loop.engine), status=status).run(
+            tick_seconds=tick_seconds
+        )
+    finally:
+        server.shutdown()
+        loop.engine.dispose()
 
 
 @prompts_app.command("status")

@@ -6,15 +6,16 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +23,8 @@ from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
 from bot.observability import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
+from bot.readiness import SlackReadiness, auth_test_call
+from bot.render.pages import render_page_html
 from bot.services import Services, build_services
 from bot.services.members import MemberService
 from bot.services.workspaces import WorkspaceService
@@ -32,8 +35,17 @@ from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SlackInstalls, build_in
 from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import Pacer
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
+from bot.views.legal import privacy_page, terms_page
 from bot.web_middleware import RequestMiddleware
-from storage.db import current_revision, make_engine, migrate, ping
+from storage.db import (
+    SchemaState,
+    code_head,
+    known_revisions,
+    make_engine,
+    migrate,
+    ping,
+    schema_state,
+)
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:  # issue 7: the Teams SDK is imported only when Teams is configured
@@ -61,17 +73,33 @@ class LearnLoop:
     installs: SlackInstalls | None = None  # issue 8: multi-workspace (OAuth) mode
     # Single-workspace mode: requests naming another workspace or app are refused.
     own_workspace: OwnWorkspace | None = None
+    # What /readyz compares the database's schema with: this code's head and known revisions.
+    schema_head: str = ""
+    schema_known: frozenset[str] = field(default_factory=frozenset)
+    # Slack's answer for /readyz (single-workspace mode only), cached and bounded in time.
+    slack_readiness: SlackReadiness | None = None
+
+    def schema(self) -> SchemaState:
+        """Where the database's schema stands against this code's migrations (one query)."""
+        return schema_state(self.engine, self.schema_head, self.schema_known)
 
 
-def prepare_database(engine: Engine) -> None:
-    """Create or upgrade an embedded SQLite schema; refuse a PostgreSQL one that is behind."""
-    if engine.dialect.name == "sqlite":
-        migrate(engine)
-        return
-    if current_revision(engine) is None:
-        raise ConfigError(
-            ["DATABASE_URL: the database has no LearnLoop schema yet: run `learnloop migrate`"]
-        )
+def prepare_database(engine: Engine, migrations: Path | None = None) -> SchemaState:
+    """Create or upgrade an embedded SQLite schema; refuse a PostgreSQL one that is behind.
+
+    A schema newer than this code (a release rolled back without a downgrade) is served, with
+    a warning: migrations only add, so an older release keeps working on it.
+    """
+    head, known = code_head(migrations), known_revisions(migrations)
+    state = schema_state(engine, head, known)
+    if engine.dialect.name == "sqlite" and state.state in ("empty", "behind"):
+        migrate(engine, migrations=migrations)
+        return schema_state(engine, head, known)
+    if not state.usable:
+        raise ConfigError([f"DATABASE_URL: {state.problem()}"])
+    if state.state == "newer":
+        log.warning("%s; serving it anyway", state.problem())
+    return state
 
 
 def build(
@@ -82,19 +110,22 @@ def build(
     with_slack: bool = True,
     teams_token: TokenSource | None = None,
     set_up: bool = True,
+    migrations: Path | None = None,
 ) -> LearnLoop:
     """Build a LearnLoop from settings; Slack parts only when `with_slack`.
 
     Teams parts are built when TEAMS_CLIENT_ID is set; `teams_token` replaces the secret or
     managed identity for outbound Teams calls (tests). `set_up=False` skips preparing the
     database and storing the alliance file (a web worker whose parent `serve` did both).
+    `migrations` replaces the migrations this code ships (tests of a release that is ahead
+    of its database).
     """
     # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
     engine = make_engine(settings.database_url)
     if set_up:
-        prepare_database(engine)
+        prepare_database(engine, migrations)
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
@@ -145,6 +176,12 @@ def build(
     if set_up:
         services.members.sync_config()
     bolt = build_bolt_app(settings, services, client, installs) if client is not None else None
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    readiness = (
+        SlackReadiness(auth_test_call(token, settings.slack_api_url))
+        if client is not None and installs is None and token
+        else None
+    )
     return LearnLoop(
         settings=settings,
         alliance=alliance,
@@ -156,6 +193,9 @@ def build(
         teams=teams[0] if teams is not None else None,
         installs=installs,
         own_workspace=OwnWorkspace(client) if client is not None and installs is None else None,
+        schema_head=code_head(migrations),
+        schema_known=known_revisions(migrations),
+        slack_readiness=readiness,
     )
 
 
@@ -214,6 +254,29 @@ def slack_request_problem(secret: str, headers: Any, body: bytes, now: float) ->
     return None
 
 
+def is_ssl_check(headers: Any, body: bytes) -> bool:
+    """Slack's unsigned certificate probe, exactly: a form body of `ssl_check=1` and a token.
+
+    Slack sends it without a signature when it checks the Request URL's certificate and
+    expects a 200. Only that shape passes unsigned; anything else (more fields, a JSON body,
+    signature headers that may be checked) goes through the signature check as usual.
+    """
+    if headers.get("x-slack-signature") or headers.get("x-slack-request-timestamp"):
+        return False
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded" or len(body) > 512:
+        return False
+    try:
+        fields = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    names = [name for name, _ in fields]
+    return (
+        sorted(names) in (["ssl_check"], ["ssl_check", "token"])
+        and dict(fields)["ssl_check"] == "1"
+    )
+
+
 def create_web_app(loop: LearnLoop) -> FastAPI:
     """The HTTP app: Slack events, health."""
     api = FastAPI(title="LearnLoop", docs_url=None, redoc_url=None, openapi_url=None)
@@ -241,30 +304,61 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
 
     @api.get("/readyz")
     def readyz() -> JSONResponse:
-        """Ready to serve: the database answers and Slack accepts the bot token."""
-        checks = {"database": "ok" if database_ok() else "unreachable"}
-        extra: dict[str, Any] = {}
+        """Ready to serve: the database answers at this code's schema, Slack takes the token.
+
+        Never held long: Slack's answer is cached and asked for in the background.
+        """
+        database = database_ok()
+        checks: dict[str, Any] = {"database": "ok" if database else "unreachable"}
+        ready = database
+        if database:
+            try:
+                schema = loop.schema()
+            except Exception:  # noqa: BLE001 - report, don't crash the probe
+                schema = None
+            checks["schema"] = (
+                "unknown" if schema is None else "ok" if schema.state == "current" else schema.state
+            )
+            if schema is None or not schema.usable:
+                ready = False
+                if schema is not None:
+                    checks["schema_problem"] = schema.problem()
+            elif schema.state == "newer":
+                checks["schema_problem"] = schema.problem()
         if loop.installs is not None:
             # Issue 8: each workspace has its own token. One revoked token (or none installed
             # yet) must not take the process out of service: others, and installs, need it.
             try:
-                extra["workspaces"] = len(loop.installs.tokens.installed())
+                checks["workspaces"] = len(loop.installs.tokens.installed())
                 checks["slack"] = "ok"
             except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
                 checks["slack"] = exc.__class__.__name__
-        elif loop.client is not None:
-            try:
-                loop.client.auth_test()
-                checks["slack"] = "ok"
-            except SlackApiError as exc:
-                checks["slack"] = str(exc.response.get("error", "error"))
-            except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
-                checks["slack"] = exc.__class__.__name__
-        ready = all(v == "ok" for v in checks.values())
+                ready = False
+        elif loop.slack_readiness is not None:
+            answer = loop.slack_readiness.answer()
+            checks["slack"] = answer.status
+            if answer.stale and answer.age_seconds is not None:
+                checks["slack_checked_seconds_ago"] = round(answer.age_seconds)
+            ready = ready and answer.status == "ok"
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", **checks, **extra},
+            {"status": "ready" if ready else "not ready", **checks},
             200 if ready else 503,
         )
+
+    # Teams requires a privacy and a terms-of-use URL in its app package: these say what this
+    # deployment stores, with the alliance's own name and retention period.
+    about = loop.alliance.alliance
+
+    @api.get("/privacy")
+    def privacy_notice() -> HTMLResponse:
+        """The public privacy notice: what LearnLoop stores, for how long, who sees it."""
+        page = privacy_page(about.name, about.retention_months, about.suppress_below)
+        return HTMLResponse(render_page_html(page))
+
+    @api.get("/terms")
+    def terms_of_use() -> HTMLResponse:
+        """The public terms of use."""
+        return HTMLResponse(render_page_html(terms_page(about.name)))
 
     @api.get("/metrics")
     def metrics() -> Response:
@@ -293,6 +387,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
         if bolt is None or not signing_secret:
             return JSONResponse({"error": "slack is not configured"}, 503)
         body = await request.body()
+        if is_ssl_check(request.headers, body):
+            return Response(status_code=200)
         problem = slack_request_problem(signing_secret, request.headers, body, time.time())
         if problem:
             log.info("refused a Slack request: %s", problem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import sys
@@ -35,6 +36,33 @@ EXIT_FAILED = 1
 WORKER_HEALTHCHECK_SECONDS = 60
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"learnloop {importlib.metadata.version('learnloop')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print LearnLoop's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations."""
+
+
+def _usage_error(message: str) -> typer.Exit:
+    """One plain line on stderr (printed literally, never wrapped) and exit code 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_CONFIG)
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -43,8 +71,9 @@ def _settings() -> Settings:
 
 
 def _fail(exc: ConfigError) -> typer.Exit:
+    # Plain lines: a console would wrap a long one at 80 columns and read markup in it.
     for problem in exc.problems:
-        err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
+        typer.echo(f"error: {problem}", err=True)
     raise typer.Exit(EXIT_CONFIG)
 
 
@@ -245,10 +274,23 @@ def worker(
             "shorter is for tests and benchmarks).",
         ),
     ] = 60,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for the worker's /metrics and /healthz.")
+    ] = "0.0.0.0",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Port for /metrics and /healthz (default: $WORKER_METRICS_PORT)."
+        ),
+    ] = None,
 ) -> None:
-    """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops)."""
+    """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops).
+
+    It also serves /metrics and a heartbeat (/healthz) on its own port.
+    """
     from bot.app import build
     from bot.scheduler import Worker
+    from bot.worker_status import WorkerStatus, serve_worker_http
     from storage.locks import leader_lock
 
     settings = _settings()
@@ -262,8 +304,27 @@ def worker(
         logging.getLogger("learnloop").info(
             "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
         )
-    Worker(loop.services, leader_lock(loop.engine)).run(tick_seconds=tick_seconds)
-    loop.engine.dispose()
+    status = WorkerStatus(tick_seconds)
+    port = settings.worker_metrics_port if metrics_port is None else metrics_port
+    try:
+        server = serve_worker_http(loop.metrics, status, metrics_host, port)
+    except OSError as exc:
+        _usage_error(
+            f"WORKER_METRICS_PORT: cannot listen on {metrics_host}:{port} ({exc.strerror}): "
+            "choose a free port"
+        )
+    logging.getLogger("learnloop").info(
+        "worker metrics and heartbeat on http://%s:%s/metrics and /healthz",
+        metrics_host,
+        server.server_port,
+    )
+    try:
+        Worker(loop.services, leader_lock(loop.engine), status=status).run(
+            tick_seconds=tick_seconds
+        )
+    finally:
+        server.shutdown()
+        loop.engine.dispose()
 
 
 @prompts_app.command("status")
@@ -365,8 +426,13 @@ def manifest_command(
 ) -> None:
     """Print the Slack app manifest (paste it into api.slack.com/apps → From a manifest)."""
     from bot.slack.manifest import manifest_yaml
+    from bot.urls import PublicUrlError, public_base_url
 
-    typer.echo(manifest_yaml(url), nl=False)
+    try:
+        base = public_base_url(url) if url is not None else None
+    except PublicUrlError as exc:
+        _usage_error(str(exc))
+    typer.echo(manifest_yaml(base), nl=False)
 
 
 @app.command("teams-package")
@@ -385,6 +451,25 @@ def teams_package(
         str | None, typer.Option(help="Public https URL of this deployment (its domain).")
     ] = None,
     name: Annotated[str, typer.Option(help="The app's name in Teams.")] = "LearnLoop",
+    package_version: Annotated[
+        str | None,
+        typer.Option(
+            help="The package's version, MAJOR.MINOR.PATCH (default: LearnLoop's). Raise it "
+            "for every package you upload again: Teams refuses one that is not newer."
+        ),
+    ] = None,
+    privacy_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own privacy notice (default: the one LearnLoop serves at URL/privacy)."
+        ),
+    ] = None,
+    terms_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own terms of use (default: the ones LearnLoop serves at URL/terms)."
+        ),
+    ] = None,
 ) -> None:
     """Issue 7: build the Teams app package (manifest.json and icons) to upload to Teams."""
     from bot.teams.package import PackageError, build_package
@@ -397,10 +482,18 @@ def teams_package(
         )
         raise typer.Exit(EXIT_CONFIG)
     try:
-        document = build_package(out, bot, app_id=app_id, url=url, name=name)
+        document = build_package(
+            out,
+            bot,
+            app_id=app_id,
+            url=url,
+            name=name,
+            version=package_version,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
+        )
     except PackageError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG) from None
+        _usage_error(str(exc))
     commands = ", ".join(c["title"] for c in document["bots"][0]["commandLists"][0]["commands"])
     console.print(
         f"[green]Wrote {out}[/green] for bot {bot} (manifest {document['manifestVersion']}, "

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Web worker processes for `serve` (the usual name on Heroku-style platforms); unset: one
     # per CPU core.
     web_concurrency: int | None = Field(default=None, ge=1, le=64)
+    # The worker's /metrics and /healthz (0: any free port, named in its log).
+    worker_metrics_port: int = Field(default=3001, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Issue 8: one JSON object per line (for log collectors), or "text" to read in a terminal.
     log_format: Literal["json", "text"] = "json"

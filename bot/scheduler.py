@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.ports import Clock, system_clock
+from bot.worker_status import WorkerStatus
 from storage.locks import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,13 @@ class Worker:
         lock: LeaderLock,
         clock: Clock = system_clock,
         jobs: Sequence[tuple[str, str]] = DUE_JOBS,
+        status: WorkerStatus | None = None,
     ) -> None:
         self.services = services
         self.lock = lock
         self.clock = clock
         self.jobs = list(jobs)
+        self.status = status  # the heartbeat and job counts the worker's port serves
         self.leading = False
         self._stopping = threading.Event()
         self._idle = threading.Event()
@@ -68,6 +71,8 @@ class Worker:
     def tick(self) -> bool:
         """One pass over the jobs; False if another worker leads (or we are stopping)."""
         self._idle.clear()
+        if self.status is not None:
+            self.status.tick_started()
         try:
             if self._stopping.is_set():
                 return False
@@ -88,8 +93,12 @@ class Worker:
                     job(now)
                 except Exception:  # one failing job must not stop the others
                     log.exception("scheduled job %s.%s failed", service_name, method)
+                    if self.status is not None:
+                        self.status.job_failed(f"{service_name}.{method}")
             return True
         finally:
+            if self.status is not None:
+                self.status.tick_finished(self.leading)
             self._idle.set()
 
     def stop(self) -> None:

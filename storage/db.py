@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,26 +40,87 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def alembic_config(engine: Engine) -> Config:
-    """Alembic configuration pointing at LearnLoop's migrations and this engine."""
+def alembic_config(engine: Engine, migrations: Path | None = None) -> Config:
+    """Alembic configuration for this engine and LearnLoop's migrations (or `migrations`)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations or MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", migrations: Path | None = None) -> None:
     """Upgrade the schema to `revision` (creating it from empty if need be)."""
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, migrations), revision)
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where the database's schema stands against the migrations this code ships."""
+
+    database: str | None  # the database's Alembic revision; None if never migrated
+    code: str  # the newest revision this code knows (its head)
+    # current: at the head; empty: no schema; behind: an older revision this code knows;
+    # newer: a revision this code does not know (a newer release migrated it).
+    state: Literal["current", "empty", "behind", "newer"]
+
+    @property
+    def usable(self) -> bool:
+        """Whether this code may serve the database (a newer schema stays compatible)."""
+        return self.state in ("current", "newer")
+
+    def problem(self) -> str:
+        """One line saying what is wrong and what to do (empty when current)."""
+        if self.state == "empty":
+            return "the database has no LearnLoop schema yet: run `learnloop migrate`"
+        if self.state == "behind":
+            return (
+                f"the database schema is at revision {self.database}, behind this LearnLoop's "
+                f"{self.code}: run `learnloop migrate`"
+            )
+        if self.state == "newer":
+            return (
+                f"the database schema is at revision {self.database}, which this LearnLoop "
+                f"(head {self.code}) does not know: a newer release has migrated it"
+            )
+        return ""
+
+
+def code_head(migrations: Path | None = None) -> str:
+    """The head revision of the migrations this code ships."""
+    script = ScriptDirectory(str(migrations or MIGRATIONS))
+    head = script.get_current_head()  # raises if the migrations ever branch: they must not
+    assert head is not None, "no migrations"
+    return head
+
+
+def known_revisions(migrations: Path | None = None) -> frozenset[str]:
+    """Every revision the migrations this code ships know."""
+    script = ScriptDirectory(str(migrations or MIGRATIONS))
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def schema_state(engine: Engine, head: str, known: frozenset[str] | None = None) -> SchemaState:
+    """Compare the database's revision with `head` (one query; `known` from known_revisions)."""
+    database = current_revision(engine)
+    if database is None:
+        return SchemaState(database, head, "empty")
+    if database == head:
+        return SchemaState(database, head, "current")
+    # The migrations are linear, so a known revision other than the head is an older one.
+    if database in (known if known is not None else known_revisions()):
+        return SchemaState(database, head, "behind")
+    return SchemaState(database, head, "newer")
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at, or None if never migrated."""
+    """The schema revision the database is at, or None if never migrated.
+
+    A database that cannot be reached raises: it must not pass for an empty one.
+    """
     with engine.connect() as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:  # noqa: BLE001 - the table does not exist before the first migration
+        if not inspect(conn).has_table("alembic_version"):
             return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def ping(engine: Engine) -> None:

@@ -211,6 +211,10 @@ def _tz_label(tz_name: str) -> str:
         return tz_name
 
 
+# conversations.history's page size for apps not in the Slack Marketplace.
+HISTORY_PAGE_CAP = 15
+
+
 class FakeSlackAPI:
     """A threaded HTTP server imitating the parts of Slack's Web API LearnLoop uses."""
 
@@ -671,17 +675,25 @@ class FakeSlackAPI:
         channel = str(params.get("channel", ""))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        limit = int(params.get("limit") or 100)
+        # Since 2025 Slack returns at most 15 messages a page to apps outside its Marketplace,
+        # whatever `limit` asks for; `cursor` pages further back.
+        limit = min(int(params.get("limit") or HISTORY_PAGE_CAP), HISTORY_PAGE_CAP)
+        skip = int(str(params.get("cursor") or "skip:0").removeprefix("skip:"))
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         with self._cond:
-            posted = list(self._history.get(channel, []))
+            newest_first = list(reversed(self._history.get(channel, [])))
+        page = newest_first[skip : skip + limit]
         messages = []
-        for message in reversed(posted[-limit:]):  # newest first, as Slack answers
+        for message in page:
             shown = {k: v for k, v in message.items() if k != "channel"}
             if not with_metadata:
                 shown.pop("metadata", None)
             messages.append(shown)
-        return {"ok": True, "messages": messages, "has_more": len(posted) > limit}
+        more = len(newest_first) > skip + limit
+        answer: JsonDict = {"ok": True, "messages": messages, "has_more": more}
+        if more:
+            answer["response_metadata"] = {"next_cursor": f"skip:{skip + limit}"}
+        return answer
 
     def _conversations_replies(self, params: JsonDict) -> JsonDict:
         channel = str(params.get("channel", ""))

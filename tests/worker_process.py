@@ -58,6 +58,8 @@ def worker_env(database_url: str, slack_url: str, config: Path) -> dict[str, str
         LEARNLOOP_CONFIG=str(config),
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # Any free port: several workers (and other test runs) share the machine.
+        WORKER_METRICS_PORT="0",
     )
     return env
 

@@ -31,6 +31,11 @@ SLACKBOT = "USLACKBOT"
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 SERVER_ERROR_BACKOFF = 0.5
+# Slack gives apps outside its Marketplace at most 15 messages per conversations.history page
+# (and about one call a minute), so a send in doubt is looked for 15 at a time, newest first,
+# over at most four pages: as far back as the single page of 50 that was asked for before.
+HISTORY_PAGE = 15
+HISTORY_PAGES = 4
 
 
 def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T:
@@ -230,16 +235,21 @@ class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
             "conversations.open", lambda: self.client.conversations_open(users=user_id)
         )
         channel = str(opened["channel"]["id"])
-        history: Any = self._call(
-            "conversations.history",
-            lambda: self.client.conversations_history(
-                channel=channel, limit=50, include_all_metadata=True
-            ),
-        )
-        for message in history.get("messages", []):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            ours = metadata.get("event_type") == PROMPT_EVENT
-            if ours and str(payload.get("prompt_id")) == str(prompt_id):
-                return MessageRef(channel=channel, ts=str(message["ts"]))
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            history: Any = self._call(
+                "conversations.history",
+                lambda cursor=cursor: self.client.conversations_history(
+                    channel=channel, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+                ),
+            )
+            for message in history.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                ours = metadata.get("event_type") == PROMPT_EVENT
+                if ours and str(payload.get("prompt_id")) == str(prompt_id):
+                    return MessageRef(channel=channel, ts=str(message["ts"]))
+            cursor = (history.get("response_metadata") or {}).get("next_cursor") or None
+            if not history.get("has_more") or cursor is None:
+                break
         return None

@@ -11,6 +11,7 @@ import importlib.metadata
 import io
 import json
 import math
+import re
 import struct
 import zipfile
 import zlib
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.platforms import is_entra_object_id
 from bot.teams.ids import CHANNEL_COMMANDS, Command, ExtensionCommand
+from bot.urls import PublicUrlError, public_base_url
 
 MANIFEST_VERSION = "1.17"
 MANIFEST_SCHEMA = (
@@ -28,6 +30,13 @@ MANIFEST_SCHEMA = (
 ACCENT = (0x1F, 0x6F, 0x78)  # LearnLoop teal
 COLOR_ICON_SIZE = 192
 OUTLINE_ICON_SIZE = 32
+# Teams takes only MAJOR.MINOR.PATCH (no pre-release or build part) and refuses an update whose
+# version is not higher than the one already uploaded.
+TEAMS_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+DEFAULT_WEBSITE = "https://github.com/learnloop/learnloop"
+# LearnLoop serves these pages itself (bot/views/legal.py), under the deployment's URL.
+PRIVACY_PATH = "/privacy"
+TERMS_PATH = "/terms"
 
 COMMAND_HELP: dict[Command, str] = {
     Command.CHECKIN: "Share a learning: what happened, what helped, what got in the way",
@@ -107,24 +116,61 @@ def _commands(names: tuple[Command, ...] | list[Command]) -> list[dict[str, str]
     return [{"title": c.value, "description": COMMAND_HELP[c]} for c in names]
 
 
+def package_version(requested: str | None = None) -> str:
+    """The Teams app version: `requested`, else LearnLoop's own (PackageError if unusable)."""
+    version = requested or importlib.metadata.version("learnloop")
+    if TEAMS_VERSION.fullmatch(version):
+        return version
+    if requested:
+        raise PackageError(
+            f"--package-version {requested!r}: Teams takes MAJOR.MINOR.PATCH, such as 1.0.3."
+        )
+    raise PackageError(
+        f"LearnLoop's version {version!r} is not MAJOR.MINOR.PATCH, which Teams needs: "
+        "pass --package-version, such as 1.0.3."
+    )
+
+
+def _https(value: str, option: str) -> str:
+    try:
+        return public_base_url(value, option)
+    except PublicUrlError as exc:
+        raise PackageError(str(exc)) from None
+
+
 def manifest(
     bot_id: str,
     app_id: str | None = None,
     url: str | None = None,
     name: str = "LearnLoop",
     developer: str = "LearnLoop",
+    version: str | None = None,
+    privacy_url: str | None = None,
+    terms_url: str | None = None,
 ) -> dict[str, Any]:
-    """The Teams app manifest for a bot (its Azure Bot's Microsoft App ID)."""
+    """The Teams app manifest for a bot (its Azure Bot's Microsoft App ID).
+
+    The privacy and terms pages default to the ones LearnLoop serves under `url`; an
+    organisation with its own pages passes them instead.
+    """
     for label, value in (("bot id", bot_id), ("app id", app_id or bot_id)):
         if not is_entra_object_id(value):
             raise PackageError(
                 f"The {label} must be a GUID (the Azure Bot's Microsoft App ID); got {value!r}."
             )
-    website = url or "https://github.com/learnloop/learnloop"
+    base = _https(url, "--url") if url is not None else None
+    privacy = _https(privacy_url, "--privacy-url") if privacy_url else None
+    terms = _https(terms_url, "--terms-url") if terms_url else None
+    privacy = privacy or (base + PRIVACY_PATH if base else None)
+    terms = terms or (base + TERMS_PATH if base else None)
+    if privacy is None or terms is None:
+        raise PackageError(
+            "Teams needs a privacy page and a terms-of-use page: give --url (LearnLoop serves "
+            f"{PRIVACY_PATH} and {TERMS_PATH} there), or --privacy-url and --terms-url."
+        )
+    website = base or DEFAULT_WEBSITE
     parts = urlsplit(website)
-    if parts.scheme != "https" or not parts.hostname:
-        raise PackageError(f"--url must be an https:// address; got {website!r}.")
-    version = importlib.metadata.version("learnloop")
+    version = package_version(version)
     all_commands = [c for c in COMMAND_HELP]
     return {
         "$schema": MANIFEST_SCHEMA,
@@ -134,8 +180,8 @@ def manifest(
         "developer": {
             "name": developer,
             "websiteUrl": website,
-            "privacyUrl": website.rstrip("/") + "/privacy",
-            "termsOfUseUrl": website.rstrip("/") + "/terms",
+            "privacyUrl": privacy,
+            "termsOfUseUrl": terms,
         },
         "name": {"short": name[:30], "full": f"{name} — what did we learn this week?"[:100]},
         "description": {
@@ -186,7 +232,7 @@ def manifest(
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],
-        "validDomains": [parts.hostname] if url else [],
+        "validDomains": [parts.hostname] if base else [],
     }
 
 
@@ -196,9 +242,20 @@ def build_package(
     app_id: str | None = None,
     url: str | None = None,
     name: str = "LearnLoop",
+    version: str | None = None,
+    privacy_url: str | None = None,
+    terms_url: str | None = None,
 ) -> dict[str, Any]:
     """Write the zip (manifest.json, color.png, outline.png) at `out`; the manifest."""
-    document = manifest(bot_id, app_id=app_id, url=url, name=name)
+    document = manifest(
+        bot_id,
+        app_id=app_id,
+        url=url,
+        name=name,
+        version=version,
+        privacy_url=privacy_url,
+        terms_url=terms_url,
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         # Teams expects the three files at the root of the zip, not in a folder.

@@ -1,0 +1,30 @@
+"""Public pages (privacy notice, terms of use) as small, self-contained HTML documents."""
+
+from __future__ import annotations
+
+import html
+
+from bot.views.legal import PublicPage
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5;color:#1b1b1b}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.6rem}"
+)
+
+
+def render_page_html(page: PublicPage) -> str:
+    """The page as HTML; every sentence is escaped (the alliance name comes from config)."""
+    esc = html.escape
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(page.title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{esc(page.title)}</h1>",
+        f"<p>{esc(page.summary)}</p>",
+    ]
+    for section in page.sections:
+        parts.append(f"<h2>{esc(section.heading)}</h2>")
+        parts.extend(f"<p>{esc(paragraph)}</p>" for paragraph in section.paragraphs)
+    parts.append("</body></html>")
+    return "\n".join(parts)

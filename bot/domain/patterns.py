@@ -179,6 +179,7 @@ class TextGroup:
         """
         picked: list[str] = []
         covered: set[str] = set()
+        shown: set[str] = set()
         for term in self.terms:
             surface = next(
                 (term.surfaces[i] for i in self.members if i in readable and i in term.surfaces),
@@ -187,13 +188,15 @@ class TextGroup:
             if surface is None:
                 continue
             words = set(term.key.split("+"))
-            if words <= covered or surface.lower() in (p.lower() for p in picked):
-                continue
+            said = {w.lower() for w in surface.split() if len(w) > 2}
+            if words & covered or said & shown:
+                continue  # "friday discharges" adds little after "friday"
             candidate = [*picked, _readable(surface)]
             if picked and len(" · ".join(candidate)) > LABEL_CHARS:
                 break
             picked = candidate
             covered |= words
+            shown |= said
             if len(picked) == LABEL_TERMS:
                 break
         return " · ".join(picked)
@@ -207,7 +210,7 @@ def _readable(surface: str) -> str:
 @dataclass(frozen=True)
 class _Doc:
     terms: tuple[str, ...]
-    surfaces: Mapping[str, str]
+    surfaces: Mapping[str, str]  # term -> its words as written, where fit for a label
 
 
 def _analyse(text: str, table: SynonymTable) -> _Doc:
@@ -220,10 +223,13 @@ def _analyse(text: str, table: SynonymTable) -> _Doc:
         if index + 1 < len(tokens):
             nxt, _, nxt_start, nxt_end = tokens[index + 1]
             # Neighbours only: at most two small words between them ("package of care").
-            if nxt != term and len(text[end:nxt_start].split()) <= 2:
+            gap = text[end:nxt_start]
+            if nxt != term and len(gap.split()) <= 2:
                 pair = "+".join(sorted((term, nxt)))
                 terms.append(pair)
-                surfaces.setdefault(pair, text[tokens[index][2] : nxt_end])
+                if not gap.strip():
+                    # Only a phrase written as one ("methadone script") is fit for a label.
+                    surfaces.setdefault(pair, text[tokens[index][2] : nxt_end])
     return _Doc(tuple(terms), surfaces)
 
 
@@ -361,7 +367,9 @@ def _shared_terms(
         seen.update(set(docs[index].terms))
     ranked = sorted(
         (t for t, n in seen.items() if n >= 2 and weight[vocabulary[t]] > 0),
-        key=lambda t: (-seen[t], -float(weight[vocabulary[t]]) * (1.6 if "+" in t else 1.0), t),
+        # Most members first; then a phrase before its words ("methadone script" reads better
+        # than "methadone · script"); then the rarest.
+        key=lambda t: (-seen[t], "+" not in t, -float(weight[vocabulary[t]]), t),
     )
     return tuple(
         Term(t, {i: docs[i].surfaces[t] for i in members if t in docs[i].surfaces}) for t in ranked

@@ -15,16 +15,20 @@ or more agencies are reported. Definitions:
   recall = found / gold;
 - pairwise: every pair of entries in one reported pattern against every pair in one gold
   pattern; precision, recall and F1 over those pairs;
-- time: median wall time to run the finder over one week, over --rounds rounds.
+- time: median wall time to run the finder over one week, over --rounds rounds;
+- scale (--scale N): one synthetic week of N texts (the labelled texts, each with a few words
+  of another appended so no two are identical), median time and peak traced memory per finder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -172,6 +176,31 @@ def time_per_week(entries: Sequence[Entry], finder: Finder, rounds: int) -> floa
     return statistics.median(samples)
 
 
+def big_week(entries: Sequence[Entry], size: int) -> list[str]:
+    """`size` texts made from the labelled ones, none identical (deterministic)."""
+    rng = random.Random(size)
+    words = [w for e in entries for w in e.text.split()]
+    texts = [e.text for e in entries]
+    return [
+        f"{texts[i % len(texts)]} {' '.join(rng.choice(words) for _ in range(4))}"
+        for i in range(size)
+    ]
+
+
+def scale(texts: Sequence[str], finder: Finder, rounds: int) -> tuple[float, float]:
+    """Median seconds over `rounds` runs, and peak traced memory in MB of one run."""
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        finder(texts)
+        samples.append(time.perf_counter() - start)
+    tracemalloc.start()
+    finder(texts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return statistics.median(samples), peak / 1e6
+
+
 def show(entries: Sequence[Entry], finder: Finder) -> None:
     """Each week's reported patterns, marked against the gold ones (for error analysis)."""
     for number, week in weeks(entries).items():
@@ -190,6 +219,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--show", choices=["old", "new"], help="list each week's patterns")
     parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--scale", type=int, default=0, help="also time one week of N texts")
     args = parser.parse_args()
     entries = load()
     finders: dict[str, Finder] = {"old": similar_groups, "new": new_finder}
@@ -214,6 +244,15 @@ def main() -> None:
         f"time per week (median of {args.rounds} rounds): old {old_ms:.1f} ms, "
         f"new {new_ms:.1f} ms, ratio {new_ms / old_ms:.2f}x"
     )
+    if args.scale:
+        texts = big_week(entries, args.scale)
+        old_s, old_mb = scale(texts, similar_groups, args.rounds)
+        new_s, new_mb = scale(texts, new_finder, args.rounds)
+        print(
+            f"one week of {args.scale:,} texts (median of {args.rounds}): old {old_s:.2f} s "
+            f"(peak {old_mb:.0f} MB), new {new_s:.2f} s (peak {new_mb:.0f} MB), "
+            f"time ratio {new_s / old_s:.2f}x"
+        )
 
 
 if __name__ == "__main__":

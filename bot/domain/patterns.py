@@ -12,6 +12,7 @@ whichever members a reader may see.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -32,15 +33,17 @@ PAIR_WEIGHT = 0.7
 # A concept from the synonym table weighs more than a plain word: matching "TA" with "temporary
 # accommodation" is knowledge the words alone do not have.
 CONCEPT_WEIGHT = 1.5
-# A term in more than this share of a large period's texts is that period's boilerplate.
+# A term in more than this share of the texts, and in at least COMMON_MIN_DOCS of them, is the
+# period's own boilerplate (a sign-off, a template line) and counts for nothing. The floor keeps
+# a real pattern told by a handful of agencies in a small week from being taken for one.
 COMMON_SHARE = 0.05
-COMMON_MIN_TEXTS = 60
+COMMON_MIN_DOCS = 20
 LABEL_TERMS = 3
 LABEL_CHARS = 60
 BLOCK_ROWS = 512
 
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,40}\]")
-_WORD = r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]"
+_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9'’&.-]*[A-Za-z0-9])?")
 
 
 class TextEncoder(Protocol):
@@ -67,53 +70,79 @@ class SynonymTable:
         return SynonymTable(concepts, self.boilerplate, self.generic)
 
     @cached_property
-    def _lookup(self) -> tuple[re.Pattern[str], dict[str, str], dict[str, str]]:
+    def _lookup(
+        self,
+    ) -> tuple[dict[str, str], dict[tuple[str, ...], str], dict[str, tuple[int, ...]]]:
         acronyms: dict[str, str] = {}
-        phrases: dict[str, str] = {}
+        phrases: dict[tuple[str, ...], str] = {}
         for concept, variants in self.concepts.items():
             for variant in variants:
                 if _is_acronym(variant):
                     acronyms[variant] = concept
                 else:
-                    phrases[_squash(variant)] = concept
-        cut = {_squash(p): "" for p in self.boilerplate}
+                    phrases[_words(variant)] = concept
+        for phrase in self.boilerplate:
+            phrases.setdefault(_words(phrase), "")  # "" marks words to cut
+        # Phrase lengths by first word, longest first: most words start no phrase at all.
+        lengths: dict[str, set[int]] = {}
+        for key in phrases:
+            lengths.setdefault(key[0], set()).add(len(key))
+        starts = {w: tuple(sorted(n, reverse=True)) for w, n in lengths.items()}
+        return acronyms, phrases, starts
 
-        def alternation(items: Iterable[str]) -> str:
-            # Longest first, so "temporary accommodation out of area" meets the longer phrase.
-            ordered = sorted(items, key=lambda s: (-len(s), s))
-            return "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered)
+    @cached_property
+    def _word_terms(self) -> dict[str, str]:
+        # word -> its stem, or "" when it says nothing; filled as words are met.
+        return {}
 
-        parts = []
-        if acronyms:
-            parts.append(rf"(?P<acr>(?<![\w&])(?:{alternation(acronyms)})s?(?![\w&]))")
-        if phrases or cut:
-            both = set(phrases) | set(cut)
-            parts.append(rf"(?P<phr>(?i:(?<![\w&])(?:{alternation(both)})(?![\w&])))")
-        parts.append(rf"(?P<word>{_WORD})")
-        phrase_map = {**cut, **phrases}
-        return re.compile("|".join(parts)), acronyms, phrase_map
+    def _word_term(self, norm: str) -> str:
+        cache = self._word_terms
+        term = cache.get(norm)
+        if term is None:
+            word = norm.split("'")[0]
+            meaningful = (
+                len(word) >= 2
+                and word.isalpha()
+                and word not in _stop_words()
+                and word not in self.generic
+            )
+            term = cache[norm] = _stem(word) if meaningful else ""
+        return term
 
     def tokens(self, text: str) -> list[tuple[str, str, int, int]]:
         """(term, surface words, start, end) for each meaningful word or concept of `text`."""
-        pattern, acronyms, phrases = self._lookup
+        acronyms, phrases, starts = self._lookup
+        matches = _WORD.finditer(_blank_placeholders(text))
+        spans = [(m.group(0), m.start(), m.end()) for m in matches]
+        norms = [_norm(surface) for surface, _, _ in spans]
+        count = len(spans)
         out: list[tuple[str, str, int, int]] = []
-        for match in pattern.finditer(_blank_placeholders(text)):
-            surface = match.group(0)
-            kind = match.lastgroup
-            if kind == "acr":
-                concept = acronyms.get(surface) or acronyms.get(surface[:-1], "")
-                out.append(("=" + concept, surface, match.start(), match.end()))
-            elif kind == "phr":
-                concept = phrases.get(_squash(surface), "")
-                if concept:  # boilerplate maps to "" and is dropped
-                    out.append(("=" + concept, " ".join(surface.split()), *match.span()))
-            else:
-                word = surface.lower().replace("’", "'").strip("'-")
-                if "'" in word:
-                    word = word.split("'")[0]
-                if len(word) < 2 or word in _stop_words() or word in self.generic:
-                    continue
-                out.append((_stem(word), surface, match.start(), match.end()))
+        i = 0
+        while i < count:
+            surface, start, end = spans[i]
+            matched, concept = 0, None
+            # Longest phrase first, so "home care package" wins over "care".
+            for length in starts.get(norms[i], ()):
+                if i + length <= count:
+                    concept = phrases.get(tuple(norms[i : i + length]))
+                    if concept is not None:
+                        matched = length
+                        break
+            if not matched:
+                concept = acronyms.get(surface)
+                if concept is None and surface.endswith("s"):
+                    concept = acronyms.get(surface[:-1])
+                matched = 0 if concept is None else 1
+            if matched:
+                if concept:  # boilerplate is "" and is dropped
+                    last = spans[i + matched - 1][2]
+                    out.append(("=" + concept, " ".join(text[start:last].split()), start, last))
+                i += matched
+                continue
+            term = self._word_term(norms[i])
+            if term:
+                out.append((term, surface, start, end))
+            i += 1
         return out
 
 
@@ -127,8 +156,12 @@ def _is_acronym(variant: str) -> bool:
     return " " not in variant and sum(c.isupper() for c in letters) >= 2
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.lower().replace("’", "'").split())
+def _norm(word: str) -> str:
+    return word.lower().replace("’", "'")
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(_norm(m.group(0)) for m in _WORD.finditer(phrase))
 
 
 @lru_cache(maxsize=1)
@@ -272,13 +305,13 @@ def find_groups(
                 frequency[slot] += 1
     total = len(keys) + len(background_docs)
     idf = numpy.log((1 + total) / (1 + frequency)) + 1.0
-    if total >= COMMON_MIN_TEXTS:
-        # The period's own boilerplate: a term in many unrelated texts tells them apart from none.
-        idf[frequency > COMMON_SHARE * total] = 0.0
+    # The period's own boilerplate: a term in many unrelated texts tells them apart from none.
+    idf[(frequency > COMMON_SHARE * total) & (frequency >= COMMON_MIN_DOCS)] = 0.0
     pair = numpy.array(["+" in t for t in vocabulary], dtype=bool)
     concept = numpy.array([t.startswith("=") and "+" not in t for t in vocabulary], dtype=bool)
     weight = idf * numpy.where(pair, PAIR_WEIGHT, 1.0) * numpy.where(concept, CONCEPT_WEIGHT, 1.0)
 
+    weights = weight.tolist()  # Python floats: numpy scalars are slow one at a time
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -287,7 +320,7 @@ def find_groups(
             slot = vocabulary[term]
             rows.append(row)
             cols.append(slot)
-            vals.append((1.0 + numpy.log(n)) * weight[slot])
+            vals.append((1.0 + math.log(n)) * weights[slot])
     matrix = sparse.csr_matrix(
         (numpy.array(vals, dtype=numpy.float32), (rows, cols)), shape=(len(keys), len(vocabulary))
     )
@@ -311,14 +344,18 @@ def find_groups(
     single_t = single.T.tocsr()
     # Row blocks bound memory: the full similarity matrix of a big week is never held.
     for first in range(0, count, BLOCK_ROWS):
-        block = (matrix[first : first + BLOCK_ROWS] @ transposed).tocoo()
-        shared = (single[first : first + BLOCK_ROWS] @ single_t).tocsr()
+        lexical = (matrix[first : first + BLOCK_ROWS] @ transposed).tocsr()
+        shared = single[first : first + BLOCK_ROWS] @ single_t
+        # Pairs with enough terms in common, and their lexical similarity (elementwise, so no
+        # lookups into the block).
+        enough = (shared >= MIN_SHARED_TERMS).astype(numpy.float32)
+        block = enough.multiply(lexical).tocoo() if dense is None else enough.tocoo()
         block_rows = block.row.astype(numpy.int64)
         score = block.data
         if dense is not None:
-            score = numpy.maximum(score, (dense[block_rows + first] * dense[block.col]).sum(axis=1))
-        enough = numpy.asarray(shared[block_rows, block.col]).ravel() >= MIN_SHARED_TERMS
-        keep = (score >= threshold) & enough & (block_rows + first != block.col)
+            lex = numpy.asarray(lexical[block_rows, block.col]).ravel()
+            score = numpy.maximum(lex, (dense[block_rows + first] * dense[block.col]).sum(axis=1))
+        keep = (score >= threshold) & (block_rows + first != block.col)
         found_rows.append(block_rows[keep] + first)
         found_cols.append(block.col[keep].astype(numpy.int64))
         found_vals.append(score[keep].astype(numpy.float32))

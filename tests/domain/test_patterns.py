@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,11 @@ from bot.domain.digest import CheckinFact, DigestInputs, find_patterns, week_per
 from bot.domain.patterns import SynonymTable, find_groups
 from bot.domain.visibility import Audience
 
+SAME_AGENCY_REPEATS = frozenset(
+    json.loads(line)["id"]
+    for line in (Path(__file__).parent / "pattern_weeks.jsonl").read_text().splitlines()
+    if "same-agency" in json.loads(line).get("note", "")
+)
 PERIOD = week_period("2026-W47", ZoneInfo("Europe/London"), 4, dt.time(9, 0))
 NAMES = {
     "housing": "Council Housing",
@@ -162,6 +169,19 @@ def test_acronyms_match_only_in_capitals_and_alliances_can_add_terms() -> None:
     local = table.extended({"temporary accommodation": ["Holly House"]})
     assert [t for t, *_ in local.tokens("moved to holly house")][-1] == "=temporary accommodation"
     assert "=temporary accommodation" not in [t for t, *_ in table.tokens("moved to holly house")]
+
+
+def test_a_sign_off_common_to_the_period_is_learned_as_boilerplate() -> None:
+    # Forty unrelated learnings (no gold pattern, no same-agency repeats) from the labelled set.
+    unrelated = [e.text for e in load() if e.gold is None and e.id not in SAME_AGENCY_REPEATS][:40]
+    sign_off = (
+        " Discussed at the Monday huddle with the duty manager and logged on the case system."
+    )
+
+    def linked(texts: list[str]) -> set[frozenset[int]]:
+        return {frozenset(g.members) for g in find_groups(texts) if len(g.members) > 1}
+
+    assert linked([t + sign_off for t in unrelated]) == linked(unrelated)
 
 
 # ---------------------------------------------------------------- labels

@@ -184,6 +184,28 @@ def test_a_sign_off_common_to_the_period_is_learned_as_boilerplate() -> None:
     assert linked([t + sign_off for t in unrelated]) == linked(unrelated)
 
 
+class TopicEncoder:
+    """A stand-in sentence encoder: texts about heating point one way, the rest another."""
+
+    def encode(self, texts: list[str]) -> Any:
+        """One unit row per text."""
+        import numpy
+
+        return numpy.array([[1.0, 0.0] if "heating" in t else [0.0, 1.0] for t in texts])
+
+
+def test_an_encoder_can_link_what_the_words_alone_score_too_low() -> None:
+    texts = [
+        "Landlord repairs were slow, and the tenant's heating failed again in the cold spell.",
+        "Boiler broke at the flat; the landlord took weeks to send anyone while the family had "
+        "no heating.",
+        "Court hearing moved twice without notice.",
+    ]
+    assert [g.members for g in find_groups(texts)] == [(0,), (1,), (2,)]
+    linked = [g.members for g in find_groups(texts, encoder=TopicEncoder())]
+    assert linked == [(0, 1), (2,)]
+
+
 # ---------------------------------------------------------------- labels
 
 

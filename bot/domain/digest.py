@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.checkins import Visibility
 from bot.domain.errors import BadPeriod
-from bot.domain.patterns import find_groups
+from bot.domain.patterns import SynonymTable, find_groups
 from bot.domain.suppression import Count, average, suppress, suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.views.digest import (
@@ -188,6 +188,7 @@ class DigestInputs:
     as_of: dt.datetime | None = None
     weekly_totals: Sequence[tuple[str, int]] = field(default_factory=tuple)
     anonymous: int = 0  # anonymous check-ins in the period, alliance-wide (never per agency)
+    pattern_table: SynonymTable | None = None  # None: the built-in synonym table
 
 
 # --------------------------------------------------------------------------- small rules
@@ -317,7 +318,7 @@ def find_patterns(
             and (e.learning if kind == "learning" else e.barrier).strip()
         ]
         texts = [e.learning if kind == "learning" else e.barrier for e in entries]
-        for group in find_groups(texts):
+        for group in find_groups(texts, table=inputs.pattern_table):
             members = [entries[i] for i in group.members]
             named = {a for a in (_named_agency(audience, m) for m in members) if a is not None}
             if len(named) < 2:

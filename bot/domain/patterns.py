@@ -38,6 +38,9 @@ CONCEPT_WEIGHT = 1.5
 # a real pattern told by a handful of agencies in a small week from being taken for one.
 COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 20
+# Dense cosine at which an optional encoder links two texts. Not measured: no model ships with
+# LearnLoop. Choose it with bench/pattern_quality.py on the labelled weeks for the model used.
+ENCODER_THRESHOLD = 0.8
 LABEL_TERMS = 3
 LABEL_CHARS = 60
 BLOCK_ROWS = 512
@@ -273,11 +276,14 @@ def find_groups(
     table: SynonymTable | None = None,
     threshold: float = THRESHOLD,
     encoder: TextEncoder | None = None,
+    encoder_threshold: float = ENCODER_THRESHOLD,
 ) -> list[TextGroup]:
     """Groups of indices of `texts` that tell the same learning, largest first.
 
     `background` (e.g. earlier weeks' texts) only informs how common each term is; it is never
-    grouped or quoted. Singletons are returned too, so callers can see every text's fate.
+    grouped or quoted. With an `encoder`, two texts also link when their dense cosine reaches
+    `encoder_threshold` (still with two shared terms). Singletons are returned too, so callers
+    can see every text's fate.
     """
     import numpy
     from scipy import sparse
@@ -352,10 +358,13 @@ def find_groups(
         block = enough.multiply(lexical).tocoo() if dense is None else enough.tocoo()
         block_rows = block.row.astype(numpy.int64)
         score = block.data
+        linked = score >= threshold
         if dense is not None:
             lex = numpy.asarray(lexical[block_rows, block.col]).ravel()
-            score = numpy.maximum(lex, (dense[block_rows + first] * dense[block.col]).sum(axis=1))
-        keep = (score >= threshold) & (block_rows + first != block.col)
+            near = (dense[block_rows + first] * dense[block.col]).sum(axis=1)
+            linked = (lex >= threshold) | (near >= encoder_threshold)
+            score = numpy.where(lex >= threshold, lex, threshold).astype(numpy.float32)
+        keep = linked & (block_rows + first != block.col)
         found_rows.append(block_rows[keep] + first)
         found_cols.append(block.col[keep].astype(numpy.int64))
         found_vals.append(score[keep].astype(numpy.float32))

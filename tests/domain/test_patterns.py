@@ -11,12 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import bot.domain.patterns as patterns
 from bench.pattern_quality import evaluate, load, new_finder
 from bot.domain.digest import CheckinFact, DigestInputs, find_patterns, week_period
 from bot.domain.patterns import SynonymTable, find_groups
-from bot.domain.visibility import Audience
+from bot.domain.visibility import Audience, can_read
 
 SAME_AGENCY_REPEATS = frozenset(
     json.loads(line)["id"]
@@ -249,3 +251,51 @@ def test_the_held_out_weeks_meet_the_quality_goal() -> None:
     assert held_out.gold >= 20
     assert held_out.precision >= 0.9
     assert held_out.recall >= 0.8
+
+
+WEEK_TEXTS = [[e.text for e in load() if e.week == n] for n in range(1, 19)]
+AGENCY_IDS = sorted(NAMES)
+
+
+@st.composite
+def weeks_and_audiences(draw: st.DrawFn) -> tuple[list[CheckinFact], Audience]:
+    """One labelled week's texts, random agencies and visibilities, and a random reader."""
+    texts = draw(st.sampled_from(WEEK_TEXTS))
+    # Most of the week, so the related entries are usually drawn together.
+    chosen = draw(
+        st.lists(st.sampled_from(texts), min_size=len(texts) - 3, max_size=len(texts), unique=True)
+    )
+    entries = [
+        fact(
+            i,
+            draw(st.sampled_from(AGENCY_IDS)),
+            text,
+            draw(st.sampled_from(["alliance", "alliance", "team", "anonymous"])),
+        )
+        for i, text in enumerate(chosen, 1)
+    ]
+    audience = draw(
+        st.one_of(st.just(Audience.alliance()), st.sampled_from(AGENCY_IDS).map(Audience.agency))
+    )
+    return entries, audience
+
+
+def label_words(text: str) -> set[str]:
+    """Lower-case words, with the punctuation that ends a sentence taken off."""
+    return {w.strip(".-'’") for w in re.findall(r"[a-z0-9&'’.-]+", text.lower())} - {""}
+
+
+@settings(max_examples=60, deadline=None)
+@given(weeks_and_audiences())
+def test_every_label_is_made_of_words_the_reader_may_read(
+    case: tuple[list[CheckinFact], Audience],
+) -> None:
+    entries, audience = case
+    readable = " ".join(e.learning for e in entries if can_read(audience, e))
+    words = label_words(readable)
+    found = find_patterns(inputs(audience, entries))
+    event("patterns found" if found else "no pattern")
+    for pattern, _ in found:
+        assert pattern.label
+        for part in pattern.label.lower().split(" · "):
+            assert label_words(part) <= words, (part, audience)

@@ -115,7 +115,8 @@ class SynonymTable:
     def tokens(self, text: str) -> list[tuple[str, str, int, int]]:
         """(term, surface words, start, end) for each meaningful word or concept of `text`."""
         acronyms, phrases, starts = self._lookup
-        matches = _WORD.finditer(_blank_placeholders(text))
+        clean = _blank_placeholders(text)
+        matches = _WORD.finditer(clean)
         spans = [(m.group(0), m.start(), m.end()) for m in matches]
         norms = [_norm(surface) for surface, _, _ in spans]
         count = len(spans)
@@ -139,7 +140,7 @@ class SynonymTable:
             if matched:
                 if concept:  # boilerplate is "" and is dropped
                     last = spans[i + matched - 1][2]
-                    out.append(("=" + concept, " ".join(text[start:last].split()), start, last))
+                    out.append(("=" + concept, " ".join(clean[start:last].split()), start, last))
                 i += matched
                 continue
             term = self._word_term(norms[i])
@@ -193,11 +194,6 @@ class Term:
 
     key: str
     surfaces: Mapping[int, str]  # member index -> the words as written there
-
-    @property
-    def is_phrase(self) -> bool:
-        """A concept from the synonym table or a pair of neighbouring words."""
-        return self.key.startswith("=") or "+" in self.key
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import hashlib
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -485,6 +485,12 @@ class AllianceConfig(_Strict):
     digests: list[DigestDestination] = []
     escalation_ladder: list[LadderRung] = []
     purpose: Purpose | None = None  # issue 9
+    # More ways the alliance's services write a concept (local names, abbreviations), added to
+    # the pattern finder's built-in synonym table: {"temporary accommodation": ["Holly House"]}.
+    pattern_terms: dict[
+        Annotated[str, Field(min_length=1)], list[Annotated[str, Field(min_length=1)]]
+    ] = {}
+
     # Worked out once from the (frozen) file and reused by every request.
     _version: str | None = PrivateAttr(default=None)
     _roles: dict[str, frozenset[str]] | None = PrivateAttr(default=None)

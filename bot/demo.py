@@ -53,6 +53,14 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
             "We can't see DWP decisions without consent forms that take weeks.",
             ["Money and benefits", "Information sharing"],
         ),
+        # Told again in other words by Recovery and Outreach: the digest's shared pattern.
+        (
+            "Moved a man into temporary accommodation out of area and he lost his methadone "
+            "script: the pharmacy there would not take him on.",
+            "Recovery found him a prescriber within the week.",
+            "Nobody moves the script when we place someone out of area.",
+            ["Housing", "Substance use"],
+        ),
     ],
     "hospital": [
         (
@@ -83,6 +91,13 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
             "The 'sober first' rule for assessments shuts out the people who most need them.",
             ["Mental health", "Substance use", "Thresholds and eligibility"],
         ),
+        (
+            "A woman on OST went three days without a dose after being put in a B&B across the "
+            "county: her methadone script did not follow her to a local chemist.",
+            "The recovery worker drove her to the old pharmacy.",
+            "Nobody moves the script when someone is placed out of area.",
+            ["Substance use", "Housing"],
+        ),
     ],
     "recovery": [
         (
@@ -90,6 +105,13 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
             "Going to where people are.",
             "Our booking system only allows clinic rooms.",
             ["Substance use"],
+        ),
+        (
+            "Clients placed in TA out of area lose their methadone script - no pharmacy near the "
+            "placement will dispense without a new prescriber.",
+            "Ringing the new pharmacy before the move.",
+            "Housing tells us about a move after it has happened.",
+            ["Substance use", "Housing"],
         ),
         (
             "A woman told us about abuse at home only after the third visit; call her on "
@@ -100,6 +122,11 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
         ),
     ],
 }
+# The same learning told by several agencies in their own words: always shared with the alliance
+# under the author's name, so the demo digest shows a cross-agency pattern with agencies named.
+SHARED_WITH_NAME = frozenset(
+    entry[0] for entries in LEARNINGS.values() for entry in entries if "methadone" in entry[0]
+)
 REPLIES = [
     "Short one: joint visits with housing save everyone time.",
     "Learned that people answer texts more than calls.",
@@ -262,7 +289,7 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
                         user_id,
                         answers={"learned": happened, "helped": helped, "got_in_the_way": hindered},
                         themes=themes,
-                        visibility=rng.choice(list(Visibility)),
+                        visibility=_visibility(happened, rng.choice(list(Visibility))),
                         source=Source.DEMO,
                         prompt_id=prompt_id,
                     )
@@ -295,6 +322,11 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     _print_summary(services, console, removed)
     show_digest(services, database_url, weeks, console)  # issue 4: the digest, chart and report
     return services
+
+
+def _visibility(learning: str, drawn: Visibility) -> Visibility:
+    # Drawn either way, so every other check-in of the demo stays as it was.
+    return Visibility.ALLIANCE if learning in SHARED_WITH_NAME else drawn
 
 
 def _open_prompt(services: Services, user_id: str) -> int | None:

@@ -39,6 +39,15 @@ def test_example_config_is_valid() -> None:
     assert config.roles_of("U0MGR1") == {"practitioner", "manager"}
 
 
+def test_pattern_terms_take_lists_of_words_and_name_a_blank_one() -> None:
+    data = example()
+    data["pattern_terms"] = {"temporary accommodation": ["Holly House"]}
+    assert parse_alliance(data).pattern_terms == {"temporary accommodation": ["Holly House"]}
+    data["pattern_terms"] = {"temporary accommodation": ["Holly House", ""]}
+    (problem,) = problems_of(data)
+    assert problem.startswith("pattern_terms.temporary accommodation.1:")
+
+
 def test_every_problem_is_reported_with_its_path() -> None:
     data = example()
     data["alliance"]["timezone"] = "Europe/Londn"

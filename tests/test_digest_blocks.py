@@ -16,6 +16,8 @@ from bot.domain.suppression import suppress
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart, render_html, render_text
 from bot.slack.digest_blocks import MAX_BLOCKS, SECTION_CHARS, digest_messages
+from bot.teams.cards import escape_markdown
+from bot.teams.digest_cards import digest_card_dicts
 from bot.views.digest import (
     AgencyParticipation,
     BarrierLine,
@@ -238,3 +240,32 @@ def test_a_pattern_across_many_agencies_names_a_few_and_counts_the_rest() -> Non
     assert many.agencies_text() == "A0, A1, A2, A3, A4 and 5 more agencies"
     assert Pattern("learning", ("A", "B"), c(2), ()).agencies_text() == "A and B"
     assert Pattern("learning", ("A", "B", "C"), c(3), ()).agencies_text() == "A, B and C"
+
+
+def test_a_pattern_label_is_one_line_in_slack_teams_text_and_html() -> None:
+    labelled = Pattern(
+        kind="learning",
+        agencies=("Hospital", "Housing"),
+        size=c(2),
+        quotes=(Quote("Lost the methadone script", "Housing"),),
+        label="methadone script · A&E <!here>",
+    )
+    view = small_view(patterns=(labelled,))
+    ((_, blocks),) = digest_messages(view)
+    slack = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    (section,) = [s for s in slack if s.startswith("*Learning seen in")]
+    assert section.splitlines()[1] == "_About: methadone script · A&amp;E &lt;!here&gt;_"
+    teams = [
+        element["text"]
+        for card in digest_card_dicts(view)
+        for element in card["body"]
+        if element.get("type") == "TextBlock"
+    ]
+    heading = teams.index("**Learning seen in Hospital and Housing** (fewer than 3 entries)")
+    assert teams[heading + 1] == f"_{escape_markdown(labelled.about)}_"
+    assert "About: methadone script · A&E <!here>" in render_text(view)
+    assert '<p class="about">About: methadone script · A&amp;E &lt;!here&gt;</p>' in render_html(
+        view, []
+    )
+    # No label, no line.
+    assert "About:" not in render_text(small_view())

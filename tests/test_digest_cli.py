@@ -48,6 +48,18 @@ def test_demo_ends_with_the_digest_its_chart_and_a_report(demo_db: tuple[Path, s
     assert "U0HOUS" not in page and "U0HOSP" not in page  # no member ids in the pack
 
 
+def test_the_demo_digest_and_pack_show_a_cross_agency_pattern(demo_db: tuple[Path, str]) -> None:
+    folder, output = demo_db
+    tail = output[output.index("The digest for #alliance") :]
+    patterns = tail[tail.index("Shared patterns") : tail.index("In their words")]
+    assert "Learning seen in Open Door Outreach (charity) and Somerset Council Housing" in " ".join(
+        patterns.split()
+    )
+    assert "About: methadone script" in patterns
+    page = (folder / REPORT_FILE).read_text(encoding="utf-8")
+    assert '<p class="about">About: methadone script' in page
+
+
 def test_preview_prints_text_and_block_kit(demo_db: tuple[Path, str]) -> None:
     folder, _ = demo_db
     result = CliRunner().invoke(

@@ -13,11 +13,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.domain.checkins import Visibility
 from bot.domain.errors import BadPeriod
+from bot.domain.patterns import SynonymTable, find_groups
 from bot.domain.suppression import Count, average, suppress, suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.views.digest import (
@@ -40,15 +40,10 @@ BASELINE_PERIODS = 4
 # A theme "rose" or "fell" when it moved by at least this many entries and by half its average.
 TREND_MIN_CHANGE = 2
 TREND_MIN_RATIO = 0.5
-# Cosine similarity of TF-IDF vectors above which two texts are taken to say the same thing.
-# Chosen on the demo and test corpora: 0.4 links paraphrases sharing two or three content
-# words ("temporary accommodation … Friday") without linking texts that share one theme word.
-PATTERN_THRESHOLD = 0.4
 STALE_AFTER = dt.timedelta(days=14)
 OPEN_STATUSES = frozenset({"open", "acknowledged", "in_progress"})
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
-_PLACEHOLDER = re.compile(r"\[[^\]]{1,40}\]")
 
 
 # --------------------------------------------------------------------------- periods
@@ -193,6 +188,7 @@ class DigestInputs:
     as_of: dt.datetime | None = None
     weekly_totals: Sequence[tuple[str, int]] = field(default_factory=tuple)
     anonymous: int = 0  # anonymous check-ins in the period, alliance-wide (never per agency)
+    pattern_table: SynonymTable | None = None  # None: the built-in synonym table
 
 
 # --------------------------------------------------------------------------- small rules
@@ -293,100 +289,6 @@ def participation(
 # --------------------------------------------------------------------------- patterns
 
 
-def _tokens(text: str) -> list[str]:
-    """Lower-case words with a light plural/ending fold, so "Fridays" meets "Friday"."""
-    return [_fold(w) for w in _WORD.findall(_PLACEHOLDER.sub(" ", text.lower()))]
-
-
-_WORD = re.compile(r"[a-z][a-z'-]+")
-
-
-@lru_cache(maxsize=65536)
-def _fold(word: str) -> str:
-    # Cached: a week's texts reuse a few thousand words many times over.
-    word = word.strip("'-")
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(_fold(w) for w in ENGLISH_STOP_WORDS)
-
-
-def similar_groups(texts: Sequence[str], threshold: float = PATTERN_THRESHOLD) -> list[list[int]]:
-    """Groups of indices of texts that say the same thing (deterministic, offline).
-
-    TF-IDF (words and word pairs, English stop words removed) and cosine similarity. Groups are
-    stars, not chains: the text with most similar neighbours becomes a centre and takes its
-    unassigned neighbours, then the next — so A≈B and B≈C never drags an unrelated C in with A.
-    Each group lists its centre first.
-    """
-    # Imported here: scikit-learn takes a moment to load and only digests need it.
-    import numpy
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    # Identical texts (common in short replies) are one document for the vector space.
-    unique: dict[str, list[int]] = {}
-    for index, text in enumerate(texts):
-        norm = " ".join(_tokens(text))
-        if norm:
-            unique.setdefault(norm, []).append(index)
-    docs = list(unique)
-    if not docs:
-        return []
-    count = len(docs)
-    rows = [numpy.zeros(0, dtype=numpy.int64)]
-    cols = [numpy.zeros(0, dtype=numpy.int64)]
-    if count > 1:
-        stop = _stop_words()
-        vectorizer = TfidfVectorizer(
-            analyzer=lambda doc: _ngrams([w for w in doc.split() if w not in stop]),
-            sublinear_tf=True,
-            dtype=numpy.float32,
-        )
-        try:
-            matrix = vectorizer.fit_transform(docs)
-        except ValueError:  # every text was stop words only
-            matrix = None
-        if matrix is not None:
-            transposed = matrix.T.tocsr()
-            # Row blocks bound memory: the full similarity matrix of a big week is never held.
-            for first in range(0, count, 512):
-                block = (matrix[first : first + 512] @ transposed).tocoo()
-                block_rows = block.row.astype(numpy.int64) + first
-                keep = (block.data >= threshold) & (block_rows != block.col)
-                rows.append(block_rows[keep])
-                cols.append(block.col[keep].astype(numpy.int64))
-    all_rows, all_cols = numpy.concatenate(rows), numpy.concatenate(cols)
-    indices = all_cols[numpy.lexsort((all_cols, all_rows))]  # neighbours, row by row
-    degree = numpy.bincount(all_rows, minlength=count)
-    indptr = numpy.concatenate(([0], numpy.cumsum(degree)))
-    # Most neighbours first; ties in input order (stable sort), so the result is deterministic.
-    order = numpy.argsort(-degree, kind="stable")
-    assigned = numpy.zeros(count, dtype=bool)
-    groups: list[list[int]] = []
-    for centre in order.tolist():
-        if assigned[centre]:
-            continue
-        near = indices[indptr[centre] : indptr[centre + 1]]
-        near = near[~assigned[near]]
-        assigned[centre] = True
-        assigned[near] = True
-        members = [centre, *near.tolist()]
-        groups.append([index for m in members for index in unique[docs[m]]])
-    return groups
-
-
-def _ngrams(words: list[str]) -> list[str]:
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-
-
 def _named_agency(audience: Audience, entry: CheckinFact) -> str | None:
     """The agency a pattern may name for this entry, or None (anonymous or not shared)."""
     if audience.kind == "agency" and entry.agency_id == audience.agency_id:
@@ -416,8 +318,8 @@ def find_patterns(
             and (e.learning if kind == "learning" else e.barrier).strip()
         ]
         texts = [e.learning if kind == "learning" else e.barrier for e in entries]
-        for group in similar_groups(texts):
-            members = [entries[i] for i in group]
+        for group in find_groups(texts, table=inputs.pattern_table):
+            members = [entries[i] for i in group.members]
             named = {a for a in (_named_agency(audience, m) for m in members) if a is not None}
             if len(named) < 2:
                 continue
@@ -440,6 +342,8 @@ def find_patterns(
                     for m in quoted
                 ),
                 anonymous=suppress(anonymous, threshold) if anonymous >= threshold else None,
+                # Named only in words of entries this audience may read.
+                label=group.label({i for i in group.members if can_read(audience, entries[i])}),
             )
             rank = (-len(agencies), -len(members), min(m.id for m in members))
             found.append((rank, pattern, frozenset(m.id for m in quoted)))

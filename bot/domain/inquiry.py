@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Literal
 
 from bot.domain.checkins import Visibility
-from bot.domain.digest import shorten, similar_groups
+from bot.domain.digest import shorten
 from bot.domain.errors import LearnLoopError, ValidationFailed
+from bot.domain.patterns import find_groups
 from bot.domain.redaction import IdentifierKind, redact
 from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
@@ -231,8 +232,8 @@ def shared_answers(inputs: InquiryInputs, limit: int = MAX_SHARED) -> list[Share
     audience = Audience.alliance()
     entries = [f for f in inputs.facts if can_read(audience, f) and f.text.strip()]
     found: list[tuple[tuple[int, int, int], SharedAnswer]] = []
-    for group in similar_groups([e.text for e in entries]):
-        members = [entries[i] for i in group]
+    for group in find_groups([e.text for e in entries]):
+        members = [entries[i] for i in group.members]
         named = {m.agency_id for m in members if m.visibility == Visibility.ALLIANCE}
         if len(named) < 2:
             continue

@@ -52,6 +52,8 @@ def render_text(view: DigestView) -> str:
         for pattern in view.patterns:
             what = "Barrier" if pattern.kind == "barrier" else "Learning"
             out.append(f"  {what} seen in {pattern.agencies_text()} ({pattern.size_text})")
+            if pattern.about:
+                out.append(f"    {pattern.about}")
             out += [_text_quote(q, "    ") for q in pattern.quotes]
     if view.quotes:
         out += ["", "In their words"]
@@ -165,6 +167,8 @@ def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
                 f"<h3>{what} seen in {h(pattern.agencies_text(limit=12))}</h3>"
                 f'<p class="meta">{h(pattern.size_text)}</p>'
             )
+            if pattern.about:
+                parts.append(f'<p class="about">{h(pattern.about)}</p>')
             parts += [_html_quote(q) for q in pattern.quotes]
     if view.quotes:
         parts.append("<h2>In their words</h2>")

@@ -34,6 +34,7 @@ from bot.domain.digest import (
     week_period,
 )
 from bot.domain.errors import NotFound
+from bot.domain.patterns import SynonymTable
 from bot.domain.visibility import Audience
 from bot.ports import (
     TRANSIENT_ERRORS,
@@ -118,6 +119,8 @@ class DigestService:
         # Issue 9: the purpose and inquiry sections.
         self.inquiries = inquiries or InquiryService(uow, alliance, messenger, clock)
         self._texts = _answer_picker(alliance)
+        # Built once: the alliance's own words for the pattern finder's concepts.
+        self._pattern_table = SynonymTable().extended(alliance.pattern_terms)
         self._waiting_tries: dict[str, dt.datetime] = {}
 
     # ------------------------------------------------------------------ destinations
@@ -251,6 +254,7 @@ class DigestService:
                 as_of=as_of,
                 weekly_totals=totals,
                 anonymous=anonymous,
+                pattern_table=self._pattern_table,
             )
         )
         # Issue 9: what people said the system is for, and the inquiries of the period.

@@ -137,7 +137,8 @@ def _pattern(pattern: Pattern) -> str:
     what = "Barrier" if pattern.kind == "barrier" else "Learning"
     agencies = e(pattern.agencies_text())
     head = f"*{what} seen in {agencies}* ({pattern.size_text})"
-    return "\n".join([head, *(_quote_lines(q) for q in pattern.quotes)])
+    about = [f"_{e(pattern.about)}_"] if pattern.about else []
+    return "\n".join([head, *about, *(_quote_lines(q) for q in pattern.quotes)])
 
 
 def _quote(quote: Quote) -> str:

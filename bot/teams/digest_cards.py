@@ -52,6 +52,8 @@ def _pattern(pattern: Pattern) -> list[Any]:
     names = [e(a) for a in pattern.agencies]
     agencies = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
     parts: list[Any] = [text(f"**{what} seen in {agencies}** ({pattern.size_text})")]
+    if pattern.about:
+        parts.append(text(f"_{e(pattern.about)}_"))
     for quote in pattern.quotes:
         parts += _quote(quote)
     return parts

@@ -70,12 +70,19 @@ class Pattern:
     size: Count
     quotes: tuple[Quote, ...]
     anonymous: Count | None = None  # None when there were none or too few to say
+    # What they share, in a few of the readers' own words: "methadone script · pharmacy".
+    label: str = ""
 
     @property
     def size_text(self) -> str:
         """How many entries, and how many of them anonymous when that may be said."""
         extra = f", {self.anonymous} anonymous" if self.anonymous is not None else ""
         return f"{self.size.of('entry', 'entries')}{extra}"
+
+    @property
+    def about(self) -> str:
+        """The label as a line to show under the heading ("About: …"), or "" without one."""
+        return f"About: {self.label}" if self.label else ""
 
     def agencies_text(self, limit: int = 6) -> str:
         """The agencies as a phrase: "A and B", or "A, B, … and 12 more agencies"."""

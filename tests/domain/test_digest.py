@@ -20,13 +20,13 @@ from bot.domain.digest import (
     range_period,
     select_quotes,
     shorten,
-    similar_groups,
     summarise_barriers,
     suppressed,
     theme_trends,
     week_period,
 )
 from bot.domain.errors import BadPeriod
+from bot.domain.patterns import find_groups
 from bot.domain.visibility import Audience
 from bot.views.digest import Trend
 
@@ -324,15 +324,15 @@ def test_patterns_are_deterministic_and_do_not_chain() -> None:
         "friday night shelter closed early",
         "shelter closed early again",
     ]
-    first = similar_groups(texts)
-    assert first == similar_groups(list(texts))
+    first = [list(g.members) for g in find_groups(texts)]
+    assert first == [list(g.members) for g in find_groups(list(texts))]
     # 0~1 and 2~3 may touch through "friday night", but no group holds both 0 and 3.
     assert not any(0 in g and 3 in g for g in first)
 
 
 def test_patterns_ignore_redaction_placeholders() -> None:
     texts = ["Call [phone number] about [postcode]", "Ring [phone number] near [postcode]"]
-    assert sorted(map(sorted, similar_groups(texts))) == [[0], [1]]
+    assert sorted(sorted(g.members) for g in find_groups(texts)) == [[0], [1]]
 
 
 def test_a_shared_learning_is_not_quoted_twice() -> None:

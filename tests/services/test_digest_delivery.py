@@ -15,6 +15,7 @@ from conftest import ALICE, BOB, CAROL, DAN, TEST_ALLIANCE, Clock_, Live, allian
 from slack_api import Call
 
 from bot.domain.checkins import Source
+from bot.domain.patterns import find_groups
 from bot.render.digest import render_html
 from storage.models import EscalationEventRow, EscalationRow
 
@@ -295,3 +296,21 @@ def test_an_empty_week_still_builds(app: Live, clock: Clock_) -> None:
     digests = app.loop.services.digests
     view = digests.build(digests.destination("alliance"), "2026-W10")
     assert view.learnings_count == 0 and view.barriers.empty and not view.patterns
+
+
+def test_the_alliance_file_adds_its_own_words_to_the_pattern_finder(
+    make_live: Callable[..., Live], clock: Clock_
+) -> None:
+    housing = "Residents moved to Holly House went without their methadone."
+    hospital = "Patients discharged to temporary accommodation missed methadone doses."
+    # With the built-in table alone they share one term ("methadone"): not a pattern.
+    assert [len(g.members) for g in find_groups([housing, hospital])] == [1, 1]
+    local = digest_alliance(pattern_terms={"temporary accommodation": ["Holly House"]})
+    app = make_live(alliance=local, clock=clock)
+    share(app, ALICE, housing)
+    share(app, CAROL, hospital)
+    clock.now = FRIDAY_AFTER
+    digests = app.loop.services.digests
+    (pattern,) = digests.build(digests.destination("alliance"), WEEK).patterns
+    assert pattern.agencies == ("Council Housing", "Hospital Discharge")
+    assert "methadone" in pattern.label

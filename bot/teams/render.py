@@ -1,0 +1,258 @@
+"""Adaptive Cards for every LearnLoop message and form: layout only, no words of its own.
+
+Everything a person reads comes from a view in `bot/views/`; this module spells `Words` in the
+markdown Teams' TextBlocks understand, lays blocks out as an Adaptive Card 1.5 and reads
+submitted dialogs back. A button that `opens_form` becomes an Action.Submit that opens a dialog
+(task/fetch); any other becomes an Action.Execute, answered with an updated card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    Choice,
+    ChoiceSetInput,
+    ExecuteAction,
+    Fact,
+    FactSet,
+    OpenDialogData,
+    OpenUrlAction,
+    QueryData,
+    SubmitAction,
+    SubmitData,
+    TextBlock,
+    TextInput,
+)
+from microsoft_teams.cards import (
+    Image as ImageElement,
+)
+
+from bot.views.message import (
+    Actions,
+    Block,
+    Bullets,
+    Button,
+    ChoiceField,
+    ChoiceStyle,
+    Divider,
+    Facts,
+    Form,
+    Heading,
+    Image,
+    Message,
+    Paragraph,
+    PersonField,
+    Style,
+    TextField,
+)
+from bot.views.words import Cmd, Emph, Link, Literal, Mention, Strong, Words
+
+# Display names of people the card mentions, by LearnLoop id (Teams has no <@id> syntax).
+Names = Mapping[str, str]
+NO_NAMES: Names = {}
+
+# Characters Teams' card markdown acts on; a backslash makes each one literal.
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_[]()#>`~"})
+# The data key a submitted dialog carries its form's state in.
+STATE_KEY = "state"
+
+
+def escape(text: str) -> str:
+    """Text made literal in a TextBlock (no links, emphasis or headings it didn't mean)."""
+    return text.translate(_MARKDOWN)
+
+
+def typed(cmd: Cmd) -> str:
+    """A command as a person types it to the bot in Teams: `barriers mine`, `pause 2w`."""
+    return cmd.neutral()
+
+
+def _mention(span: Mention, names: Names) -> str:
+    # Slack ids and unknown people have no name here: the view's fallback says who they are.
+    return escape(names.get(span.user_id) or span.fallback)
+
+
+def markdown(text: Words | str, names: Names = NO_NAMES) -> str:
+    """Words spelled in the markdown Teams renders in a TextBlock."""
+    if isinstance(text, str):
+        return escape(text)
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, str):
+            out.append(escape(part))
+        elif isinstance(part, Strong):
+            out.append(f"**{escape(part.text)}**")
+        elif isinstance(part, Emph):
+            out.append(f"_{escape(part.text)}_")
+        elif isinstance(part, Literal):
+            out.append(f"`{part.text}`")
+        elif isinstance(part, Cmd):
+            out.append(f"**{escape(typed(part))}**")
+        elif isinstance(part, Link):
+            out.append(f"[{escape(part.label)}]({part.url})")
+        elif isinstance(part, Mention):
+            out.append(_mention(part, names))
+    return "".join(out)
+
+
+def plain(text: Words | str, names: Names = NO_NAMES) -> str:
+    """Words as plain text (a card's fallback text, a notification): commands as typed."""
+    if isinstance(text, str):
+        return text
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, Cmd):
+            out.append(typed(part))
+        elif isinstance(part, Mention):
+            out.append(names.get(part.user_id) or part.fallback)
+        elif isinstance(part, str):
+            out.append(part)
+        else:
+            out.append(Words((part,)).plain())
+    return "".join(out)
+
+
+def _text(value: str, **style: Any) -> TextBlock:
+    # Teams cuts unwrapped text at one line.
+    return TextBlock(text=value, wrap=True, **style)
+
+
+def action(item: Button) -> Any:
+    """One card action."""
+    if item.url:
+        return OpenUrlAction(title=item.label, url=item.url)
+    data = {"value": item.value} if item.value else {}
+    if item.opens_form:
+        made: Any = SubmitAction(title=item.label, data=OpenDialogData(item.action, data or None))
+    else:
+        # Clients without Action.Execute fall back to Action.Submit, which arrives as a message
+        # carrying the verb; the same handler answers it in the chat.
+        fallback = SubmitAction(title=item.label, data={"verb": item.action, **data})
+        made = ExecuteAction(title=item.label, verb=item.action, data=data, fallback=fallback)
+    if item.style is Style.PRIMARY:
+        made = made.with_style("positive")
+    elif item.style is Style.DANGER:
+        made = made.with_style("destructive")
+    return made
+
+
+def element(item: Block, names: Names = NO_NAMES) -> list[Any]:
+    """The card elements for one neutral block."""
+    if isinstance(item, Heading):
+        return [_text(escape(item.text), size="Large", weight="Bolder")]
+    if isinstance(item, Paragraph):
+        value = markdown(item.text, names)
+        if not value:
+            return []
+        if item.subtle:
+            return [_text(value, is_subtle=True, size="Small")]
+        return [_text(value)]
+    if isinstance(item, Bullets):
+        if not item.items:
+            return []
+        return [_text("\n".join(f"- {markdown(line, names)}" for line in item.items))]
+    if isinstance(item, Facts):
+        return [
+            FactSet(facts=[Fact(title=label, value=markdown(v, names)) for label, v in item.items])
+        ]
+    if isinstance(item, Divider):
+        return [_text(" ", separator=True)]
+    if isinstance(item, Image):
+        return [ImageElement(url=item.url, alt_text=item.alt)]
+    if isinstance(item, Actions):
+        return [ActionSet(actions=[action(b) for b in item.buttons])] if item.buttons else []
+    raise TypeError(f"no Adaptive Card layout for {type(item).__name__}")
+
+
+def card(view: Message, names: Names = NO_NAMES) -> AdaptiveCard:
+    """A message as an Adaptive Card 1.5. A last row of buttons becomes the card's actions."""
+    items = list(view.blocks)
+    actions: list[Any] = []
+    if items and isinstance(items[-1], Actions):
+        actions = [action(b) for b in items.pop().buttons]
+    body: list[Any] = []
+    for item in items:
+        body.extend(element(item, names))
+    return AdaptiveCard(
+        body=body, actions=actions or None, fallback_text=plain(view.summary, names) or None
+    )
+
+
+def card_dict(value: AdaptiveCard) -> dict[str, Any]:
+    """The card as Teams receives it (for tests and invoke responses)."""
+    return value.model_dump(exclude_none=True)
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+def _error(message: str | None) -> list[TextBlock]:
+    return [_text(f"⚠ {escape(message)}", color="Attention", size="Small")] if message else []
+
+
+def _input(item: TextField | ChoiceField | PersonField) -> Any:
+    if isinstance(item, TextField):
+        return TextInput(
+            id=item.id,
+            label=item.label,
+            is_multiline=item.multiline,
+            max_length=item.max_length,
+            placeholder=item.placeholder or None,
+            value=item.initial or None,
+            is_required=not item.optional,
+        )
+    if isinstance(item, PersonField):
+        return ChoiceSetInput(
+            id=item.id,
+            label=item.label,
+            choices=[],
+            choices_data=QueryData(dataset="graph.microsoft.com/users"),
+            value=item.initial or None,
+            is_required=not item.optional,
+        )
+    return ChoiceSetInput(
+        id=item.id,
+        label=item.label,
+        choices=[Choice(title=option.label, value=option.value) for option in item.options],
+        is_multi_select=item.multiple,
+        style="compact"
+        if item.style in (ChoiceStyle.SELECT, ChoiceStyle.MULTI_SELECT)
+        else "expanded",
+        placeholder=item.placeholder or None,
+        value=",".join(item.initial) or None,
+        is_required=not item.optional,
+    )
+
+
+def form_card(form: Form, names: Names = NO_NAMES) -> AdaptiveCard:
+    """A form as the card of a dialog, with each field's error under it."""
+    body: list[Any] = []
+    for item in form.items:
+        if isinstance(item, TextField | ChoiceField | PersonField):
+            body.append(_input(item))
+            if item.hint:
+                body.append(_text(markdown(item.hint, names), is_subtle=True, size="Small"))
+            body += _error(form.errors.get(item.id) or item.error)
+        else:
+            body.extend(element(item, names))
+    data = {STATE_KEY: form.state} if form.state else None
+    submit = SubmitAction(title=form.submit, data=SubmitData(form.id, data)).with_style("positive")
+    return AdaptiveCard(body=body, actions=[submit], fallback_text=form.title)
+
+
+def read_form(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What was submitted, by field id: a string, a list (several choices) or None."""
+    values: dict[str, Any] = {}
+    for item in form.fields:
+        raw = data.get(item.id)
+        if isinstance(item, ChoiceField) and item.multiple:
+            values[item.id] = [v for v in str(raw or "").split(",") if v]
+        elif raw is None or raw == "":
+            values[item.id] = None
+        else:
+            values[item.id] = str(raw)
+    return values

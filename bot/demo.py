@@ -29,6 +29,7 @@ from bot.views import (
     StaleBarriersView,
 )
 from bot.views.digest import DigestView
+from bot.views.message import Message
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
 
@@ -144,6 +145,15 @@ class ConsoleMessenger:
     def _ref(self, channel: str) -> MessageRef:
         self.counter += 1
         return MessageRef(channel=f"D{channel}", ts=f"{1_700_000_000 + self.counter}.000100")
+
+    def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
+        """Record a message."""
+        self.sent.append((message.summary.plain(), to))
+        return self._ref(to)
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        """Record a message re-rendered in place."""
+        self.sent.append((f"updated: {message.summary.plain()}", ref.channel))
 
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """Record a prompt DM."""

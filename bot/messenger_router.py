@@ -21,6 +21,7 @@ from bot.views import (
 )
 from bot.views.digest import DigestView
 from bot.views.inquiry import InquirySummaryView
+from bot.views.message import Message
 
 
 class MessengerRouter:
@@ -37,6 +38,14 @@ class MessengerRouter:
             # Not a crash: the alliance names someone on a platform this deployment lacks.
             raise MessengerError(f"{platform}_not_configured", method)
         return messenger
+
+    def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
+        """Post a message on the platform of the person or conversation it is for."""
+        return self.for_address(to, "send").send(to, message, paced=paced)
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        """Replace a message on the platform it was posted on."""
+        self.for_address(ref.channel, "update").update(ref, message)
 
     # ------------------------------------------------------------------ check-ins
 

@@ -19,6 +19,7 @@ from bot.views import (
 )
 from bot.views.digest import DigestView
 from bot.views.inquiry import InquirySummaryView
+from bot.views.message import Message
 
 Clock = Callable[[], dt.datetime]
 
@@ -124,6 +125,17 @@ class UserProfile:
 
 class Messenger(Protocol):
     """Sends LearnLoop's messages on one chat platform."""
+
+    def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
+        """Post a message to a person (their 1:1 chat with the app) or a conversation.
+
+        `paced` posts are part of a fan-out and wait their turn under the platform's limit.
+        """
+        ...
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        """Replace a message already posted."""
+        ...
 
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """DM the weekly prompt."""

@@ -12,12 +12,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.observability import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
+from bot.slack import render
 from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
 from bot.slack.inquiry_messenger import InquiryMessaging
 from bot.slack.pacing import ChannelPacer, Pacer
 from bot.views import PromptView, ReminderView, ReplySavedView
+from bot.views.message import Message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,6 +100,28 @@ class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         return _call(method, fn, self.metrics)
+
+    def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
+        """Post a message; to a user id, Slack opens the DM with the app."""
+        text, blocks = render.message(message)
+        if paced:
+            resp = self._paced_post(channel=to, text=text, blocks=blocks)
+        else:
+            resp = self._call(
+                "chat.postMessage",
+                lambda: self.client.chat_postMessage(channel=to, text=text, blocks=blocks),
+            )
+        return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        """chat.update of a message already posted."""
+        text, blocks = render.message(message)
+        self._call(
+            "chat.update",
+            lambda: self.client.chat_update(
+                channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
+            ),
+        )
 
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """DM the weekly prompt (posting to a user id opens the DM with the app)."""

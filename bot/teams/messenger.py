@@ -30,6 +30,7 @@ from microsoft_teams.cards import AdaptiveCard
 from bot.domain.platforms import is_entra_object_id
 from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
+from bot.teams import render
 from bot.teams.app import TeamsBot
 from bot.teams.cards import (
     checkin_thanks_card,
@@ -58,6 +59,7 @@ from bot.views import (
 )
 from bot.views.digest import DigestView
 from bot.views.inquiry import InquirySummaryView
+from bot.views.message import Message, mentioned
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -226,6 +228,17 @@ class TeamsMessenger:
         )
 
     # ------------------------------------------------------------------ the port
+
+    def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
+        """Post a card to a person's 1:1 chat or a stored conversation."""
+        return self._send(self._conversation(to), self._card(message))
+
+    def update(self, ref: MessageRef, message: Message) -> None:
+        """Replace a card already posted."""
+        self._update(ref, self._card(message))
+
+    def _card(self, message: Message) -> AdaptiveCard:
+        return render.card(message, self._names(*mentioned(message)))
 
     def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
         """Send the weekly prompt card to a person's 1:1 chat with the app."""

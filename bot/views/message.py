@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.views.words import Words
+from bot.views.words import Mention, Words
 
 # ---------------------------------------------------------------------------- blocks
 
@@ -115,6 +115,32 @@ class Message:
 
     summary: Words
     blocks: tuple[Block, ...] = ()
+
+
+def mentioned(message: Message | Form) -> list[str]:
+    """Ids of everyone a message or form mentions (Teams looks their names up first)."""
+    found: list[str] = []
+
+    def add(text: Words | None) -> None:
+        for part in text.parts if text is not None else ():
+            if isinstance(part, Mention) and part.user_id not in found:
+                found.append(part.user_id)
+
+    items = message.blocks if isinstance(message, Message) else message.items
+    if isinstance(message, Message):
+        add(message.summary)
+    for item in items:
+        if isinstance(item, Paragraph):
+            add(item.text)
+        elif isinstance(item, Bullets):
+            for line in item.items:
+                add(line)
+        elif isinstance(item, Facts):
+            for _, value in item.items:
+                add(value)
+        elif isinstance(item, TextField | ChoiceField | PersonField):
+            add(item.hint)
+    return found
 
 
 # ----------------------------------------------------------------------------- forms

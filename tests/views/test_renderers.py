@@ -125,3 +125,16 @@ def test_long_lists_are_cut_with_a_count() -> None:
     assert and_list([str(n) for n in range(13)], limit=6, noun="more agencies") == (
         "0, 1, 2, 3, 4, 5 and 7 more agencies"
     )
+
+
+def test_mentions_are_collected_for_name_lookups() -> None:
+    from bot.views.message import mentioned
+
+    view = Message(
+        summary=words(Mention("U0A")),
+        blocks=(
+            Paragraph(words(Mention("U0B"), Mention("U0A"))),
+            Bullets((words(Mention("U0C")),)),
+        ),
+    )
+    assert mentioned(view) == ["U0A", "U0B", "U0C"]

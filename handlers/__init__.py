@@ -1,34 +1,5 @@
-"""Slack listeners, one module per surface; `register(app)` wires them all."""
+"""The edges: one package per chat platform, each with one `register(...)`.
 
-from __future__ import annotations
-
-from slack_bolt import App
-
-from handlers import (
-    actions,
-    commands,
-    entries,
-    errors,
-    escalations,
-    events,
-    home,
-    inquiries,
-    installs,
-    privacy,
-    views,
-)
-
-
-def register(app: App) -> None:
-    """Attach every listener and the global error handler to a Bolt app."""
-    errors.register(app)
-    commands.register(app)
-    actions.register(app)
-    views.register(app)
-    events.register(app)
-    home.register(app)  # issue 8: before privacy (it answers Export and Delete in the Home tab)
-    entries.register(app)  # an author's own entries, in the Home tab
-    privacy.register(app)
-    escalations.register(app)
-    inquiries.register(app)  # issue 9
-    installs.register(app)  # issue 8
+`handlers.slack` holds the Bolt listeners, `handlers.teams` the Teams SDK ones. A handler reads
+the request, calls one service method and lays out the answer with its platform's renderer.
+"""

@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-import handlers
+import handlers.slack
 from bot.config import Settings
 from bot.observability import CountingRetryHandler, Metrics
 from bot.services import Services
@@ -141,5 +141,5 @@ def build_bolt_app(
             request_workspace.reset(token)
 
     app.middleware(inject_services)
-    handlers.register(app)
+    handlers.slack.register(app)
     return app

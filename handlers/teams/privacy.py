@@ -15,7 +15,7 @@ from bot.teams.ids import Command, Verb
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.privacy_cards import privacy_card
 from bot.views.privacy import PrivacyStage, PrivacyView
-from handlers.teams_support import (
+from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
     Ctx,

@@ -22,8 +22,8 @@ from bot.slack.ids import QUESTION_BLOCK_PREFIX, Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.views import entries as words
-from handlers.errors import reported
-from handlers.home import PLATFORM, publish
+from handlers.slack.errors import reported
+from handlers.slack.home import PLATFORM, publish
 
 OUT_OF_DATE = "That button is out of date. Open LearnLoop's Home tab again."
 

@@ -22,9 +22,9 @@ from microsoft_teams.api import (
 from microsoft_teams.apps import App
 from microsoft_teams.cards import AdaptiveCard
 
-import handlers.teams_barriers as barriers
-import handlers.teams_entries as entries
-import handlers.teams_privacy as privacy
+import handlers.teams.barriers as barriers
+import handlers.teams.entries as entries
+import handlers.teams.privacy as privacy
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
 from bot.domain.pause import pause_until
@@ -34,7 +34,7 @@ from bot.teams.cards import checkin_form, launcher_card, prompt_card, read_check
 from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, Submit, Verb
 from bot.teams.messenger import TeamsMessenger
 from bot.views import PromptState, PromptView
-from handlers.teams_support import (
+from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
     Ctx,

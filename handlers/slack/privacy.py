@@ -15,7 +15,7 @@ from bot.services import Services
 from bot.slack.ids import Action
 from bot.slack.privacy_blocks import privacy_message
 from bot.views.privacy import PrivacyStage, PrivacyView
-from handlers.errors import reported
+from handlers.slack.errors import reported
 
 PLATFORM = "slack"
 

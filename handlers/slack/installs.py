@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from handlers.errors import reported
+from handlers.slack.errors import reported
 
 log = logging.getLogger("learnloop.handlers")
 

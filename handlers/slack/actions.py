@@ -11,7 +11,7 @@ from bot.domain.errors import NotFound
 from bot.services import Services
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Action
-from handlers.errors import after_ack, reported
+from handlers.slack.errors import after_ack, reported
 
 
 def _int_value(action: dict[str, Any]) -> int:

@@ -31,7 +31,7 @@ from microsoft_teams.apps import ActivityContext
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.services import Services
-from handlers.errors import user_message
+from handlers.slack.errors import user_message
 
 log = logging.getLogger("learnloop.teams.handlers")
 T = TypeVar("T")

@@ -12,9 +12,9 @@ from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
-from handlers import privacy
-from handlers.errors import after_ack, reported
-from handlers.inquiries import run_inquiry_command
+from handlers.slack import privacy
+from handlers.slack.errors import after_ack, reported
+from handlers.slack.inquiries import run_inquiry_command
 
 HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
 • `/checkin` — share a learning any time (what happened, what helped, what got in the way)

@@ -14,7 +14,7 @@ from bot.services import Services
 from bot.slack.blocks import modal_errors, read_modal
 from bot.slack.ids import QUESTION_BLOCK_PREFIX
 from bot.slack.ids import View as ViewId
-from handlers.errors import after_ack
+from handlers.slack.errors import after_ack
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

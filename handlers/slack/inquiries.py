@@ -20,7 +20,7 @@ from bot.slack.inquiry_blocks import (
     started_text,
     summary_blocks,
 )
-from handlers.errors import reported
+from handlers.slack.errors import reported
 
 # Slack shows modal field errors in a small space: keep them short.
 FIELD_ERROR_CHARS = 150

@@ -17,7 +17,7 @@ from bot.teams.cards import checkin_form, read_checkin_form
 from bot.teams.entries_cards import delete_card, entries_card, visibility_form
 from bot.teams.ids import VISIBILITY_INPUT, Command, Dialog, Submit, Verb
 from bot.views import entries as words
-from handlers.teams_support import (
+from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
     Ctx,

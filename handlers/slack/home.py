@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.slack.home_blocks import home_view
 from bot.slack.ids import Action
 from bot.slack.privacy_blocks import privacy_message
-from handlers.errors import reported
+from handlers.slack.errors import reported
 
 PLATFORM = "slack"
 

@@ -30,7 +30,7 @@ from bot.teams.escalation_cards import (
 )
 from bot.teams.ids import Command, Dialog, Submit, Verb
 from bot.views import BarrierCardView
-from handlers.teams_support import (
+from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
     Ctx,

@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext
 from bot.domain.errors import LearnLoopError, StorageUnavailable, ValidationFailed
 from bot.services import Services
 from bot.services.checkins import ReplyEdit, ReplyEditOutcome
-from handlers.errors import after_ack, tell_user
+from handlers.slack.errors import after_ack, tell_user
 
 _IGNORED_SUBTYPES = {None, "file_share"}
 

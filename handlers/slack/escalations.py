@@ -29,7 +29,7 @@ from bot.slack.ids import Action as ActionId
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import Command
 from bot.slack.ids import View as ViewId
-from handlers.errors import reported
+from handlers.slack.errors import reported
 
 PLATFORM = "slack"
 ESCALATE_USAGE = (

@@ -11,8 +11,8 @@ from slack_api import FakeSlackAPI
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli.demo_digest import CHART_FILE, REPORT_FILE
 from bot.config import EXAMPLE_CONFIG
-from bot.demo_digest import CHART_FILE, REPORT_FILE
 
 
 @pytest.fixture(scope="module")

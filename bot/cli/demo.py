@@ -12,12 +12,13 @@ from rich.progress import track
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from bot.config import EXAMPLE_CONFIG, load_alliance
-from bot.demo_digest import show_digest
+from bot.app import build, open_database
+from bot.cli.demo_digest import show_digest
+from bot.config import EXAMPLE_CONFIG, Settings, load_alliance, load_settings
 from bot.domain.checkins import Source, Visibility
 from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.views import (
     BarrierCardView,
     BarrierNoticeView,
@@ -30,8 +31,6 @@ from bot.views import (
 )
 from bot.views.digest import DigestView
 from bot.views.message import Message
-from storage.db import make_engine, migrate
-from storage.uow import UnitOfWorkFactory
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.
 LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
@@ -256,6 +255,17 @@ def _thursday_afternoon(weeks_ago: int, zone: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(thursday, dt.time(15, 5), tzinfo=zone)
 
 
+def _demo_settings(database_url: str) -> Settings:
+    """The demo's own database and the example alliance; no platform, whatever is set."""
+    return load_settings(
+        database_url=database_url,
+        learnloop_config=EXAMPLE_CONFIG,
+        teams_client_id=None,
+        slack_client_id=None,
+        slack_client_secret=None,
+    )
+
+
 def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     """Create a fresh demo database and walk `weeks` weeks of the check-in loop through it."""
     url = make_url(database_url)
@@ -264,14 +274,19 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
 
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
-    engine = make_engine(database_url)
-    migrate(engine)
+    # A fresh schema (PostgreSQL's too), then the same composition root as every command.
+    open_database(database_url, upgrade=True).dispose()
     alliance = load_alliance(EXAMPLE_CONFIG)
     zone = alliance.alliance.zone
     now = {"t": _thursday_afternoon(weeks, zone)}
     messenger = ConsoleMessenger()
-    services = build_services(UnitOfWorkFactory(engine), alliance, messenger, lambda: now["t"])
-    services.members.sync_config()
+    services = build(
+        _demo_settings(database_url),
+        alliance,
+        clock=lambda: now["t"],
+        messenger=messenger,
+        with_slack=False,
+    ).services
     rng = random.Random(2026)
     console.print(f"[bold]LearnLoop demo[/bold] — {alliance.alliance.name}")
     console.print(f"Config: {EXAMPLE_CONFIG}\nDatabase: {database_url}\n")

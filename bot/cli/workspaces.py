@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-EXIT_CONFIG = 2
+from bot.cli.common import EXIT_CONFIG
 
 
 def encryption_key() -> None:
@@ -24,8 +24,8 @@ def workspaces(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the Slack workspaces LearnLoop is installed in (OAuth mode): ids and names only."""
+    from bot.app import open_database
     from bot.config import ConfigError, load_settings
-    from storage.db import make_engine
     from storage.slack_installations import EncryptedInstallationStore, TokenCipher
 
     err = Console(stderr=True)
@@ -37,7 +37,7 @@ def workspaces(
             err.print(f"[red]error:[/red] {problem}", highlight=False)
         raise typer.Exit(EXIT_CONFIG) from None
     assert settings.slack_client_id and settings.learnloop_encryption_key
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     keys = settings.learnloop_encryption_key.get_secret_value().split(",")
     store = EncryptedInstallationStore(settings.slack_client_id, engine, TokenCipher(keys))
     rows = []

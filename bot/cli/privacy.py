@@ -8,27 +8,24 @@ recorded in the append-only audit log with its actor (the OS user, or `--actor`)
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli.common import EXIT_CONFIG, offline_loop, os_actor
+from bot.config import ConfigError
 from bot.domain.errors import DataDeleted, LearnLoopError
-from bot.ports import Messenger, MessengerError
 from bot.services.privacy import to_json
 
 console = Console()
 err = Console(stderr=True)
 
-EXIT_USAGE = 2
 
 ActorOption = Annotated[
     str | None,
@@ -39,42 +36,19 @@ ActorOption = Annotated[
 ]
 
 
-class _NoMessenger:
-    """Admin commands send no messages; an attempt would be a bug, reported as such."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-            raise MessengerError("not_connected", name)
-
-        return refuse
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
 
 
-def _actor(given: str | None) -> str:
-    if given and given.strip():
-        return given.strip()[:100]
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        user = "unknown"
-    return f"cli:{user}"
-
-
 def _loop() -> Any:
     """The services, without Slack: these commands only read and write the database."""
-    from bot.app import build
-
     try:
-        settings: Settings = load_settings()
-        return build(settings, messenger=cast(Messenger, _NoMessenger()), with_slack=False)
+        return offline_loop()
     except ConfigError as exc:
         for problem in exc.problems:
             err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_CONFIG) from None
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -99,7 +73,7 @@ def export(
     if (member is None) == (agency is None):
         _fail("give exactly one of --member SLACK_ID or --agency ID")
     loop = _loop()
-    who = _actor(actor)
+    who = os_actor(actor)
     try:
         # A spinner on stderr while the export is gathered (stdout stays pure JSON).
         with err.status("Gathering the export…"):
@@ -144,7 +118,7 @@ def erase(
             f"history ({view.barriers_raised} barrier(s) they raised stay, unattributed)?",
             abort=True,
         )
-    done = loop.services.privacy.delete_member(platform, member, actor=_actor(actor))
+    done = loop.services.privacy.delete_member(platform, member, actor=os_actor(actor))
     console.print(
         f"Erased {member}: {done.checkins} check-in(s), {done.prompts} prompt record(s); "
         f"{done.barriers_raised} barrier(s) kept without their name. A tombstone stops them "
@@ -162,7 +136,7 @@ def purge(
     """Retention: delete check-ins and prompt history older than `retention_months`."""
     loop = _loop()
     with err.status("Finding check-ins past retention…"):
-        report = loop.services.privacy.purge(dry_run=dry_run, actor=_actor(actor))
+        report = loop.services.privacy.purge(dry_run=dry_run, actor=os_actor(actor))
     verb = "Would delete" if report.dry_run else "Deleted"
     console.print(
         f"Retention {report.retention_months} months: cutoff {report.cutoff:%Y-%m-%d %H:%M} UTC. "
@@ -193,7 +167,7 @@ def audit(
     """Print the audit log: exports, deletions, retention runs, admin actions."""
     loop = _loop()
     entries = loop.services.privacy.audit_log(
-        actor=_actor(actor), since=_since(since, loop.alliance.alliance.zone)
+        actor=os_actor(actor), since=_since(since, loop.alliance.alliance.zone)
     )
     if as_json:
         for e in entries:

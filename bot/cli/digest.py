@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -14,15 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, offline_loop
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import LearnLoopError
-from bot.ports import MessengerError
 
 console = Console()
 err = Console(stderr=True)
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 digest_app = typer.Typer(
     help="The weekly learning digest: preview it, or post it now.", no_args_is_help=True
@@ -42,17 +39,7 @@ DestinationOption = Annotated[
 ]
 
 
-class _NoMessenger:
-    """Previews and reports send nothing; an attempt would be a bug, reported as such."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-            raise MessengerError("not_connected", name)
-
-        return refuse
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
     raise typer.Exit(code)
 
@@ -78,7 +65,7 @@ def _loop(with_slack: bool) -> Any:
         if with_slack:
             settings.require_slack()
             return build(settings)
-        return build(settings, with_slack=False, messenger=_NoMessenger())  # type: ignore[arg-type]
+        return offline_loop(settings)
     except ConfigError as exc:
         _fail("; ".join(exc.problems))
 

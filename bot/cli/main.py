@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.commands.barriers import register as register_barrier_commands
-from bot.commands.digest import register as register_digest_commands
-from bot.commands.privacy import register as register_privacy_commands
-from bot.commands.workspaces import register as register_workspace_commands
+from bot.cli.barriers import register as register_barrier_commands
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED
+from bot.cli.digest import register as register_digest_commands
+from bot.cli.privacy import register as register_privacy_commands
+from bot.cli.workspaces import register as register_workspace_commands
 from bot.config import ConfigError, Settings, load_alliance, load_settings
 
 app = typer.Typer(
@@ -31,8 +32,6 @@ app.add_typer(prompts_app, name="prompts")
 console = Console()
 err = Console(stderr=True)
 
-EXIT_CONFIG = 2
-EXIT_FAILED = 1
 WORKER_HEALTHCHECK_SECONDS = 60
 
 
@@ -412,7 +411,7 @@ def demo(
     weeks: Annotated[int, typer.Option(min=1, max=12, help="Weeks of check-ins to make.")] = 4,
 ) -> None:
     """Try LearnLoop without Slack: an example alliance, a few weeks of check-ins, a summary."""
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     run_demo(database, weeks, console)
 

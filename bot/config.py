@@ -9,6 +9,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +47,10 @@ class ConfigError(Exception):
 
 
 # --------------------------------------------------------------------------- settings
+
+
+# The databases LearnLoop is tested on (and ships drivers for).
+SUPPORTED_DATABASES = ("sqlite://", "postgresql+psycopg://")
 
 
 class Settings(BaseSettings):
@@ -102,6 +107,13 @@ class Settings(BaseSettings):
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
+        # Anything else would fail later, deep in a driver import, with a traceback.
+        if not value.startswith(SUPPORTED_DATABASES):
+            scheme = value.split("://", 1)[0]
+            raise ValueError(
+                f"{scheme}:// is not supported: use PostgreSQL (postgresql://user:password@host"
+                "/name) or SQLite (sqlite:///learnloop.db)"
+            )
         return value
 
     @field_validator("learnloop_encryption_key")
@@ -208,6 +220,11 @@ class Settings(BaseSettings):
             )
 
 
+def _without_password(url: str) -> str:
+    """`url` with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings; a malformed value raises ConfigError with one line per variable."""
     try:
@@ -217,8 +234,10 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             value = error.get("input")
+            if name == "DATABASE_URL" and isinstance(value, str):
+                value = _without_password(value)  # the line may end up in a log
             shown = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
-            problems.append(f"{name}: {error['msg']}{shown}")
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}{shown}")
         raise ConfigError(problems) from None
 
 

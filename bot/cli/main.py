@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,13 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.barriers import register as register_barrier_commands
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, offline_loop
 from bot.cli.digest import register as register_digest_commands
+from bot.cli.failures import CliGroup, quiet_logs, set_verbose
 from bot.cli.privacy import register as register_privacy_commands
 from bot.cli.workspaces import register as register_workspace_commands
 from bot.config import ConfigError, Settings, load_alliance, load_settings
 
 app = typer.Typer(
+    cls=CliGroup,
     help="LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations.",
     no_args_is_help=True,
     add_completion=False,
@@ -52,8 +55,17 @@ def main_options(
             help="Print LearnLoop's version and exit.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="On a failure, print the traceback too; show libraries' log lines.",
+        ),
+    ] = False,
 ) -> None:
     """LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations."""
+    set_verbose(verbose)
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -170,24 +182,27 @@ def socket() -> None:
     except ConfigError as exc:
         _fail(exc)
     assert loop.bolt is not None and settings.slack_app_token is not None
-    console.print(f"LearnLoop for [bold]{loop.alliance.alliance.name}[/bold] over Socket Mode.")
-    SocketModeHandler(loop.bolt, settings.slack_app_token.get_secret_value()).start()
+    handler = SocketModeHandler(loop.bolt, settings.slack_app_token.get_secret_value())
+    # Each retry of a first connection that cannot succeed would log a line; CliGroup says
+    # in one what failed and what to check.
+    with quiet_logs("learnloop.slack", "slack_sdk", "slack_bolt"):
+        handler.connect()
+    typer.echo(f"LearnLoop for {loop.alliance.alliance.name} is connected over Socket Mode.")
+    threading.Event().wait()  # the connection's own threads serve until the process stops
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (SQLite or PostgreSQL)."""
-    from storage.db import current_revision, make_engine
+    from bot.app import open_database
+    from storage.db import current_revision
     from storage.db import migrate as run_migrations
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
+    # A failure (no server, no such database, a driver error) is explained by CliGroup.
     before = current_revision(engine)
-    try:
-        run_migrations(engine)
-    except Exception as exc:  # noqa: BLE001 - report any driver error in one line
-        err.print(f"[red]error:[/red] migration failed: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
+    run_migrations(engine)
     after = current_revision(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
@@ -337,14 +352,13 @@ def prompts_status(
     """Per cohort: how many are due, sent, answered, skipped, failed (counts only, no names)."""
     import re
 
-    from bot.app import build
-
     if cycle is not None and not re.fullmatch(r"\d{4}-W\d{2}", cycle):
         err.print(f"[red]error:[/red] --cycle {cycle!r}: write an ISO week like 2026-W48")
         raise typer.Exit(EXIT_CONFIG)
     settings = _settings()
     try:
-        loop = build(settings)
+        # It only reads the ledger: no Slack token is needed, and nothing is sent.
+        loop = offline_loop(settings)
     except ConfigError as exc:
         _fail(exc)
     statuses = loop.services.prompts.status(cycle)

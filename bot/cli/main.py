@@ -222,9 +222,11 @@ def check_config(
     try:
         config = load_alliance(target)
     except ConfigError as exc:
-        err.print(f"[red]{target}: {len(exc.problems)} problem(s)[/red]")
+        count = len(exc.problems)
+        # Plain lines: paths and ids printed as they are, never read as markup.
+        typer.echo(f"{target}: {count} problem{'' if count == 1 else 's'}", err=True)
         for problem in exc.problems:
-            err.print(f"  {problem}", highlight=False, markup=False)
+            typer.echo(f"  {problem}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
     console.print(
         f"[green]{target} is valid:[/green] {config.alliance.name} — "

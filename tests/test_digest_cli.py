@@ -175,3 +175,73 @@ def test_send_waits_out_a_429_and_says_what_happens_when_it_still_fails(
     again = runner.invoke(app, later, env=settings)
     assert again.exit_code == 0 and "posted" in again.output
     assert len(fake_slack.messages("C0STEWARDS")) == 2  # W41 and W42, each once
+
+
+def test_ids_are_printed_literally(demo_db: tuple[Path, str]) -> None:
+    # Rich used to read ":hospital:" as an emoji: the printed id could not be pasted back.
+    folder, _ = demo_db
+    runner = CliRunner()
+    everyone = runner.invoke(app, ["digest", "preview", "--week", "2026-W47"], env=env(folder))
+    assert everyone.exit_code == 0, everyone.output
+    assert "manager:hospital:U0MGR2 → " in everyone.output and "🏥" not in everyone.output
+    again = runner.invoke(
+        app,
+        ["digest", "preview", "--week", "2026-W47", "--destination", "manager:hospital:U0MGR2"],
+        env=env(folder),
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_tables_fit_80_columns_without_cutting_a_word(demo_db: tuple[Path, str]) -> None:
+    folder, _ = demo_db
+    runner = CliRunner()
+    status = runner.invoke(app, ["prompts", "status"], env=env(folder, COLUMNS="80"))
+    assert status.exit_code == 0, status.output
+    actor = ["--actor", "jane.smith, data protection officer, SAR-2026-014"]
+    exported = runner.invoke(app, ["barriers", "export", "--format", "json"], env=env(folder))
+    assert exported.exit_code == 0, exported.output
+    assert runner.invoke(app, ["audit", *actor], env=env(folder)).exit_code == 0
+    audit = runner.invoke(app, ["audit", *actor], env=env(folder, COLUMNS="80"))
+    assert audit.exit_code == 0, audit.output
+    for output in (status.output, audit.output):
+        assert "…" not in output
+        assert max(len(line) for line in output.splitlines()) <= 80
+    header = status.output.splitlines()[1].split()
+    assert header == [
+        "cohort",
+        "cycle",
+        "due",
+        "waiting",
+        "sent",
+        "answered",
+        "skipped",
+        "expired",
+        "failed",
+        "reminded",
+    ]
+    assert "barriers.exported" in audit.output and "audit.viewed" in audit.output
+    assert "SAR-2026-014" in audit.output  # a long cell wraps, whole
+
+
+def test_send_json_has_the_results_and_the_next_step(
+    demo_db: tuple[Path, str], fake_slack: FakeSlackAPI
+) -> None:
+    folder, _ = demo_db
+    settings = env(
+        folder,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack.url,
+    )
+    command = ["digest", "send", "--destination", "alliance", "--week", "2026-W39", "--json"]
+    result = CliRunner().invoke(app, command, env=settings)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {
+            "destination": "alliance",
+            "week": "2026-W39",
+            "result": "posted",
+            "detail": "",
+            "next_step": None,
+        }
+    ]

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bot.cli.common import EXIT_CONFIG, offline_loop, os_actor
+from bot.cli.common import fail_config, literal_console, offline_loop, os_actor
 from bot.config import ConfigError
 from bot.services.barriers import records_as_csv, records_as_json
 
-err = Console(stderr=True)
+err = literal_console(stderr=True)
 
 barriers_app = typer.Typer(help="The barrier register (escalations).", no_args_is_help=True)
 
@@ -43,9 +42,7 @@ def export(
     try:
         loop = offline_loop()
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG) from None
+        fail_config(exc)
     try:
         records = loop.services.escalations.export_records(actor=os_actor(), fmt=fmt.value)
     finally:
@@ -55,7 +52,7 @@ def export(
         typer.echo(text, nl=False)
         return
     out.write_text(text, encoding="utf-8")
-    err.print(f"Exported {len(records)} barriers to {out}.", highlight=False)
+    err.print(f"Exported {len(records)} barriers to {out}.")
 
 
 def register(app: typer.Typer) -> None:

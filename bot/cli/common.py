@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from bot.config import Settings, load_settings
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import ConfigError, Settings, load_settings
 from bot.ports import Messenger, MessengerError
 
 if TYPE_CHECKING:
@@ -48,3 +54,42 @@ def os_actor(given: str | None = None) -> str:
     except (KeyError, OSError):  # no login name in some containers
         user = "unknown"
     return f"cli:{user}"
+
+
+def literal_console(stderr: bool = False) -> Console:
+    """A console that prints ids and people's words as they are.
+
+    Rich would read `[...]` as markup, `:hospital:` as an emoji (so `manager:hospital:U0MGR2`
+    came out as `manager🏥U0MGR2`) and colour numbers; an operator must be able to paste
+    what LearnLoop printed back into a command.
+    """
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+def table(*headers: str, title: str | None = None) -> Table:
+    """A table that fits the terminal (80 columns when piped) by wrapping cells, never cutting.
+
+    One space between columns and no borders at the sides leave the most room for the cells.
+    """
+    grid = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
+    for header in headers:
+        grid.add_column(header, overflow="fold")
+    return grid
+
+
+def fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    """One plain line on stderr (never wrapped, never read as markup), then exit with `code`."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def fail_config(exc: ConfigError) -> NoReturn:
+    """Each configuration problem on its own line, then exit 2."""
+    for problem in exc.problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(EXIT_CONFIG)
+
+
+def print_json(data: object) -> None:
+    """Machine-readable output on stdout (progress and errors stay on stderr)."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.app import build, open_database
+from bot.cli.common import table
 from bot.cli.demo_digest import show_digest
 from bot.config import EXAMPLE_CONFIG, Settings, load_alliance, load_settings
 from bot.domain.checkins import Source, Visibility
@@ -288,12 +288,12 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
         with_slack=False,
     ).services
     rng = random.Random(2026)
-    console.print(f"[bold]LearnLoop demo[/bold] — {alliance.alliance.name}")
+    console.print(f"LearnLoop demo — {alliance.alliance.name}", style="bold")
     console.print(f"Config: {EXAMPLE_CONFIG}\nDatabase: {database_url}\n")
 
     outcomes: Counter[str] = Counter()
     removed: list[str] = []
-    week_table = Table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
+    week_table = table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
     # Issue 8: a progress bar while the weeks are walked (it disappears when done).
     weeks_walked = track(
         range(weeks, 0, -1), description="Prompts and check-ins", console=console, transient=True
@@ -369,12 +369,12 @@ def _print_summary(services: Services, console: Console, removed: list[str]) -> 
     names = {a.id: a.name for a in services.alliance.agencies}
     threshold = services.alliance.alliance.suppress_below
     # The same rule as every digest: small counts in words, agencies in name order (no ranking).
-    agencies = Table(
+    agencies = table(
         "agency", "check-ins", title="Check-ins by agency (counts only, anonymous left out)"
     )
     for agency_id, count in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0])):
         agencies.add_row(names.get(agency_id, agency_id), suppressed(count, threshold))
-    themes = Table("theme", "check-ins", title="Check-ins by theme")
+    themes = table("theme", "check-ins", title="Check-ins by theme")
     shown = {theme: suppress(count, threshold) for theme, count in by_theme.items()}
     for theme, count in sorted(shown.items(), key=lambda kv: (-kv[1].sort_key, kv[0])):
         themes.add_row(theme, str(count))

@@ -10,15 +10,21 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, offline_loop
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    fail,
+    literal_console,
+    offline_loop,
+    print_json,
+    table,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import LearnLoopError
 
-console = Console()
-err = Console(stderr=True)
+console = literal_console()
+err = literal_console(stderr=True)
 
 
 digest_app = typer.Typer(
@@ -40,8 +46,7 @@ DestinationOption = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
-    raise typer.Exit(code)
+    fail(message, code)
 
 
 def _settings() -> Settings:
@@ -99,7 +104,11 @@ def preview(week: WeekOption = None, destination: DestinationOption = None) -> N
 
 
 @digest_app.command("send")
-def send(week: WeekOption = None, destination: DestinationOption = None) -> None:
+def send(
+    week: WeekOption = None,
+    destination: DestinationOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
     """Post the digest now (once per destination and week, however often this runs)."""
     loop = _loop(with_slack=True)
     results = []
@@ -108,14 +117,28 @@ def send(week: WeekOption = None, destination: DestinationOption = None) -> None
             results.append(loop.services.digests.send(dest, week))
         except LearnLoopError as exc:
             _fail(exc.message)
-    table = Table("destination", "week", "result", "detail")
-    for result in results:
-        table.add_row(result.destination_id, result.period, result.status, result.detail)
-    console.print(table)
-    for result in results:
-        step = _next_step(loop, result)
-        if step:
-            typer.echo(step)
+    if as_json:
+        print_json(
+            [
+                {
+                    "destination": r.destination_id,
+                    "week": r.period,
+                    "result": r.status,
+                    "detail": r.detail,
+                    "next_step": _next_step(loop, r),
+                }
+                for r in results
+            ]
+        )
+    else:
+        grid = table("destination", "week", "result", "detail")
+        for result in results:
+            grid.add_row(result.destination_id, result.period, result.status, result.detail)
+        console.print(grid)
+        for result in results:
+            step = _next_step(loop, result)
+            if step:
+                typer.echo(step)
     # Not posted (yet): say so with the exit code, so a cron job or a deploy step notices.
     if any(r.status in ("failed", "retry", "waiting") for r in results):
         raise typer.Exit(EXIT_FAILED)
@@ -178,9 +201,14 @@ def report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_html(view, charts), encoding="utf-8")
     console.print(
-        f"Wrote {out} — {view.period_label}: {view.learnings} learnings, "
-        f"{len(view.patterns)} shared patterns, {len(charts)} charts."
+        f"Wrote {out} — {view.period_label}: {counted(view.learnings, 'learning')}, "
+        f"{counted(len(view.patterns), 'shared pattern')}, {counted(len(charts), 'chart')}."
     )
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 chart`, `2 charts`: the count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def register(app: typer.Typer) -> None:

@@ -15,16 +15,22 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.cli.common import EXIT_CONFIG, offline_loop, os_actor
+from bot.cli.common import (
+    EXIT_CONFIG,
+    fail,
+    fail_config,
+    literal_console,
+    offline_loop,
+    os_actor,
+    table,
+)
 from bot.config import ConfigError
-from bot.domain.errors import DataDeleted, LearnLoopError
+from bot.domain.errors import DataDeleted, LearnLoopError, NotAMember
 from bot.services.privacy import to_json
 
-console = Console()
-err = Console(stderr=True)
+console = literal_console()
+err = literal_console(stderr=True)
 
 
 ActorOption = Annotated[
@@ -37,8 +43,16 @@ ActorOption = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+    fail(message, code)
+
+
+def _not_a_member(member: str, platform: str) -> NoReturn:
+    # Said to the operator (a DPO), not to the person: the service's words ask *them* to
+    # contact an admin.
+    _fail(
+        f"{member} is not set up as a member on {platform}: LearnLoop holds nothing about "
+        "them. Check the id (a Teams member needs --platform teams)"
+    )
 
 
 def _loop() -> Any:
@@ -46,9 +60,7 @@ def _loop() -> Any:
     try:
         return offline_loop()
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_CONFIG) from None
+        fail_config(exc)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -85,6 +97,8 @@ def export(
                 what = f"agency {agency}"
     except DataDeleted:
         _fail(f"{member} deleted their data: LearnLoop holds nothing about them but a tombstone.")
+    except NotAMember:
+        _not_a_member(str(member), platform)
     except LearnLoopError as exc:
         _fail(exc.message)
     data = to_json(document)
@@ -95,8 +109,7 @@ def export(
         _write_private(out, data)
         err.print(
             f"Exported {what}: {len(document['checkins'])} check-in(s) to {out}. "
-            "It holds personal data: send it securely and delete your copy.",
-            highlight=False,
+            "It holds personal data: send it securely and delete your copy."
         )
 
 
@@ -110,6 +123,17 @@ def erase(
     loop = _loop()
     try:
         view = loop.services.privacy.confirm_delete(platform, member)
+    except NotAMember:
+        _not_a_member(member, platform)
+    except DataDeleted:
+        # Erasing twice is harmless: say what is already true, as to an operator.
+        gone = loop.services.privacy.delete_member(platform, member, actor=os_actor(actor))
+        when = f" on {gone.deleted_on:%Y-%m-%d}" if gone.deleted_on else ""
+        console.print(
+            f"{member} is already erased{when}: LearnLoop holds nothing about them but a "
+            "tombstone. Nothing more to delete."
+        )
+        return
     except LearnLoopError as exc:
         _fail(exc.message)
     if not yes:
@@ -122,8 +146,8 @@ def erase(
     console.print(
         f"Erased {member}: {done.checkins} check-in(s), {done.prompts} prompt record(s); "
         f"{done.barriers_raised} barrier(s) kept without their name. A tombstone stops them "
-        "being re-created until they choose Start again in `/learnloop privacy`.",
-        highlight=False,
+        "being re-created until they themselves choose to take part again (Start again, in "
+        "LearnLoop's privacy panel)."
     )
 
 
@@ -140,8 +164,7 @@ def purge(
     verb = "Would delete" if report.dry_run else "Deleted"
     console.print(
         f"Retention {report.retention_months} months: cutoff {report.cutoff:%Y-%m-%d %H:%M} UTC. "
-        f"{verb} {report.checkins} check-in(s) and {report.prompts} prompt record(s).",
-        highlight=False,
+        f"{verb} {report.checkins} check-in(s) and {report.prompts} prompt record(s)."
     )
 
 
@@ -181,11 +204,11 @@ def audit(
             }
             typer.echo(json.dumps(line, ensure_ascii=False))
         return
-    table = Table("at (UTC)", "actor", "action", "target", "details")
+    grid = table("at (UTC)", "actor", "action", "target", "details")
     for e in entries:
         details = ", ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
-    console.print(table)
+        grid.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
+    console.print(grid)
     if not entries:
         console.print("No audit events in that period.")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_api import FakeSlackAPI
@@ -245,3 +247,26 @@ def test_send_json_has_the_results_and_the_next_step(
             "next_step": None,
         }
     ]
+
+
+def test_the_pack_starts_at_the_first_week_with_data(
+    demo_db: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, _ = demo_db
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2026-01-01", "--to", dt.date.today().isoformat(), "--out", str(out)],
+        env=env(folder),
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 shared patterns" not in result.output  # counted in the right number
+    page = out.read_text(encoding="utf-8")
+    weeks = re.search(r'alt="Bar chart of learnings per week; [^:]*: ([^"]*)"', page)
+    assert weeks is not None
+    # The demo's two weeks: last week's Thursday, then this week (no empty weeks before).
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    first = today - dt.timedelta(days=(today.weekday() - 3) % 7, weeks=1)
+    assert weeks.group(1).startswith(f"{first:%G-W%V} ")
+    meta = re.search(r'<p class="meta">([^<]*)</p>', page)
+    assert meta is not None and meta.group(1).count("Somerset Learning Alliance") == 1

@@ -106,6 +106,14 @@ img{max-width:100%;height:auto}footer{margin-top:2rem;color:#58706a;font-size:.9
 """
 
 
+def _meta(view: DigestView) -> str:
+    """Alliance · scope · period, the alliance named once (the scope may already name it)."""
+    parts = [view.scope_label, view.period_label]
+    if view.alliance_name not in view.scope_label:
+        parts.insert(0, view.alliance_name)
+    return " · ".join(parts)
+
+
 def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
     """A self-contained HTML page (styles inline, charts embedded as data URIs)."""
     h = html.escape
@@ -115,8 +123,7 @@ def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{h(view.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{h(view.title)}</h1>",
-        f'<p class="meta">{h(view.alliance_name)} · {h(view.scope_label)} · '
-        f"{h(view.period_label)}</p>",
+        f'<p class="meta">{h(_meta(view))}</p>',
     ]
     if view.learnings_count == 0:
         parts.append("<p>No learnings were shared in this period.</p>")

@@ -14,7 +14,6 @@ import urllib.error
 from collections.abc import Iterator
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -190,17 +189,12 @@ def report(exc: BaseException) -> int:
 class CliGroup(TyperGroup):
     """The `learnloop` group: an uncaught failure becomes one line and its exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         """Run the command; explain anything it raises that is not already an exit."""
         try:
             return super().invoke(ctx)
-        except (
-            typer.Exit,
-            typer.Abort,
-            click.exceptions.Exit,
-            click.ClickException,
-            click.Abort,
-        ):
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            # Exits, and usage errors Typer reports itself (exit 2, with the usage line).
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is explained, none escapes raw
             raise typer.Exit(report(exc)) from None

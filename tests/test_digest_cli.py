@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shlex
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -270,3 +271,52 @@ def test_the_pack_starts_at_the_first_week_with_data(
     assert weeks.group(1).startswith(f"{first:%G-W%V} ")
     meta = re.search(r'<p class="meta">([^<]*)</p>', page)
     assert meta is not None and meta.group(1).count("Somerset Learning Alliance") == 1
+
+
+def test_demo_walks_a_barrier_up_the_ladder_telling_the_raiser(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    walk = output[output.index("A barrier from U0HOUS") : output.index("Check-ins by agency")]
+    rows = [line.split() for line in walk.splitlines()[3:] if line.strip()]
+    assert [row[0] for row in rows] == ["raised", "escalated", "escalated", "resolved"]
+    for level in ("Agency leadership (agency)", "System Optimisation Group (alliance)"):
+        assert level in walk
+    assert walk.count("Somerset Board (board)") == 2  # escalated there, then resolved there
+    # The raiser heard of every step (the column is "—" when nobody was told).
+    assert all(row[-1] != "—" for row in rows), walk
+    # The resolved barrier, with its outcome, is in the digest's "you said, we did".
+    digest = output[output.index("The digest for #alliance") :]
+    assert "Housing now tells the recovery service" in " ".join(digest.split())
+
+
+def test_demo_has_a_teams_agency_in_the_same_digest(demo_db: tuple[Path, str]) -> None:
+    folder, output = demo_db
+    assert "platform: teams" in (folder / "learnloop-demo.yml").read_text(encoding="utf-8")
+    digest = output[output.index("The digest for #alliance") :]
+    took_part = digest[digest.index("Who took part") : digest.index("Themes across")]
+    assert "Somerset Probation Delivery Unit" in took_part
+
+
+def test_demo_ledger_calls_unanswered_prompts_unanswered(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    [ledger] = [line for line in output.splitlines() if line.startswith("Prompt ledger:")]
+    assert "delivered, not answered" in ledger
+    assert ", sent " not in ledger and not ledger.startswith("Prompt ledger: sent")
+
+
+def test_the_commands_the_demo_prints_work_as_printed(
+    demo_db: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, output = demo_db
+    block = output[output.index("Next: try the operator's commands") :].splitlines()[1:]
+    [export] = [line.strip() for line in block if line.strip().startswith("export ")]
+    settings = dict(part.split("=", 1) for part in shlex.split(export)[1:])
+    assert set(settings) == {"DATABASE_URL", "LEARNLOOP_CONFIG"}
+    commands = [shlex.split(line)[1:] for line in block if line.strip().startswith("learnloop ")]
+    assert len(commands) >= 5
+    monkeypatch.chdir(tmp_path)  # anywhere: the settings name the demo's files in full
+    for command in commands:
+        result = CliRunner().invoke(
+            app, command, env={**settings, "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""}
+        )
+        assert result.exit_code == 0, (command, result.output[-2000:])
+    assert (tmp_path / "report.html").exists()

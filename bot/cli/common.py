@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import typer
@@ -66,14 +66,27 @@ def literal_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
 
 
-def table(*headers: str, title: str | None = None) -> Table:
+def table(
+    *headers: str,
+    title: str | None = None,
+    whole: Sequence[str] = (),
+    narrow: Mapping[str, int] | None = None,
+) -> Table:
     """A table that fits the terminal (80 columns when piped) by wrapping cells, never cutting.
 
     One space between columns and no borders at the sides leave the most room for the cells.
+    Cells wrap between words; the columns named in `whole` (ids, codes) are kept on one line
+    so the others wrap first, and a word is split only when nothing else fits. `narrow` caps
+    a column's width (a timestamp's date above its time) to leave room for the others.
     """
     grid = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
     for header in headers:
-        grid.add_column(header, overflow="fold")
+        grid.add_column(
+            header,
+            overflow="fold",
+            no_wrap=header in whole,
+            max_width=(narrow or {}).get(header),
+        )
     return grid
 
 

@@ -204,9 +204,17 @@ def audit(
             }
             typer.echo(json.dumps(line, ensure_ascii=False))
         return
-    grid = table("at (UTC)", "actor", "action", "target", "details")
+    grid = table(
+        "at (UTC)",
+        "actor",
+        "action",
+        "target",
+        "details",
+        whole=("action", "target"),
+        narrow={"at (UTC)": 10, "actor": 14},
+    )
     for e in entries:
-        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
+        details = " ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
         grid.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
     console.print(grid)
     if not entries:

@@ -63,7 +63,9 @@ def literal_console(stderr: bool = False) -> Console:
     came out as `manager🏥U0MGR2`) and colour numbers; an operator must be able to paste
     what LearnLoop printed back into a command.
     """
-    return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+    # soft_wrap: a long line is left for the terminal to wrap, so a path or an id in it is
+    # never broken by an inserted newline (tables still fit the width).
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def table(

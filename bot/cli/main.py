@@ -396,7 +396,7 @@ def prompts_status(
             errors[code] = errors.get(code, 0) + count
     console.print(grid)
     console.print(
-        "waiting: due but not yet delivered (being sent or retried); "
+        "waiting: due but not yet delivered (being sent or retried)\n"
         "sent: delivered, no answer yet",
         style="dim",
     )

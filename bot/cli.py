@@ -289,7 +289,7 @@ def worker(
     It also serves /metrics and a heartbeat (/healthz) on its own port.
     """
     from bot.app import build
-    from bot.scheduler import Worker
+    from bot.scheduler import Worker, due_jobs
     from bot.worker_status import WorkerStatus, serve_worker_http
     from storage.locks import leader_lock
 
@@ -319,7 +319,7 @@ def worker(
         server.server_port,
     )
     try:
-        Worker(loop.services, leader_lock(loop.engine), status=status).run(
+        Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status).run(
             tick_seconds=tick_seconds
         )
     finally:

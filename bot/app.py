@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
-from bot.observability import CONTENT_TYPE, Metrics
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
 from bot.render.pages import render_page_html

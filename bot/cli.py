@@ -96,7 +96,7 @@ def _send_report_json(report: Any) -> dict[str, Any]:
 
 def _logging(settings: Settings) -> None:
     # Issue 8: JSON lines with a request id (LOG_FORMAT=text for a terminal).
-    from bot.structured_logs import configure_logging
+    from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format, sys.stderr)
 

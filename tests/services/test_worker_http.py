@@ -29,7 +29,7 @@ from worker_process import (
     write_config,
 )
 
-from bot.observability import Metrics
+from bot.metrics import Metrics
 from bot.scheduler import Job, Worker
 from bot.worker_status import WorkerStatus, serve_worker_http
 from storage.locks import NoLock

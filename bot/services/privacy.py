@@ -99,16 +99,26 @@ class PrivacyService(MemberFacingService):
                 return PrivacyView(
                     stage=PrivacyStage.PANEL,
                     is_member=False,
+                    platform=platform,
                     retention_months=self.retention_months,
                     deleted_on=self._local_date(tombstone.deleted_at) if tombstone else None,
                 )
-            return self._view(uow, member, PrivacyStage.PANEL)
+            return self._view(uow, member, PrivacyStage.PANEL, platform)
+
+    def kept(self, platform: str) -> PrivacyView:
+        """After "Keep my data": nothing changed, and the panel says so."""
+        return PrivacyView(
+            stage=PrivacyStage.KEPT,
+            is_member=True,
+            retention_months=self.retention_months,
+            platform=platform,
+        )
 
     def confirm_delete(self, platform: str, user_id: str) -> PrivacyView:
         """The confirmation step: exactly what "Delete" would remove."""
         with self.uow() as uow:
             member = self._member(uow, platform, user_id)
-            return self._view(uow, member, PrivacyStage.CONFIRM_DELETE)
+            return self._view(uow, member, PrivacyStage.CONFIRM_DELETE, platform)
 
     # ------------------------------------------------------------------ export
 
@@ -186,7 +196,7 @@ class PrivacyService(MemberFacingService):
         with self.uow() as uow:
             member = self._member(uow, platform, user_id)
             document = self._member_document(uow, member)
-            view = self._view(uow, member, PrivacyStage.EXPORTED)
+            view = self._view(uow, member, PrivacyStage.EXPORTED, platform)
             member_id = member.id
         filename = export_filename(self._local_date(self.clock()))
         try:
@@ -234,6 +244,7 @@ class PrivacyService(MemberFacingService):
                 return PrivacyView(
                     stage=PrivacyStage.DELETED,
                     is_member=False,
+                    platform=platform,
                     retention_months=self.retention_months,
                     deleted_on=self._local_date(tombstone.deleted_at),
                 )
@@ -253,6 +264,7 @@ class PrivacyService(MemberFacingService):
         return PrivacyView(
             stage=PrivacyStage.DELETED,
             is_member=False,
+            platform=platform,
             retention_months=self.retention_months,
             checkins=erased.checkins,
             prompts=erased.prompts,
@@ -278,6 +290,7 @@ class PrivacyService(MemberFacingService):
         return PrivacyView(
             stage=PrivacyStage.RESTARTED,
             is_member=agency_id is not None,
+            platform=platform,
             retention_months=self.retention_months,
         )
 
@@ -350,11 +363,14 @@ class PrivacyService(MemberFacingService):
     def _local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.alliance.alliance.zone).date()
 
-    def _view(self, uow: UnitOfWork, member: MemberRow, stage: PrivacyStage) -> PrivacyView:
+    def _view(
+        self, uow: UnitOfWork, member: MemberRow, stage: PrivacyStage, platform: str
+    ) -> PrivacyView:
         total, anonymous, first = uow.privacy.checkin_counts(member.id)
         return PrivacyView(
             stage=stage,
             is_member=True,
+            platform=platform,
             retention_months=self.retention_months,
             checkins=total,
             anonymous=anonymous,

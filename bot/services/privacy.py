@@ -27,6 +27,7 @@ from bot.domain.visibility import Audience, attribution, may_name_author, readab
 from bot.ports import MessengerError
 from bot.services.base import MemberFacingService
 from bot.views.privacy import PrivacyStage, PrivacyView
+from bot.views.words import words
 from storage.models import AuditEventRow, CheckinRow, MemberRow
 from storage.uow import UnitOfWork
 
@@ -209,8 +210,10 @@ class PrivacyService(MemberFacingService):
         except MessengerError as exc:
             log.warning("export for member %s not delivered: %s", member_id, exc.code)
             raise LearnLoopError(
-                "I couldn't send your file just now, so nothing was exported. "
-                "Please try again in a minute."
+                words(
+                    "I couldn't send your file just now, so nothing was exported. "
+                    "Please try again in a minute."
+                )
             ) from exc
         with self.uow() as uow:
             uow.audit.record(

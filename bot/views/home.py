@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.errors import START_AGAIN
 from bot.domain.pause import DEFAULT_PAUSE
 from bot.domain.suppression import Count
 from bot.views.entries import EntriesView
@@ -187,10 +188,8 @@ def _not_a_member(view: HomeView) -> Block:
         return Paragraph(
             words(
                 "You deleted your LearnLoop data, so you get no prompts and nothing about you "
-                "is kept. To take part again, type ",
-                Cmd(Command.PRIVACY),
-                " and press ",
-                Strong("Start again"),
+                "is kept. To take part again, ",
+                START_AGAIN,
                 ".",
             )
         )

@@ -8,7 +8,7 @@ learnings are) and its inquiry commands; Teams' `entries` command in their place
 from __future__ import annotations
 
 from bot.views.message import Bullets, Message, Paragraph
-from bot.views.words import Cmd, Command, Literal, Strong, Words, words
+from bot.views.words import Cmd, Command, Emph, Literal, Strong, Words, words
 
 INTRO = words(Strong("LearnLoop"), " helps our alliance learn together. Here's what you can do:")
 REPLY = words(
@@ -93,3 +93,25 @@ def unknown_command(typed: str, platform: str) -> Message:
 def only_in_private_chat(command: Cmd | Strong) -> Words:
     """A command typed in a channel whose answer is one person's."""
     return words("Type ", command, " to me in our 1:1 chat: the answer is just yours.")
+
+
+def welcome(member: bool, platform_id_name: str) -> Words:
+    """The first words in a new 1:1 chat: what LearnLoop does, or why it can't yet.
+
+    `platform_id_name` is what the admin needs from a stranger ("Microsoft Entra object id").
+    """
+    if member:
+        return words(
+            "Hi — I'm LearnLoop. Each week I'll ask you ",
+            Strong("what did we learn this week?"),
+            " It takes about a minute: press ",
+            Emph("Share a learning"),
+            ", or just reply. Type ",
+            Cmd(Command.HELP),
+            " to see what else I can do.",
+        )
+    return words(
+        "Hi — I'm LearnLoop. You're not set up as a member of this learning alliance yet, so I "
+        "can't save check-ins for you. Please ask your LearnLoop admin to add you to your "
+        f"agency (they'll need your {platform_id_name}).",
+    )

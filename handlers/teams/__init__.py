@@ -36,7 +36,7 @@ from bot.teams.messenger import TeamsMessenger
 from bot.teams.render import markdown, text_message
 from bot.views import PromptState, PromptView
 from bot.views.errors import out_of_date
-from bot.views.help import help_message, only_in_private_chat
+from bot.views.help import help_message, only_in_private_chat, welcome
 from bot.views.words import Cmd, Strong
 from bot.views.words import Command as Said
 from handlers.teams.support import (
@@ -61,16 +61,6 @@ from handlers.teams.support import (
     tenant_of,
 )
 
-WELCOME_MEMBER = (
-    "Hi — I'm LearnLoop. Each week I'll ask you **what did we learn this week?** It takes "
-    "about a minute: press *Share a learning*, or just reply. Type **help** to see what else "
-    "I can do."
-)
-WELCOME_STRANGER = (
-    "Hi — I'm LearnLoop. You're not set up as a member of this learning alliance yet, so I "
-    "can't save check-ins for you. Please ask your LearnLoop admin to add you to your agency "
-    "(they'll need your Microsoft Entra object id)."
-)
 # The longest pause request still read as a command rather than as a learning.
 MAX_PAUSE_WORDS = 3
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -90,7 +80,7 @@ async def conversation_update(ctx: Ctx, services: Services) -> None:
         return
     installed = await _install(ctx, services)
     if installed.conversation.kind == "personal":
-        await ctx.send(WELCOME_MEMBER if installed.member else WELCOME_STRANGER)
+        await ctx.send(markdown(welcome(installed.member, "Microsoft Entra object id")))
     else:
         await ctx.send(
             "LearnLoop is here. To post digests or barrier cards in this channel, put its id "

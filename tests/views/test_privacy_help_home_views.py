@@ -15,7 +15,7 @@ from bot.render.pages import render_page_html
 from bot.slack import render as slack
 from bot.teams import render as teams
 from bot.views.errors import error_said, out_of_date, something_went_wrong
-from bot.views.help import help_message, unknown_command
+from bot.views.help import help_message, unknown_command, welcome
 from bot.views.home import (
     HomeAdmin,
     HomeBarrier,
@@ -259,3 +259,11 @@ def test_help_as_teams_chat_text_keeps_its_list() -> None:
     lines = shown.split("\n")
     assert sum(line.startswith("- **") for line in lines) == 8
     assert lines[0] == "**LearnLoop** helps our alliance learn together. Here's what you can do:"
+
+
+def test_the_welcome_names_help_as_each_platform_types_it() -> None:
+    hello = welcome(True, "Microsoft Entra object id")
+    assert teams.markdown(hello).endswith("Type **help** to see what else I can do.")
+    assert slack.mrkdwn(hello).endswith("Type `/learnloop help` to see what else I can do.")
+    stranger = welcome(False, "Microsoft Entra object id")
+    assert "(they'll need your Microsoft Entra object id)" in stranger.plain()

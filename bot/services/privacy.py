@@ -253,6 +253,9 @@ class PrivacyService(MemberFacingService):
                 )
             member_id = member.id
             erased = uow.privacy.erase_member(member_id)
+            if platform == "teams":
+                # Where LearnLoop could reach them goes in the same transaction as the rest.
+                uow.teams.forget_person(user_id)
             uow.privacy.add_tombstone(key, now)
             uow.audit.record(
                 at=self.clock(),

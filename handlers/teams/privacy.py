@@ -61,10 +61,7 @@ async def delete(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str
 
 async def delete_confirmed(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """The confirmed deletion; where LearnLoop could reach them on Teams goes too."""
-    user_id = person(ctx)
-    view = await call(services.privacy.delete_member, PLATFORM, user_id)
-    await call(services.teams.forget_person, user_id)
-    return privacy_card(view)
+    return privacy_card(await call(services.privacy.delete_member, PLATFORM, person(ctx)))
 
 
 async def keep(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:

@@ -47,7 +47,7 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
-from bot.views.digest import DigestView
+from bot.views.digest import DigestView, digest_thread
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -406,8 +406,9 @@ class DigestService:
         return True
 
     def _post(self, dest: Destination, view: DigestView, progress: DigestProgress) -> MessageRef:
+        digest = digest_thread(view)
         try:
-            return self.messenger.post_digest(dest.channel, view, progress)
+            return self.messenger.post_digest(dest.channel, digest, progress)
         except MessengerError as exc:
             if dest.kind != "channel" or exc.code != "not_in_channel" or progress.parts:
                 raise
@@ -419,7 +420,7 @@ class DigestService:
             # Private channels can't be joined: the bot waits to be invited.
             log.info("digest %s: could not join %s: %s", dest.id, dest.channel, exc.code)
             raise MessengerError("not_in_channel", "conversations.join") from exc
-        return self.messenger.post_digest(dest.channel, view, progress)
+        return self.messenger.post_digest(dest.channel, digest, progress)
 
     def _not_posted(
         self,

@@ -175,10 +175,10 @@ class DigestService:
         charts = []
         themes = themes_by_agency_png(view)
         if themes is not None:
-            charts.append(Chart("Themes by agency", themes, view.chart_alt_text))
+            charts.append(Chart(view.chart_title, themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
         if weekly is not None:
-            charts.append(Chart("Learnings per week", weekly, view.weekly_alt_text))
+            charts.append(Chart(view.weekly_title, weekly, view.weekly_alt_text))
         return charts
 
     def report(

@@ -160,6 +160,16 @@ class DigestView:
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
 
     @property
+    def chart_title(self) -> str:
+        """The themes chart's title, drawn on it and given with its upload."""
+        return f"Themes by agency — {self.period_label}"
+
+    @property
+    def weekly_title(self) -> str:
+        """The learnings-per-week chart's title, drawn on it and given with its upload."""
+        return "Learnings shared each week (all agencies, counts only)"
+
+    @property
     def chart_alt_text(self) -> str:
         """A plain description of the themes chart for screen readers (Slack caps it at 1,000)."""
         if not self.themes:

@@ -227,9 +227,7 @@ def test_small_counts_read_fewer_than_the_threshold_in_every_output(
     today = dt.date.today()
     view, charts = live.loop.services.digests.report(today - dt.timedelta(days=7), today)
     page = render_html(view, charts)
-    assert (
-        "<li><strong>Housing</strong> — fewer than 3: Council Housing fewer than 3</li>" in page
-    )
+    assert "<li><strong>Housing</strong> — fewer than 3: Council Housing fewer than 3</li>" in page
     assert charts == []
 
     metrics = live.http.get(live.server.url + "/metrics").text

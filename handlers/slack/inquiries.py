@@ -15,6 +15,7 @@ from bot.domain.inquiry import (
     USAGE,
     BadInquiryCommand,
     InquiryConflict,
+    WordedError,
     parse_inquiry_command,
 )
 from bot.services import Services
@@ -54,6 +55,17 @@ def run_inquiry_command(
     command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
 ) -> None:
     """What follows `/learnloop inquiry` (already acknowledged); mistakes raise typed errors."""
+    try:
+        _run(command, text, respond, client, services)
+    except WordedError as exc:
+        # The error boundary shows `message`: spell the error's commands the Slack way first.
+        exc.message = render.mrkdwn(exc.words)
+        raise
+
+
+def _run(
+    command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
+) -> None:
     user_id = command["user_id"]
     parsed = parse_inquiry_command(text)
     inquiries = services.inquiries

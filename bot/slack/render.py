@@ -82,9 +82,9 @@ def _mention(span: Mention) -> str:
 
 
 def _channel(span: Channel) -> str:
-    # A Teams conversation address means nothing to Slack: name it instead.
-    if span.channel_id and platform_of(span.channel_id) == "slack":
-        return f"<#{span.channel_id}>"
+    # Only a Slack conversation id links as <#C…>; a Teams one would show as raw text.
+    if span.address and platform_of(span.address) == "slack":
+        return f"<#{span.address}>"
     return escape(span.fallback)
 
 
@@ -125,6 +125,27 @@ def plain(text: Words | str) -> str:
             out.append(part)
         else:
             out.append(Words((part,)).plain())
+    return "".join(out)
+
+
+def notification(text: Words) -> str:
+    """A message's `text` (notifications, screen readers): no markup, but escaped.
+
+    Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in it
+    would ping the channel even when the blocks are escaped.
+    """
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, Cmd):
+            out.append(escape(slash(part)))
+        elif isinstance(part, Mention):
+            out.append(_mention(part))
+        elif isinstance(part, Channel):
+            out.append(_channel(part))
+        elif isinstance(part, str):
+            out.append(escape(part))
+        else:
+            out.append(escape(Words((part,)).plain()))
     return "".join(out)
 
 
@@ -266,14 +287,9 @@ def blocks(items: tuple[Block, ...] | list[Block], limit: int = MESSAGE_BLOCKS) 
     return out[:limit]
 
 
-def summary(text: Words) -> str:
-    """A message's notification text: Slack reads it as mrkdwn, so it is escaped."""
-    return cut(escape(plain(text)), FALLBACK_CHARS)
-
-
 def message(view: Message) -> Rendered:
     """A message's notification text and blocks, for chat.postMessage / chat.update."""
-    return summary(view.summary), blocks(view.blocks)
+    return cut(notification(view.summary), FALLBACK_CHARS), blocks(view.blocks)
 
 
 def _size(item: dict[str, Any]) -> int:
@@ -289,7 +305,7 @@ def thread(view: Thread) -> list[Rendered]:
     for item in view.message.blocks:
         every.extend(block(item))
     if len(every) <= MESSAGE_BLOCKS and sum(map(_size, every)) <= MESSAGE_CHARS:
-        return [(summary(view.message.summary), every)]
+        return [(cut(notification(view.message.summary), FALLBACK_CHARS), every)]
     chunks: list[list[dict[str, Any]]] = [[]]
     size = 0
     for item in every:
@@ -300,7 +316,8 @@ def thread(view: Thread) -> list[Rendered]:
         chunks[-1].append(item)
         size += _size(item)
     chunks[0] = [*chunks[0], *block(Paragraph(view.continued, subtle=True))]
-    first, rest = summary(view.message.summary), summary(view.reply_summary)
+    first = cut(notification(view.message.summary), FALLBACK_CHARS)
+    rest = cut(notification(view.reply_summary), FALLBACK_CHARS)
     return [(first if index == 0 else rest, chunk) for index, chunk in enumerate(chunks)]
 
 

@@ -105,7 +105,7 @@ def markdown(text: Words | str, names: Names = NO_NAMES) -> str:
         elif isinstance(part, Mention):
             out.append(_mention(part, names))
         elif isinstance(part, Channel):
-            # A bot is not told a Teams channel's link: the view's name for it is shown.
+            # A bot is given no link to a Teams channel, nor can it link to a Slack one.
             out.append(escape(part.fallback))
     return "".join(out)
 
@@ -120,8 +120,6 @@ def plain(text: Words | str, names: Names = NO_NAMES) -> str:
             out.append(typed(part))
         elif isinstance(part, Mention):
             out.append(names.get(part.user_id) or part.fallback)
-        elif isinstance(part, Channel):
-            out.append(part.fallback)
         elif isinstance(part, str):
             out.append(part)
         else:

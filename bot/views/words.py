@@ -80,10 +80,10 @@ class Mention:
 
 @dataclass(frozen=True)
 class Channel:
-    """A channel, linked the way its platform links channels; `fallback` where it cannot."""
+    """A conversation by id, linked where its platform can; `fallback` where it can't."""
 
-    channel_id: str
-    fallback: str = "the channel"
+    address: str
+    fallback: str = "that channel"
 
 
 Span = str | Cmd | Strong | Emph | Literal | Link | Mention | Channel

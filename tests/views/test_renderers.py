@@ -158,7 +158,7 @@ def test_a_group_quote_and_channel_are_laid_out_by_each_platform() -> None:
         ),
     )
     text, blocks = slack.message(view)
-    assert text == "Posted in the steward channel"
+    assert text == "Posted in <#C0STEW>"
     assert blocks[0] == {
         "type": "section",
         "text": {

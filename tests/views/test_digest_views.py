@@ -41,9 +41,9 @@ from bot.views.inquiry import (
     started_reply,
     summary_message,
 )
-from bot.views.message import Block, Bullets, Group, Message, Paragraph
+from bot.views.message import Block, Bullets, Group, Heading, Message, Paragraph, Thread
 from bot.views.message import Quote as QuoteBlock
-from bot.views.words import Words
+from bot.views.words import Channel, Strong, Words, words
 
 DAY = dt.date(2026, 12, 3)
 
@@ -208,3 +208,66 @@ def test_the_start_form_has_the_same_labels_on_both_platforms() -> None:
     for label in ("Question for the cohort", "Cohort to ask", "How many weeks", "Start inquiry"):
         assert label in modal and label in dialog
     assert len(form.fields[2].options) == MAX_WEEKS  # type: ignore[union-attr]
+
+
+# --------------------------------------------- the renderers' pieces these views need
+def test_a_group_quote_and_channel_are_laid_out_by_each_platform() -> None:
+    view = Message(
+        summary=words("Posted in ", Channel("C0STEW", "the steward channel")),
+        blocks=(
+            Group(
+                (
+                    Paragraph(words(Strong("Heading"), " line")),
+                    Bullets((words("one"),)),
+                    QuoteBlock("<!here> said\nsecond line", words("Anonymous")),
+                )
+            ),
+            Paragraph(words("See ", Channel("C0STEW", "the steward channel"), "."), subtle=True),
+        ),
+    )
+    text, blocks = slack.message(view)
+    assert text == "Posted in <#C0STEW>"
+    assert blocks[0] == {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Heading* line\n• one\n>&lt;!here&gt; said\n>second line\n_— Anonymous_",
+        },
+    }
+    assert blocks[1]["elements"][0]["text"] == "See <#C0STEW>."
+    card = teams.card_dict(teams.card(view))
+    texts = json.dumps(card, ensure_ascii=False)
+    assert "**Heading** line" in texts and "“<!here\\\\> said" in texts
+    assert "See the steward channel." in texts  # a bot is given no Teams channel link
+    assert teams.markdown(words(Channel("teams:3", "the steward channel"))) == "the steward channel"
+    assert slack.mrkdwn(words(Channel("teams:3", "the steward channel"))) == "the steward channel"
+
+
+def test_a_long_paragraph_is_split_between_sections_not_cut() -> None:
+    long = " ".join(f"word{i}" for i in range(1200))
+    blocks = slack.blocks([Paragraph(words(long))])
+    assert len(blocks) > 1
+    assert all(len(b["text"]["text"]) <= slack.SECTION_CHARS for b in blocks)
+    assert " ".join(b["text"]["text"] for b in blocks) == long
+
+
+def test_headings_and_notification_text_cannot_ping_a_channel() -> None:
+    text, blocks = slack.message(Message(words("<!channel> hi"), (Heading("<!channel> hi"),)))
+    assert text == "&lt;!channel&gt; hi"
+    assert "<!channel>" not in json.dumps(blocks)
+
+
+def test_a_thread_splits_where_each_platform_must_and_says_it_continues() -> None:
+    lines = tuple(Paragraph(words(f"Part {i} " + "x" * 900)) for i in range(60))
+    thread = Thread(Message(words("Digest"), lines), words("More below."), words("Digest, more"))
+    posts = slack.thread(thread)
+    assert len(posts) > 1 and all(len(blocks) <= slack.MESSAGE_BLOCKS for _, blocks in posts)
+    assert posts[0][1][-1]["elements"][0]["text"] == "More below."
+    assert [text for text, _ in posts] == ["Digest"] + ["Digest, more"] * (len(posts) - 1)
+    cards = [teams.card_dict(card) for card in teams.thread_cards(thread)]
+    assert len(cards) > 1 and cards[0]["body"][-1]["text"] == "More below."
+    said = json.dumps(posts) + json.dumps(cards)
+    assert all(said.count(f"Part {i} ") == 2 for i in range(60))  # nothing dropped on either
+    short = Thread(Message(words("Digest"), lines[:2]), words("More below."), words("more"))
+    assert len(slack.thread(short)) == 1 and len(teams.thread_cards(short)) == 1
+    assert "More below." not in json.dumps(slack.thread(short))

@@ -1,7 +1,9 @@
 """The digest view-model: what a weekly learning digest says, for any platform or a report.
 
-Text in here is raw (not escaped): each renderer escapes for its own format (Slack mrkdwn,
-HTML, the terminal). Every count is a `Count` made by the one suppression rule
+`DigestService` builds a `DigestView` (the facts); `digest_thread(view)` writes every sentence
+of it once, as a neutral `Message` in a `Thread`, which Slack, Teams, the terminal and the HTML
+review pack only lay out. Text in here is raw (not escaped): each renderer escapes for its own
+format. Every count is a `Count` made by the one suppression rule
 (bot/domain/suppression.py), so no renderer holds, prints or draws a suppressed number.
 """
 

@@ -1,4 +1,8 @@
-"""View-models for learning cycles (issue 9): inquiries and the purpose question.
+"""View-models for learning cycles: inquiries and the purpose question, and their words.
+
+The dataclasses are what the services know; the builders below write every sentence about
+inquiries once (the summary, the list, the start form, the command replies, the digest's
+purpose and inquiry sections), for every platform's renderer to lay out.
 
 Text in here is raw (not escaped): each renderer escapes for its own format. Counts that could
 be small are already words ("fewer than 3"), so no renderer can show a suppressed number.

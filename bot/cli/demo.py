@@ -34,8 +34,7 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.message import Message
+from bot.views.message import Message, Thread
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.
 LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
@@ -204,7 +203,7 @@ class ConsoleMessenger:
         self.sent.append((f"file {filename}", user_id))
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Record a digest (issue 4; the demo prints it instead)."""
         self.sent.append(("digest", channel))

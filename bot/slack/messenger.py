@@ -16,7 +16,6 @@ from bot.slack import render
 from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
-from bot.slack.inquiry_messenger import InquiryMessaging
 from bot.slack.pacing import ChannelPacer, Pacer
 from bot.views import PromptView, ReminderView, ReplySavedView
 from bot.views.message import Message
@@ -78,8 +77,8 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
-class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
-    """Sends LearnLoop's messages through one WebClient (issue 5's, 4's and 9's mixins)."""
+class SlackMessenger(EscalationMessaging, DigestMessaging):
+    """Sends LearnLoop's messages through one WebClient (the escalation and digest mixins)."""
 
     def __init__(
         self,

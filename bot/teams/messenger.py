@@ -34,12 +34,10 @@ from bot.teams import render
 from bot.teams.app import TeamsBot
 from bot.teams.cards import (
     checkin_thanks_card,
-    inquiry_summary_card,
     prompt_card,
     reminder_card,
     reply_saved_card,
 )
-from bot.teams.digest_cards import digest_cards
 from bot.teams.escalation_cards import (
     barrier_card,
     barrier_notice,
@@ -57,9 +55,7 @@ from bot.views import (
     ReplySavedView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.inquiry import InquirySummaryView
-from bot.views.message import Message, mentioned
+from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -334,7 +330,7 @@ class TeamsMessenger:
     # ------------------------------------------------------------------ digests and more
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Post the digest card in a channel; what doesn't fit one card goes in its thread.
 
@@ -342,7 +338,7 @@ class TeamsMessenger:
         never heard back) cannot be looked up by a bot on Teams, so it is sent again.
         """
         where = self._conversation(channel)
-        cards = digest_cards(view)
+        cards = render.thread_cards(digest, self._names(*mentioned(digest.message)))
         progress = progress if progress is not None else DigestProgress()
         progress.total = len(cards)
         progress.in_doubt = False
@@ -368,10 +364,6 @@ class TeamsMessenger:
     def join_channel(self, channel: str) -> None:
         """A bot can't join a Teams channel: someone adds the app to the team."""
         raise MessengerError("not_in_channel", "conversations.join")
-
-    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
-        """What a closed inquiry found, in the steward channel."""
-        return self._send(self._conversation(channel), inquiry_summary_card(view))
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
         """Send a file to someone's 1:1 chat, after they agree (Teams' file consent card).

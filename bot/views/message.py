@@ -55,6 +55,21 @@ class Divider:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A person's words quoted as they wrote them, with who said it (the byline policy's)."""
+
+    text: str
+    byline: Words
+
+
+@dataclass(frozen=True)
+class Group:
+    """Paragraphs, lists and quotes kept together (Slack: one section while it fits)."""
+
+    items: tuple[Paragraph | Bullets | Quote, ...]
+
+
+@dataclass(frozen=True)
 class Image:
     """A picture by URL, with the words a screen reader reads instead."""
 
@@ -106,7 +121,7 @@ class Actions:
     id: str = ""
 
 
-Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions
+Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote | Group
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,17 @@ class Message:
 
     summary: Words
     blocks: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A message that may be too long for one post: a platform that must split it posts the
+    first part with `continued` at its end and the rest as replies in its thread, each
+    notified as `reply_summary`."""
+
+    message: Message
+    continued: Words
+    reply_summary: Words
 
 
 def mentioned(message: Message | Form) -> list[str]:
@@ -129,9 +155,14 @@ def mentioned(message: Message | Form) -> list[str]:
     items = message.blocks if isinstance(message, Message) else message.items
     if isinstance(message, Message):
         add(message.summary)
+    flat: list[Block | Field] = []
     for item in items:
+        flat.extend(item.items if isinstance(item, Group) else (item,))
+    for item in flat:
         if isinstance(item, Paragraph):
             add(item.text)
+        elif isinstance(item, Quote):
+            add(item.byline)
         elif isinstance(item, Bullets):
             for line in item.items:
                 add(line)

@@ -69,21 +69,7 @@ class InquiryStatus(StrEnum):
     CLOSED = "closed"
 
 
-class WordedError(LearnLoopError):
-    """An error whose message names commands: `said` holds it as Words, so each platform
-    spells the commands its own way; `message` is the neutral plain text, for logs."""
-
-    def __init__(self, said: Words) -> None:
-        super().__init__(said.plain())
-        self.said = said
-
-    @property
-    def words(self) -> Words:
-        """The message as Words, for a renderer."""
-        return self.said
-
-
-class BadInquiryCommand(WordedError):
+class BadInquiryCommand(LearnLoopError):
     """`inquiry …` could not be understood; the message says how to write it."""
 
     code = "bad_inquiry_command"
@@ -93,7 +79,7 @@ class BadInquiryCommand(WordedError):
         super().__init__(words(self.problem, "\n\n", USAGE))
 
 
-class InquiryNotFound(WordedError, NotFound):
+class InquiryNotFound(NotFound):
     """There is no such inquiry (or none open), and the message says how to see them."""
 
     code = "not_found"
@@ -368,7 +354,7 @@ def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
     )
 
 
-class InquiryConflict(WordedError):
+class InquiryConflict(LearnLoopError):
     """The cohort already has an inquiry open: one question at a time keeps the form short."""
 
     code = "inquiry_conflict"

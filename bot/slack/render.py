@@ -29,7 +29,7 @@ from bot.views.message import (
     Style,
     TextField,
 )
-from bot.views.words import Cmd, Command, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Channel, Cmd, Command, Emph, Link, Literal, Mention, Strong, Words
 
 # Slack's published limits for the parts we fill in.
 HEADER_CHARS = 150
@@ -76,6 +76,13 @@ def _mention(span: Mention) -> str:
     return escape(span.fallback)
 
 
+def _channel(span: Channel) -> str:
+    # Only a Slack conversation id links as <#C…>; a Teams one would show as raw text.
+    if span.address and platform_of(span.address) == "slack":
+        return f"<#{span.address}>"
+    return escape(span.fallback)
+
+
 def mrkdwn(text: Words | str) -> str:
     """Words spelled in Slack's mrkdwn."""
     if isinstance(text, str):
@@ -96,6 +103,8 @@ def mrkdwn(text: Words | str) -> str:
             out.append(f"<{part.url}|{escape(part.label)}>")
         elif isinstance(part, Mention):
             out.append(_mention(part))
+        elif isinstance(part, Channel):
+            out.append(_channel(part))
     return "".join(out)
 
 
@@ -111,6 +120,27 @@ def plain(text: Words | str) -> str:
             out.append(part)
         else:
             out.append(Words((part,)).plain())
+    return "".join(out)
+
+
+def notification(text: Words) -> str:
+    """A message's `text` (notifications, screen readers): no markup, but escaped.
+
+    Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in it
+    would ping the channel even when the blocks are escaped.
+    """
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, Cmd):
+            out.append(escape(slash(part)))
+        elif isinstance(part, Mention):
+            out.append(_mention(part))
+        elif isinstance(part, Channel):
+            out.append(_channel(part))
+        elif isinstance(part, str):
+            out.append(escape(part))
+        else:
+            out.append(escape(Words((part,)).plain()))
     return "".join(out)
 
 
@@ -206,7 +236,7 @@ def blocks(items: tuple[Block, ...] | list[Block], limit: int = MESSAGE_BLOCKS) 
 
 def message(view: Message) -> Rendered:
     """A message's notification text and blocks, for chat.postMessage / chat.update."""
-    return cut(plain(view.summary), FALLBACK_CHARS), blocks(view.blocks)
+    return cut(notification(view.summary), FALLBACK_CHARS), blocks(view.blocks)
 
 
 # ----------------------------------------------------------------------------- forms
@@ -237,6 +267,8 @@ def _element(item: TextField | ChoiceField | PersonField) -> dict[str, Any]:
         element = {"type": "users_select", "action_id": item.id}
         if item.initial:
             element["initial_user"] = item.initial
+        if item.placeholder:
+            element["placeholder"] = _plain_text(item.placeholder, 150)
         return element
     kind = {
         ChoiceStyle.SELECT: "static_select",

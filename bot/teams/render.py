@@ -49,7 +49,7 @@ from bot.views.message import (
     Style,
     TextField,
 )
-from bot.views.words import Cmd, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Channel, Cmd, Emph, Link, Literal, Mention, Strong, Words
 
 # Display names of people the card mentions, by LearnLoop id (Teams has no <@id> syntax).
 Names = Mapping[str, str]
@@ -96,6 +96,9 @@ def markdown(text: Words | str, names: Names = NO_NAMES) -> str:
             out.append(f"[{escape(part.label)}]({part.url})")
         elif isinstance(part, Mention):
             out.append(_mention(part, names))
+        elif isinstance(part, Channel):
+            # A bot is given no link to a Teams channel, nor can it link to a Slack one.
+            out.append(escape(part.fallback))
     return "".join(out)
 
 
@@ -209,8 +212,10 @@ def _input(item: TextField | ChoiceField | PersonField) -> Any:
         return ChoiceSetInput(
             id=item.id,
             label=item.label,
-            choices=[],
+            choices=[Choice(title=option.label, value=option.value) for option in item.choices],
             choices_data=QueryData(dataset="graph.microsoft.com/users"),
+            style="filtered",
+            placeholder=item.placeholder or None,
             value=item.initial or None,
             is_required=not item.optional,
         )

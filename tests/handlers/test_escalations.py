@@ -479,19 +479,19 @@ def test_a_checkin_that_names_a_barrier_offers_escalate_this(live: Live) -> None
             {
                 **fill(form, {"Show my name to stewards?": "Yes, show my name"}),
                 "barrier_title": {
-                    "barrier_input": {
+                    "barrier_title": {
                         "type": "plain_text_input",
                         "value": "Assess before discharge",
                     }
                 },
                 "barrier_description": {
-                    "barrier_input": {
+                    "barrier_description": {
                         "type": "plain_text_input",
                         "value": "Housing waits for a date.",
                     }
                 },
                 "barrier_checkins": {
-                    "barrier_input": {
+                    "barrier_checkins": {
                         "type": "checkboxes",
                         "selected_options": linked["initial_options"],
                     }

@@ -56,6 +56,7 @@ from bot.views.barriers import (
     barrier_card,
     barrier_notice,
     barrier_pointer,
+    not_posted_note,
     stale_barriers,
     unknown_filter,
 )
@@ -799,11 +800,7 @@ class EscalationService(MemberFacingService):
 
     def _keep_old_card(self, old: MessageRef, change: Change, channel: str, code: str) -> None:
         """The next level's channel refused the card: say so on the old one, which stays live."""
-        note = (
-            f"This barrier moved up to {self.register.level_name(change.to_level)}, but "
-            f"LearnLoop couldn't post in its channel ({code}). Please invite LearnLoop there; "
-            "meanwhile the card stays here."
-        )
+        note = not_posted_note(self.register.level_name(change.to_level), code)
         with self.uow() as uow:
             view = self.register.card_view(uow, self._barrier(uow, change.barrier_id), note=note)
         try:

@@ -423,6 +423,14 @@ def barrier_pointer(view: BarrierPointerView) -> Message:
     return Message(summary, (Paragraph(line),))
 
 
+def not_posted_note(level_name: str, code: str) -> str:
+    """The card's note when the next level's channel refused it (the old card stays live)."""
+    return (
+        f"This barrier moved up to {level_name}, but LearnLoop couldn't post in its channel "
+        f"({code}). Please invite LearnLoop there; meanwhile the card stays here."
+    )
+
+
 # ------------------------------------------------------------------------------ notices
 
 

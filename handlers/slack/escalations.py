@@ -35,6 +35,7 @@ from bot.views.barriers import (
     escalate_usage,
     field_errors,
     out_of_date_button,
+    out_of_date_escalate,
     parse_button_value,
     read_escalate_form,
     read_state,
@@ -117,7 +118,7 @@ def escalate_checkin(
     try:
         checkin_id = int(action.get("value", ""))
     except ValueError:
-        raise NotFound("That button is out of date. Try `/escalate` instead.") from None
+        raise NotFound(render.mrkdwn(out_of_date_escalate())) from None
     form = services.escalations.form_for(PLATFORM, body["user"]["id"], checkin_id=checkin_id)
     client.views_open(trigger_id=body["trigger_id"], view=render.modal(escalate_form(form)))
 

@@ -483,7 +483,9 @@ def barrier_notice(view: BarrierNoticeView) -> Message:
         if view.card_url:
             lines.append(words(Link(view.card_url, "Open the card"), " to see it and update it."))
         else:
-            lines.append(words(Cmd(Command.BARRIERS, "mine"), " finds it, to open and update it."))
+            lines.append(
+                words(Cmd(Command.BARRIERS, "mine"), " lists it, so you can open and update it.")
+            )
     elif view.kind == "closed":
         lines = [
             words(f"⚪ {about} was closed without a change", by, "."),

@@ -81,13 +81,12 @@ WHICH: tuple[str, ...] = ("open", "mine", "stale", "all")
 
 
 class UnknownFilter(LearnLoopError):
-    """`/barriers` was given a word it does not know; `words` says so with each command."""
+    """`/barriers` was given a word it does not know."""
 
     code = "unknown_filter"
 
     def __init__(self, which: str) -> None:
-        self.words = unknown_filter(which)
-        super().__init__(self.words.plain())
+        super().__init__(unknown_filter(which))
 
 
 # --------------------------------------------------------------------------- the digest's view
@@ -545,7 +544,9 @@ class EscalationService(MemberFacingService):
             if checkin_id is not None:
                 source = uow.checkins.get(checkin_id)
                 if source is None or member is None or source.member_id != member.id:
-                    raise NotFound("That check-in no longer exists, so it can't be escalated.")
+                    raise NotFound(
+                        words("That check-in no longer exists, so it can't be escalated.")
+                    )
                 description = self._barrier_answer(source) or description
                 linked = [checkin_id]
         if description:
@@ -592,7 +593,7 @@ class EscalationService(MemberFacingService):
             own = [
                 cid
                 for cid in checkin_ids
-                if (row := uow.checkins.get(cid)) is not None and row.member_id == raiser.id
+                if (checkin := uow.checkins.get(cid)) is not None and checkin.member_id == raiser.id
             ]
             draft = prepare_barrier(
                 title,
@@ -978,7 +979,7 @@ class EscalationService(MemberFacingService):
     def _barrier(self, uow: UnitOfWork, barrier_id: int) -> EscalationRow:
         row = uow.escalations.get(barrier_id)
         if row is None:
-            raise NotFound("That barrier no longer exists.")
+            raise NotFound(words("That barrier no longer exists."))
         return row
 
     def _config_agency(self, platform: str, user_id: str) -> str | None:

@@ -7,6 +7,7 @@ first cycle of each purpose period. Closing an inquiry posts its summary to the 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -184,7 +185,7 @@ class InquiryService:
             inquiry_id = open_ids[0]
         return self._close(inquiry_id, f"{platform}:{user_id}")
 
-    def close_due(self, now: dt.datetime | None = None) -> list[ClosedInquiry]:
+    def close_due(self, now: dt.datetime | None = None) -> builtins.list[ClosedInquiry]:
         """Close every inquiry whose weeks are over and post its summary (the worker's job)."""
         with self.uow() as uow:
             due = uow.inquiries.due(now or self.clock())
@@ -262,7 +263,7 @@ class InquiryService:
 
     def digest_section(
         self, start: dt.datetime, end: dt.datetime, audience: Audience
-    ) -> tuple[list[InquiryLine], list[InquirySummaryView]]:
+    ) -> tuple[builtins.list[InquiryLine], builtins.list[InquirySummaryView]]:
         """(inquiries running during [start, end), summaries of those closed in it).
 
         Summaries are for the alliance audience only (they count across agencies); an agency's

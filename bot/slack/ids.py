@@ -17,15 +17,7 @@ class Action(StrEnum):
     VISIBILITY = "visibility"
     # Issue 5: "Escalate this" on a check-in's thanks (the barrier ids are in bot/views/barriers).
     ESCALATE_CHECKIN = "checkin_escalate"
-    # Issue 6: the privacy panel.
-    PRIVACY_EXPORT = "privacy_export"
-    PRIVACY_DELETE = "privacy_delete"
-    PRIVACY_DELETE_CONFIRMED = "privacy_delete_confirmed"
-    PRIVACY_KEEP = "privacy_keep"
-    PRIVACY_START_AGAIN = "privacy_start_again"
-    # Issue 8: the App Home (it also shows PRIVACY_EXPORT and PRIVACY_DELETE).
-    HOME_PAUSE = "home_pause"
-    HOME_RESUME = "home_resume"
+    # The privacy panel's and the App Home's ids are in bot/views/privacy.py and home.py.
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
     NOTHING_THIS_WEEK = "prompt_nothing"
     INQUIRY_INPUT = "inquiry_input"

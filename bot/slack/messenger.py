@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.observability import Metrics
+from bot.metrics import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.slack import render
 from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message

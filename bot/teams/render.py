@@ -185,6 +185,27 @@ def card(view: Message, names: Names = NO_NAMES) -> AdaptiveCard:
     )
 
 
+def text_message(view: Message, names: Names = NO_NAMES) -> str:
+    """A message without buttons as the markdown text of a plain chat message.
+
+    For answers that are only words (help, a short reply): a person reads them in the chat
+    like any other message, and a phone's notification shows all of it.
+    """
+    parts: list[str] = []
+    for item in view.blocks:
+        if isinstance(item, Heading):
+            parts.append(f"**{escape(item.text)}**")
+        elif isinstance(item, Paragraph):
+            parts.append(markdown(item.text, names))
+        elif isinstance(item, Bullets):
+            parts.append("\n".join(f"- {markdown(line, names)}" for line in item.items))
+        elif isinstance(item, Facts):
+            parts.append("\n".join(f"{escape(k)}: {markdown(v, names)}" for k, v in item.items))
+        elif isinstance(item, Actions | Image):
+            raise TypeError(f"a text message has no {type(item).__name__}: send a card")
+    return "\n\n".join(part for part in parts if part)
+
+
 def card_dict(value: AdaptiveCard) -> dict[str, Any]:
     """The card as Teams receives it (for tests and invoke responses)."""
     return value.model_dump(exclude_none=True)

@@ -312,11 +312,6 @@ def out_of_date_button() -> Words:
     return words("That button is out of date. Try ", Cmd(Command.BARRIERS), " to find the barrier.")
 
 
-def out_of_date_escalate() -> Words:
-    """What a stale "Escalate this" button is answered with."""
-    return words("That button is out of date. Try ", Cmd(Command.ESCALATE), " instead.")
-
-
 def action_label(action: Action, next_level_name: str | None) -> str:
     """What a steward button says."""
     return {

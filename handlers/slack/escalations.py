@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import Action, StaleBarrier
 from bot.services import Services
-from bot.services.barriers import Change, UnknownFilter
+from bot.services.barriers import Change
 from bot.slack import render
 from bot.slack.ids import Action as ActionId
 from bot.slack.ids import Command
@@ -35,14 +35,16 @@ from bot.views.barriers import (
     escalate_usage,
     field_errors,
     out_of_date_button,
-    out_of_date_escalate,
     parse_button_value,
     read_escalate_form,
     read_state,
     state_int,
     steward_form,
 )
+from bot.views.errors import out_of_date
 from bot.views.message import Form
+from bot.views.words import Cmd
+from bot.views.words import Command as Said
 from handlers.slack.errors import reported
 
 PLATFORM = "slack"
@@ -52,7 +54,7 @@ def _barrier_of(action: dict[str, Any]) -> tuple[int, int | None]:
     try:
         return parse_button_value(str(action.get("value", "")))
     except ValueError:
-        raise NotFound(render.mrkdwn(out_of_date_button())) from None
+        raise NotFound(out_of_date_button()) from None
 
 
 def _refreshing(services: Services, barrier_id: int, run: Callable[[], Any]) -> Any:
@@ -98,11 +100,7 @@ def barriers_command(
         ack(text=render.mrkdwn(barriers_usage()))
         return
     ack()
-    try:
-        view = services.escalations.listing(PLATFORM, command["user_id"], which or "open")
-    except UnknownFilter as exc:
-        exc.message = render.mrkdwn(exc.words)
-        raise
+    view = services.escalations.listing(PLATFORM, command["user_id"], which or "open")
     text, blocks = render.message(barrier_list(view))
     respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
@@ -118,7 +116,7 @@ def escalate_checkin(
     try:
         checkin_id = int(action.get("value", ""))
     except ValueError:
-        raise NotFound(render.mrkdwn(out_of_date_escalate())) from None
+        raise NotFound(out_of_date(Cmd(Said.ESCALATE))) from None
     form = services.escalations.form_for(PLATFORM, body["user"]["id"], checkin_id=checkin_id)
     client.views_open(trigger_id=body["trigger_id"], view=render.modal(escalate_form(form)))
 
@@ -175,7 +173,7 @@ def submit_escalation(
         return
     except LearnLoopError as exc:
         # Keep what they typed, and say why it wasn't raised.
-        ack(**_errors(_shown(form, view), {"": exc.message}, BarrierField.DESCRIPTION))
+        ack(**_errors(_shown(form, view), {"": render.plain(exc.said)}, BarrierField.DESCRIPTION))
         return
     ack()
     services.escalations.publish(change)
@@ -208,7 +206,7 @@ def submit_steward(
         ack(**_errors(form, exc.errors, fallback))
         return
     except LearnLoopError as exc:
-        ack(**_errors(form, {"": exc.message}, fallback))
+        ack(**_errors(form, {"": render.plain(exc.said)}, fallback))
         if isinstance(exc, StaleBarrier):
             services.escalations.refresh_card(barrier_id)
         return

@@ -18,7 +18,6 @@ from microsoft_teams.cards import AdaptiveCard
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import Action, StaleBarrier
 from bot.services import Services
-from bot.services.barriers import UnknownFilter
 from bot.teams import render
 from bot.teams.ids import Command, Dialog, Submit, Verb
 from bot.views.barriers import (
@@ -76,10 +75,10 @@ def _barrier(data: Data) -> tuple[int, int | None]:
         try:
             return parse_button_value(value)
         except ValueError:
-            raise NotFound(render.markdown(out_of_date_button())) from None
+            raise NotFound(out_of_date_button()) from None
     barrier_id = int_of(data, "barrier_id")
     if barrier_id is None:
-        raise NotFound(render.markdown(out_of_date_button()))
+        raise NotFound(out_of_date_button())
     return barrier_id, int_of(data, "version")
 
 
@@ -128,11 +127,7 @@ async def barriers_command(ctx: Ctx, services: Services, rest: str) -> None:
     if which == "help":
         await ctx.send(render.markdown(barriers_usage()))
         return
-    try:
-        view = await call(services.escalations.listing, PLATFORM, person(ctx), which or "open")
-    except UnknownFilter as exc:
-        exc.message = render.markdown(exc.words)
-        raise
+    view = await call(services.escalations.listing, PLATFORM, person(ctx), which or "open")
     # A card may be on Slack, or in a channel a bot can't link to: each opens here instead.
     await ctx.send(await _card(services, barrier_list(view, open_buttons=True)))
 
@@ -169,7 +164,7 @@ async def show(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Open #n" in a list: the barrier's card, with the buttons the person may use."""
     barrier_id = int_of(data, "value") or int_of(data, "barrier_id")
     if barrier_id is None:
-        raise NotFound(render.markdown(out_of_date_button()))
+        raise NotFound(out_of_date_button())
     return await _barrier_card(services, barrier_id)
 
 
@@ -205,7 +200,7 @@ async def submit_escalate(
             idempotency_key=f"teams:activity:{ctx.activity.id}",
         )
     except (ValidationFailed, LearnLoopError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": exc.message}
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": render.plain(exc.said)}
         state = read_state(str(data.get(render.STATE_KEY) or ""))
         source = state_int(state, "source_checkin_id") or int_of(data, "source_checkin_id")
         form = await call(services.escalations.form_for, PLATFORM, user_id, checkin_id=source)
@@ -238,11 +233,11 @@ async def submit_steward(
     try:
         action = STEWARD_FORMS[BarrierForm(str(data.get("action")))]
     except ValueError:
-        raise NotFound(render.markdown(out_of_date_button())) from None
+        raise NotFound(out_of_date_button()) from None
     state = read_state(str(data.get(render.STATE_KEY) or ""))
     barrier_id = state_int(state, "barrier_id")
     if barrier_id is None:
-        raise NotFound(render.markdown(out_of_date_button()))
+        raise NotFound(out_of_date_button())
     seen = state_int(state, "version")
     values = render.read_form(blank_steward_form(action), data)
     try:
@@ -259,7 +254,7 @@ async def submit_steward(
     except (ValidationFailed, LearnLoopError) as exc:
         if isinstance(exc, StaleBarrier):
             await call(services.escalations.refresh_card, barrier_id)
-        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": exc.message}
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": render.plain(exc.said)}
         people = await call(services.teams.teams_people) if action is Action.ASSIGN else []
         title = str(state.get("title") or f"Barrier #{barrier_id}")
         ref = BarrierRef(barrier_id=barrier_id, version=seen or 0, title=title)

@@ -11,7 +11,7 @@ from slack_requests import block_actions, message_im, slash_command, view_submis
 from slack_ui import button, fill, input_blocks, wait_until
 
 from bot.render.digest import render_html
-from bot.scheduler import DUE_JOBS, Worker
+from bot.scheduler import Worker, due_jobs
 from bot.slack.ids import View
 
 Q = "How is hospital discharge working for people with no home?"
@@ -227,9 +227,9 @@ def test_the_form_starts_one_and_the_worker_closes_it_when_its_weeks_are_over(
     }
 
     # The worker's own job (as `learnloop worker` runs it each minute).
-    jobs = [job for job in DUE_JOBS if job[0] == "inquiries"]
-    assert jobs == [("inquiries", "close_due")]
-    worker = Worker(live.loop.services, Leader(), clock=clock, jobs=jobs)
+    jobs = [job for job in due_jobs(live.loop.services) if job.name.startswith("inquiries.")]
+    assert [job.name for job in jobs] == ["inquiries.close_due"]
+    worker = Worker(jobs, Leader(), clock=clock)
     clock.advance(days=13)
     assert worker.tick()
     assert live.scalar("SELECT status FROM inquiries") == "open"

@@ -34,10 +34,10 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.domain.escalation import Action
+from bot.logs import JsonFormatter, TextFormatter
 from bot.render.digest import render_html
 from bot.services.barriers import records_as_csv
 from bot.slack.ids import View
-from bot.structured_logs import JsonFormatter, TextFormatter
 from bot.views.barriers import BarrierForm
 
 STEWARDS = "C0STEWARDS"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.slack import render as slack
 from bot.teams import render as teams
 from bot.views.message import (
@@ -147,3 +149,20 @@ def test_a_slack_notification_text_is_escaped_but_still_links_people_and_channel
     text, _ = slack.message(Message(said))
     assert text == "Title &lt;!here&gt; &amp; <@U0ALICE> in <#C0LEADS>"
     assert teams.plain(said) == "Title <!here> & a colleague in there"
+
+
+def test_a_message_of_words_is_laid_out_as_teams_chat_text() -> None:
+    view = Message(
+        summary=words("Help"),
+        blocks=(
+            Heading("Help"),
+            Paragraph(words("Type ", Cmd(Command.PAUSE, "2w"), " (or not)")),
+            Bullets((words("one"), words(Strong("two")))),
+        ),
+    )
+    assert (
+        teams.text_message(view) == "**Help**\n\nType **pause 2w** \\(or not\\)\n\n- one\n- **two**"
+    )
+    with_buttons = Message(words("x"), (Actions((Button("Go", "go"),)),))
+    with pytest.raises(TypeError, match="send a card"):
+        teams.text_message(with_buttons)

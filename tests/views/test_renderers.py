@@ -142,6 +142,15 @@ def test_mentions_are_collected_for_name_lookups() -> None:
     assert mentioned(view) == ["U0A", "U0B", "U0C"]
 
 
+def test_a_slack_notification_text_is_escaped_but_still_links_people_and_channels() -> None:
+    from bot.views.words import Channel
+
+    said = words("Title <!here> & ", Mention("U0ALICE"), " in ", Channel("C0LEADS", "there"))
+    text, _ = slack.message(Message(said))
+    assert text == "Title &lt;!here&gt; &amp; <@U0ALICE> in <#C0LEADS>"
+    assert teams.plain(said) == "Title <!here> & a colleague in there"
+
+
 def test_a_message_of_words_is_laid_out_as_teams_chat_text() -> None:
     view = Message(
         summary=words("Help"),

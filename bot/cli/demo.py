@@ -23,7 +23,7 @@ from bot.domain.escalation import Action
 from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services
-from bot.services.escalations import Change
+from bot.services.barriers import Change
 from bot.views import (
     CheckinSavedView,
     PromptView,
@@ -410,7 +410,7 @@ def _walk_a_barrier(
     console.print(
         f"\nA barrier from {raiser}'s check-in #{checkin_id}, up the ladder", style="bold"
     )
-    grid = table("step", "by", "now at", "the raiser was told")
+    grid = table("step", "by", "now at", "the raiser was told", whole=("step", "by", "now at"))
 
     def step(label: str, actor: str, change: Change) -> None:
         before = len(messenger.sent)

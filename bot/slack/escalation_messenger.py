@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 
 from bot.ports import MessageRef, MessengerError
-from bot.slack.blocks import checkin_thanks
 from bot.slack.escalation_blocks import (
     barrier_card,
     barrier_notice,
@@ -23,7 +22,6 @@ from bot.views import (
     BarrierCardView,
     BarrierNoticeView,
     BarrierPointerView,
-    CheckinSavedView,
     StaleBarriersView,
 )
 
@@ -37,14 +35,6 @@ class EscalationMessaging:
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:  # pragma: no cover - overridden
         raise NotImplementedError
-
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """DM thanks for a check-in, with "Escalate this" when it names a barrier."""
-        text, blocks = checkin_thanks(view)
-        self._call(
-            "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=user_id, text=text, blocks=blocks),
-        )
 
     def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
         """Post a barrier's card, joining a public channel first if the bot is not in it."""

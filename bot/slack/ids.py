@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.views.checkin import CHECKIN_FORM, CheckinAction
+
 
 class Action(StrEnum):
     """action_id of every interactive element."""
 
-    SHARE_LEARNING = "checkin_open"
-    SKIP_WEEK = "prompt_skip"
-    PAUSE_PROMPTS = "prompt_pause"
-    ADD_DETAIL = "checkin_add_detail"
+    # The check-in family's buttons are named in its view, the same on both platforms.
+    SHARE_LEARNING = CheckinAction.SHARE_LEARNING.value
+    SKIP_WEEK = CheckinAction.SKIP_WEEK.value
+    PAUSE_PROMPTS = CheckinAction.PAUSE_PROMPTS.value
+    ADD_DETAIL = CheckinAction.ADD_DETAIL.value
     ANSWER = "answer"
     THEMES = "themes"
     VISIBILITY = "visibility"
     # Issue 5: escalations (buttons, then modal inputs).
-    ESCALATE_CHECKIN = "checkin_escalate"
+    ESCALATE_CHECKIN = CheckinAction.ESCALATE_CHECKIN.value
     BARRIER_ACKNOWLEDGE = "barrier_acknowledge"
     BARRIER_ASSIGN = "barrier_assign"
     BARRIER_ESCALATE = "barrier_escalate_up"
@@ -33,7 +36,7 @@ class Action(StrEnum):
     HOME_PAUSE = "home_pause"
     HOME_RESUME = "home_resume"
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
-    NOTHING_THIS_WEEK = "prompt_nothing"
+    NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
     INQUIRY_INPUT = "inquiry_input"
     # An author's own entries (App Home): each button's value is the entry's id.
     ENTRY_EDIT = "entry_edit"
@@ -45,7 +48,7 @@ class Action(StrEnum):
 class View(StrEnum):
     """callback_id of every modal."""
 
-    CHECKIN = "checkin_modal"
+    CHECKIN = CHECKIN_FORM
     # Issue 5: escalations.
     ESCALATE = "escalate_modal"
     BARRIER_ASSIGN = "barrier_assign_modal"

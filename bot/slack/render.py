@@ -209,6 +209,13 @@ def message(view: Message) -> Rendered:
     return cut(plain(view.summary), FALLBACK_CHARS), blocks(view.blocks)
 
 
+def metadata(view: Message) -> dict[str, Any] | None:
+    """The message's tag as Slack message metadata (read back by conversations.history)."""
+    if view.tag is None:
+        return None
+    return {"event_type": view.tag.kind, "event_payload": dict(view.tag.payload)}
+
+
 # ----------------------------------------------------------------------------- forms
 
 
@@ -296,14 +303,32 @@ def read_form(form: Form, state_values: Mapping[str, Any]) -> dict[str, Any]:
     """What was submitted, by field id: a string, a list (several choices) or None."""
     values: dict[str, Any] = {}
     for item in form.fields:
-        element = (state_values.get(item.id) or {}).get(item.id) or {}
-        values[item.id] = _value(element)
+        actions = state_values.get(item.id) or {}
+        # An input block holds one element; a form opened before its element was renamed
+        # still sends it under the old action_id.
+        element = actions.get(item.id) or next(iter(actions.values()), None) or {}
+        values[item.id] = _value(element) if isinstance(element, Mapping) else None
+    return values
+
+
+def read_values(state_values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input's value by its block id, for a form whose fields the handler can't know yet.
+
+    The check-in form's questions depend on the person's cohort and cycle, which the service
+    works out when it stores the answers; the handler only passes on what came in.
+    """
+    values: dict[str, Any] = {}
+    for block_id, actions in state_values.items():
+        if not isinstance(actions, Mapping):
+            continue
+        element = next(iter(actions.values()), None)
+        values[str(block_id)] = _value(element) if isinstance(element, Mapping) else None
     return values
 
 
 def _value(element: Mapping[str, Any]) -> Any:
     kind = element.get("type")
-    if kind == "plain_text_input":
+    if kind == "plain_text_input" or (kind is None and "value" in element):
         return element.get("value")
     if kind == "users_select":
         return element.get("selected_user")

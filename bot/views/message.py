@@ -12,6 +12,7 @@ listen for the same ids, and a renderer only carries them through.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -110,11 +111,23 @@ Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions
 
 
 @dataclass(frozen=True)
+class Tag:
+    """What a message is, kept with it where the platform can (Slack's message metadata).
+
+    LearnLoop reads it back to find a message it may already have sent before a crash.
+    """
+
+    kind: str
+    payload: Mapping[str, str | int]
+
+
+@dataclass(frozen=True)
 class Message:
     """What one chat message says. `summary` is its one-line text for notifications."""
 
     summary: Words
     blocks: tuple[Block, ...] = ()
+    tag: Tag | None = None
 
 
 def mentioned(message: Message | Form) -> list[str]:

@@ -7,16 +7,20 @@ someone else's card changes nothing.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from microsoft_teams.api import TaskModuleContinueResponse
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
 from bot.services import Services
-from bot.teams.cards import checkin_form, read_checkin_form
+from bot.teams import render
 from bot.teams.entries_cards import delete_card, entries_card, visibility_form
 from bot.teams.ids import VISIBILITY_INPUT, Command, Dialog, Submit, Verb
 from bot.views import entries as words
+from bot.views.checkin import CheckinForm, read_checkin
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -81,53 +85,67 @@ async def keep(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     return await _page(ctx, services, notice=words.KEPT)
 
 
+def _edit_form(
+    qset: Any,
+    themes: list[str],
+    checkin_id: int,
+    prefill: dict[str, Any],
+    errors: dict[str, str] | None = None,
+) -> TaskModuleContinueResponse:
+    """The entry's own check-in form, under the edit's submit action and title."""
+    form = CheckinForm.build(
+        qset,
+        themes,
+        form_id=Submit.ENTRY_EDIT.value,
+        title=words.EDIT_TITLE,
+        submit=words.SAVE_CHANGES,
+    ).form(json.dumps({"checkin_id": checkin_id}), errors, prefill)
+    return dialog(words.EDIT_TITLE, render.form_card(form))
+
+
+def _edited_id(data: Data) -> int:
+    """The entry an edit form was opened for (in its state; older forms carry it flat)."""
+    raw = data.get(render.STATE_KEY)
+    if isinstance(raw, str):
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            state = None
+        if isinstance(state, dict):
+            return _entry_id(state)
+    return _entry_id(data)
+
+
 async def open_edit(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
     """ "Edit": the entry's own form, pre-filled (only within the edit window)."""
     user_id, checkin_id = person(ctx), _entry_id(data)
     draft = await call(services.checkins.draft_of, PLATFORM, user_id, checkin_id)
     qset = await call(services.checkins.question_set_for, PLATFORM, user_id, checkin_id=checkin_id)
-    form = checkin_form(
-        qset,
-        services.alliance.themes,
-        {"checkin_id": checkin_id},
-        draft,
-        submit=Submit.ENTRY_EDIT,
-        submit_title=words.SAVE_CHANGES,
-    )
-    return dialog(words.EDIT_TITLE, form)
+    return _edit_form(qset, services.alliance.themes, checkin_id, draft)
 
 
 async def submit_edit(
     ctx: Ctx, services: Services, data: Data
 ) -> TaskModuleContinueResponse | None:
     """Validate, redact again and store the edit; no thank-you, the list says it is saved."""
-    user_id, checkin_id = person(ctx), _entry_id(data)
-    themes = services.alliance.themes
-    qset = await call(services.checkins.question_set_for, PLATFORM, user_id, checkin_id=checkin_id)
-    answers, chosen, visibility = read_checkin_form(data, qset, themes)
+    user_id, checkin_id = person(ctx), _edited_id(data)
     try:
         saved = await call(
-            services.checkins.submit,
+            services.checkins.submit_form,
             PLATFORM,
             user_id,
-            answers=answers,
-            themes=chosen,
-            visibility=visibility,
+            data,
             source=Source.TEAMS_CARD,
             checkin_id=checkin_id,
         )
     except ValidationFailed as exc:
-        prefill = {"answers": answers, "themes": chosen, "visibility": visibility}
-        form = checkin_form(
-            qset,
-            themes,
-            {"checkin_id": checkin_id},
-            prefill,
-            exc.errors,
-            submit=Submit.ENTRY_EDIT,
-            submit_title=words.SAVE_CHANGES,
+        themes = services.alliance.themes
+        qset = await call(
+            services.checkins.question_set_for, PLATFORM, user_id, checkin_id=checkin_id
         )
-        return dialog(words.EDIT_TITLE, form)
+        answers, chosen, visibility = read_checkin(qset, themes, data)
+        prefill = {"answers": answers, "themes": chosen, "visibility": visibility}
+        return _edit_form(qset, themes, checkin_id, prefill, exc.errors)
     notice = words.EDITED
     if saved.redaction_summary:
         notice = f"{notice} {saved.redaction_summary}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.views.checkin import CHECKIN_FORM, CheckinAction
+from bot.views.entries import DELETE_FORM, EDIT_FORM, VISIBILITY_FORM, EntryAction
 
 
 class Action(StrEnum):
@@ -39,10 +40,10 @@ class Action(StrEnum):
     NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
     INQUIRY_INPUT = "inquiry_input"
     # An author's own entries (App Home): each button's value is the entry's id.
-    ENTRY_EDIT = "entry_edit"
-    ENTRY_VISIBILITY = "entry_visibility"
-    ENTRY_DELETE = "entry_delete"
-    ENTRIES_PAGE = "entries_page"  # value: the offset of the page to show
+    ENTRY_EDIT = EntryAction.EDIT.value
+    ENTRY_VISIBILITY = EntryAction.VISIBILITY.value
+    ENTRY_DELETE = EntryAction.DELETE.value
+    ENTRIES_PAGE = EntryAction.PAGE.value  # value: the offset of the page to show
 
 
 class View(StrEnum):
@@ -57,9 +58,9 @@ class View(StrEnum):
     # Issue 9: inquiries.
     INQUIRY_START = "inquiry_start_modal"
     # An author's own entries.
-    ENTRY_EDIT = "entry_edit_modal"
-    ENTRY_VISIBILITY = "entry_visibility_modal"
-    ENTRY_DELETE = "entry_delete_modal"
+    ENTRY_EDIT = EDIT_FORM
+    ENTRY_VISIBILITY = VISIBILITY_FORM
+    ENTRY_DELETE = DELETE_FORM
 
 
 class Block(StrEnum):

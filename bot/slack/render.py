@@ -20,6 +20,7 @@ from bot.views.message import (
     Divider,
     Facts,
     Form,
+    Group,
     Heading,
     Image,
     Message,
@@ -168,6 +169,8 @@ def block(item: Block) -> list[dict[str, Any]]:
         if item.title:
             image["title"] = _plain_text(item.title, 2000)
         return [image]
+    if isinstance(item, Group):
+        return [laid for inner in item.blocks for laid in block(inner)]
     if isinstance(item, Actions):
         actions: dict[str, Any] = {
             "type": "actions",

@@ -16,6 +16,7 @@ from microsoft_teams.cards import (
     AdaptiveCard,
     Choice,
     ChoiceSetInput,
+    Container,
     ExecuteAction,
     Fact,
     FactSet,
@@ -41,6 +42,7 @@ from bot.views.message import (
     Divider,
     Facts,
     Form,
+    Group,
     Heading,
     Image,
     Message,
@@ -165,6 +167,9 @@ def element(item: Block, names: Names = NO_NAMES) -> list[Any]:
         return [ImageElement(url=item.url, alt_text=item.alt)]
     if isinstance(item, Actions):
         return [ActionSet(actions=[action(b) for b in item.buttons])] if item.buttons else []
+    if isinstance(item, Group):
+        items = [laid for inner in item.blocks for laid in element(inner, names)]
+        return [Container(separator=True, items=items)] if items else []
     raise TypeError(f"no Adaptive Card layout for {type(item).__name__}")
 
 

@@ -521,3 +521,17 @@ def checkin_form(version: str, qset: QuestionSet, themes: Sequence[str]) -> Chec
         form = CheckinForm.build(qset, themes)
         _forms[key] = form
     return form
+
+
+# ------------------------------------------------------------------------------ pause
+
+RESUMED = "Welcome back — your weekly prompt is on again."
+
+
+def paused_words(until: dt.date) -> Words:
+    """The answer to the pause command: until when, and how to start again sooner."""
+    return words(
+        f"Paused: no prompts until {_date(until)}. Type ",
+        Cmd(Command.RESUME),
+        " to start them sooner.",
+    )

@@ -107,7 +107,17 @@ class Actions:
     id: str = ""
 
 
-Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions
+@dataclass(frozen=True)
+class Group:
+    """Blocks that belong together, such as one item of a list with its own buttons.
+
+    Teams sets them apart in a container with a rule above; Slack shows them in sequence.
+    """
+
+    blocks: tuple[Heading | Paragraph | Bullets | Facts | Divider | Image | Actions, ...]
+
+
+Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Group
 
 
 @dataclass(frozen=True)
@@ -139,9 +149,18 @@ def mentioned(message: Message | Form) -> list[str]:
             if isinstance(part, Mention) and part.user_id not in found:
                 found.append(part.user_id)
 
-    items = message.blocks if isinstance(message, Message) else message.items
+    items: list[Block | Field] = list(
+        message.blocks if isinstance(message, Message) else message.items
+    )
     if isinstance(message, Message):
         add(message.summary)
+    # A group's blocks are read where the group stands.
+    while any(isinstance(item, Group) for item in items):
+        items = [
+            inner
+            for item in items
+            for inner in (item.blocks if isinstance(item, Group) else (item,))
+        ]
     for item in items:
         if isinstance(item, Paragraph):
             add(item.text)

@@ -10,8 +10,10 @@ from slack_sdk import WebClient
 from bot.config import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
+from bot.slack import render
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
+from bot.views.checkin import RESUMED, paused_words
 from handlers.slack import privacy
 from handlers.slack.errors import after_ack, reported
 from handlers.slack.inquiries import run_inquiry_command
@@ -89,15 +91,12 @@ def learnloop_command(
         return
     if sub == "resume":
         services.members.pause("slack", user_id, None)
-        respond(text="Welcome back — your weekly prompt is on again.", response_type="ephemeral")
+        respond(text=RESUMED, response_type="ephemeral")
         return
     until = pause_until(rest, services.members.clock(), services.alliance.alliance.zone)
     services.members.pause("slack", user_id, until)
     local = until.astimezone(services.alliance.alliance.zone)
-    respond(
-        text=f"Paused: no prompts until {local:%-d %B %Y}. `/learnloop resume` starts them sooner.",
-        response_type="ephemeral",
-    )
+    respond(text=render.mrkdwn(paused_words(local.date())), response_type="ephemeral")
 
 
 def register(app: App) -> None:

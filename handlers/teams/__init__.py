@@ -36,11 +36,13 @@ from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, S
 from bot.teams.messenger import TeamsMessenger
 from bot.views.checkin import (
     CHECKIN_FORM,
+    RESUMED,
     CheckinAction,
     PromptState,
     PromptView,
     checkin_form,
     checkin_launcher,
+    paused_words,
     prompt_message,
     read_checkin,
 )
@@ -237,16 +239,13 @@ async def pause_command(ctx: Ctx, services: Services, rest: str) -> None:
     zone = services.alliance.alliance.zone
     until = pause_until(rest, services.members.clock(), zone)
     await call(services.members.pause, PLATFORM, person(ctx), until)
-    await ctx.send(
-        f"Paused: no prompts until {until.astimezone(zone):%-d %B %Y}. "
-        "Type **resume** to start them sooner."
-    )
+    await ctx.send(render.markdown(paused_words(until.astimezone(zone).date())))
 
 
 async def resume_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`resume`."""
     await call(services.members.pause, PLATFORM, person(ctx), None)
-    await ctx.send("Welcome back — your weekly prompt is on again.")
+    await ctx.send(RESUMED)
 
 
 COMMANDS: dict[Command, CommandHandler] = {
@@ -407,7 +406,14 @@ async def _checkin_dialog(
 ) -> TaskModuleContinueResponse:
     """The check-in form for a dialog, linked to a prompt or (more detail) to an entry."""
     user_id = person(ctx)
-    qset = await call(services.checkins.question_set_for, PLATFORM, user_id, checkin_id=checkin_id)
+    # The prompt's cycle decides whether the purpose question is asked, as on Slack.
+    qset = await call(
+        services.checkins.question_set_for,
+        PLATFORM,
+        user_id,
+        prompt_id=prompt_id,
+        checkin_id=checkin_id,
+    )
     prefill: dict[str, Any] | None = None
     if checkin_id is not None:
         prefill = await call(services.checkins.draft_of, PLATFORM, user_id, checkin_id)
@@ -469,7 +475,11 @@ async def submit_checkin(
         )
     except ValidationFailed as exc:
         qset = await call(
-            services.checkins.question_set_for, PLATFORM, user_id, checkin_id=checkin_id
+            services.checkins.question_set_for,
+            PLATFORM,
+            user_id,
+            prompt_id=prompt_id,
+            checkin_id=checkin_id,
         )
         themes = services.alliance.themes
         answers, chosen, visibility = read_checkin(qset, themes, data)

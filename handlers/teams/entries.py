@@ -18,9 +18,10 @@ from bot.domain.errors import NotFound, ValidationFailed
 from bot.services import Services
 from bot.teams import render
 from bot.teams.entries_cards import delete_card, entries_card, visibility_form
-from bot.teams.ids import VISIBILITY_INPUT, Command, Dialog, Submit, Verb
+from bot.teams.ids import Command, Dialog, Submit, Verb
 from bot.views import entries as words
-from bot.views.checkin import CheckinForm, read_checkin
+from bot.views.checkin import VISIBILITY_FIELD, CheckinForm, read_checkin
+from bot.views.entries import EDIT_FORM, VISIBILITY_FORM, EntryAction
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -40,7 +41,8 @@ OUT_OF_DATE = "That button is out of date. Type **entries** to me to see your le
 
 
 def _entry_id(data: Data) -> int:
-    checkin_id = int_of(data, "checkin_id")
+    # "value" on cards built from the view; "checkin_id" on cards sent before.
+    checkin_id = int_of(data, "value") or int_of(data, "checkin_id")
     if checkin_id is None:
         raise NotFound(OUT_OF_DATE)
     return checkin_id
@@ -65,7 +67,7 @@ async def entries_command(ctx: Ctx, services: Services, rest: str) -> None:
 
 async def show_page(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Show older" / "Show newer"."""
-    return await _page(ctx, services, int_of(data, "offset") or 0)
+    return await _page(ctx, services, int_of(data, "value") or int_of(data, "offset") or 0)
 
 
 async def confirm_delete(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
@@ -96,7 +98,7 @@ def _edit_form(
     form = CheckinForm.build(
         qset,
         themes,
-        form_id=Submit.ENTRY_EDIT.value,
+        form_id=EDIT_FORM,
         title=words.EDIT_TITLE,
         submit=words.SAVE_CHANGES,
     ).form(json.dumps({"checkin_id": checkin_id}), errors, prefill)
@@ -167,8 +169,8 @@ async def submit_visibility(
         services.entries.change_visibility,
         PLATFORM,
         person(ctx),
-        _entry_id(data),
-        str(data.get(VISIBILITY_INPUT) or ""),
+        _edited_id(data),
+        str(data.get(VISIBILITY_FIELD) or ""),
     )
     await ctx.send(await _page(ctx, services, notice=notice))
     return None
@@ -176,16 +178,25 @@ async def submit_visibility(
 
 COMMANDS: dict[Command, CommandHandler] = {Command.ENTRIES: entries_command}
 VERBS: dict[str, VerbHandler] = {
+    EntryAction.PAGE: show_page,
+    EntryAction.DELETE: confirm_delete,
+    EntryAction.DELETE_CONFIRMED: delete_confirmed,
+    EntryAction.KEEP: keep,
+    # Cards sent before their buttons were named in the view.
     Verb.ENTRIES_PAGE: show_page,
     Verb.ENTRY_DELETE: confirm_delete,
     Verb.ENTRY_DELETE_CONFIRMED: delete_confirmed,
     Verb.ENTRY_KEEP: keep,
 }
 DIALOGS: dict[str, DialogHandler] = {
+    EntryAction.EDIT: open_edit,
+    EntryAction.VISIBILITY: open_visibility,
     Dialog.ENTRY_EDIT: open_edit,
     Dialog.ENTRY_VISIBILITY: open_visibility,
 }
 SUBMITS: dict[str, SubmitHandler] = {
+    EDIT_FORM: submit_edit,
+    VISIBILITY_FORM: submit_visibility,
     Submit.ENTRY_EDIT: submit_edit,
     Submit.ENTRY_VISIBILITY: submit_visibility,
 }

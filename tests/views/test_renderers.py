@@ -14,6 +14,7 @@ from bot.views.message import (
     ChoiceStyle,
     Facts,
     Form,
+    Group,
     Heading,
     Message,
     Option,
@@ -138,3 +139,20 @@ def test_mentions_are_collected_for_name_lookups() -> None:
         ),
     )
     assert mentioned(view) == ["U0A", "U0B", "U0C"]
+
+
+def test_a_group_stays_together_on_teams_and_in_sequence_on_slack() -> None:
+    view = Message(
+        summary=words("Entries"),
+        blocks=(
+            Group((Paragraph(words("first")), Actions((Button("Edit", "entry_edit", "1"),)))),
+            Group((Paragraph(words("second")),)),
+        ),
+    )
+    _, blocks = slack.message(view)
+    assert [b["type"] for b in blocks] == ["section", "actions", "section"]
+    card = teams.card_dict(teams.card(view))
+    containers = [item for item in card["body"] if item["type"] == "Container"]
+    assert [c["items"][0]["text"] for c in containers] == ["first", "second"]
+    assert containers[0]["separator"] is True
+    assert containers[0]["items"][1]["actions"][0]["verb"] == "entry_edit"

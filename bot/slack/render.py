@@ -208,8 +208,12 @@ def blocks(items: tuple[Block, ...] | list[Block], limit: int = MESSAGE_BLOCKS) 
 
 
 def message(view: Message) -> Rendered:
-    """A message's notification text and blocks, for chat.postMessage / chat.update."""
-    return cut(plain(view.summary), FALLBACK_CHARS), blocks(view.blocks)
+    """A message's notification text and blocks, for chat.postMessage / chat.update.
+
+    Slack parses a message's `text` like any mrkdwn field, so it is escaped too: a title with
+    `<!here>` in it would otherwise ping the channel even though the blocks are escaped.
+    """
+    return cut(escape(plain(view.summary)), FALLBACK_CHARS), blocks(view.blocks)
 
 
 def metadata(view: Message) -> dict[str, Any] | None:

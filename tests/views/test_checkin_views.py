@@ -48,7 +48,7 @@ def _same_on_both(message: Message) -> None:
     text, blocks = slack.message(message)
     slack_dump = json.dumps(blocks, ensure_ascii=False)
     teams_dump = json.dumps(teams.card_dict(teams.card(message)), ensure_ascii=False)
-    assert text == slack.plain(message.summary)
+    assert text == slack.escape(slack.plain(message.summary))
     for said in _said(message):
         if isinstance(said, str):
             assert json.dumps(said, ensure_ascii=False)[1:-1] in slack_dump

@@ -156,3 +156,8 @@ def test_a_group_stays_together_on_teams_and_in_sequence_on_slack() -> None:
     assert [c["items"][0]["text"] for c in containers] == ["first", "second"]
     assert containers[0]["separator"] is True
     assert containers[0]["items"][1]["actions"][0]["verb"] == "entry_edit"
+
+
+def test_the_notification_text_cannot_ping_a_channel() -> None:
+    text, _ = slack.message(Message(summary=words("Alliance <!here> & <@U0EVIL>")))
+    assert text == "Alliance &lt;!here&gt; &amp; &lt;@U0EVIL&gt;"

@@ -535,3 +535,14 @@ def paused_words(until: dt.date) -> Words:
         Cmd(Command.RESUME),
         " to start them sooner.",
     )
+
+
+def reply_not_saved(problems: Sequence[str]) -> Words:
+    """Why a plain reply could not be stored, and the form that can take it instead."""
+    return words(
+        "I couldn't save that as a learning: ",
+        " ".join(problems),
+        " You can use ",
+        Cmd(Command.CHECKIN),
+        " to write it in a form.",
+    )

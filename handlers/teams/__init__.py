@@ -45,6 +45,7 @@ from bot.views.checkin import (
     paused_words,
     prompt_message,
     read_checkin,
+    reply_not_saved,
 )
 from bot.views.checkin import (
     OUT_OF_DATE as PROMPT_OUT_OF_DATE,
@@ -296,11 +297,7 @@ async def _plain_reply(ctx: Ctx, services: Services, text: str) -> None:
             services.checkins.submit_reply, PLATFORM, person(ctx), text, ctx.activity.id
         )
     except ValidationFailed as exc:
-        await ctx.send(
-            "I couldn't save that as a learning: "
-            + " ".join(exc.errors.values())
-            + " Type **checkin** to write it in a form."
-        )
+        await ctx.send(render.markdown(reply_not_saved(list(exc.errors.values()))))
         return
     await call(services.checkins.confirm_reply, chat.address, saved)
 

@@ -20,9 +20,11 @@ from bot.views.checkin import (
     checkin_form,
     checkin_launcher,
     checkin_thanks_message,
+    paused_words,
     prompt_message,
     read_checkin,
     reminder_message,
+    reply_not_saved,
     reply_saved_message,
 )
 from bot.views.message import Actions, Bullets, Form, Message, Paragraph
@@ -195,3 +197,19 @@ def test_the_blank_form_is_built_once_per_config_version() -> None:
     first = checkin_form("v1", DEFAULT_QUESTION_SET, ["Housing"])
     assert checkin_form("v1", DEFAULT_QUESTION_SET, ["Housing"]) is first
     assert checkin_form("v2", DEFAULT_QUESTION_SET, ["Housing"]) is not first
+
+
+def test_pause_and_a_reply_not_saved_name_the_command_each_platform_types() -> None:
+    paused = paused_words(dt.date(2026, 12, 31))
+    assert slack.mrkdwn(paused) == (
+        "Paused: no prompts until 31 December 2026. Type `/learnloop resume` to start them sooner."
+    )
+    assert teams.markdown(paused) == (
+        "Paused: no prompts until 31 December 2026. Type **resume** to start them sooner."
+    )
+    problem = reply_not_saved(["That is too long <3."])
+    assert slack.mrkdwn(problem) == (
+        "I couldn't save that as a learning: That is too long &lt;3. "
+        "You can use `/checkin` to write it in a form."
+    )
+    assert teams.markdown(problem).endswith("You can use **checkin** to write it in a form.")

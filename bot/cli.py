@@ -117,8 +117,9 @@ def serve(
     """Run the HTTP server: POST /slack/events, POST /api/messages (Teams), GET /healthz."""
     import uvicorn
 
-    from bot.app import build, create_web_app, set_up
+    from bot.app import build, set_up
     from bot.serve import worker_count
+    from bot.web.routes import create_web_app
 
     settings = _settings()
     _logging(settings)

@@ -24,9 +24,10 @@ from teams_auth import KeyService
 from teams_connector import FakeBotConnector
 from teams_requests import APP_ID, TENANT_ID, TeamsDriver, TeamsUser
 
-from bot.app import build, create_web_app
+from bot.app import build
 from bot.config import AllianceConfig, Settings, parse_alliance
 from bot.ports import Clock, system_clock
+from bot.web.routes import create_web_app
 
 MEGAN = TeamsUser("7faf8ab2-3d56-4244-b585-20c8a42ed2b8", "Megan Bowen")
 JONI = TeamsUser("eddfa9d4-346e-4cce-a18f-fa6261ad776b", "Joni Sherman")

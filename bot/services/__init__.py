@@ -40,9 +40,17 @@ class Services:
 
 
 def build_services(
-    uow: UnitOfWorkFactory, alliance: AllianceConfig, messenger: Messenger, clock: Clock
+    uow: UnitOfWorkFactory,
+    alliance: AllianceConfig,
+    messenger: Messenger,
+    clock: Clock,
+    teams: TeamsConversationService | None = None,
 ) -> Services:
-    """Wire the services together around one messenger and one clock."""
+    """Wire the services together around one messenger and one clock.
+
+    `teams` is the store of Teams conversations the Teams messenger already uses, when there is
+    one, so that both see the same conversations.
+    """
     members = MemberService(uow, alliance, clock)
     purpose = PurposeService(uow, alliance, clock)  # issue 9
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)  # issue 9
@@ -57,7 +65,7 @@ def build_services(
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
         digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
         escalations=escalations,
-        teams=TeamsConversationService(uow, clock),
+        teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),  # issue 8

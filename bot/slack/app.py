@@ -15,7 +15,6 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-import handlers.slack
 from bot.config import Settings
 from bot.observability import CountingRetryHandler, Metrics
 from bot.services import Services
@@ -93,7 +92,7 @@ def build_bolt_app(
     client: WebClient,
     installs: SlackInstalls | None = None,
 ) -> App:
-    """The Bolt app with every LearnLoop listener; services reach listeners via the context.
+    """The Bolt app, ready for `handlers.slack.register`; listeners get services from the context.
 
     With `installs` (issue 8, OAuth mode) each request is authorized with its workspace's
     token, and the app serves the install flow.
@@ -141,5 +140,4 @@ def build_bolt_app(
             request_workspace.reset(token)
 
     app.middleware(inject_services)
-    handlers.slack.register(app)
     return app

@@ -27,9 +27,10 @@ from slack_requests import (
 )
 from slack_ui import wait_until
 
-from bot.app import build, create_web_app
+from bot.app import build
 from bot.config import ConfigError, Settings, parse_alliance
 from bot.slack.workspaces import request_workspace
+from bot.web.routes import create_web_app
 from storage.slack_installations import EncryptedInstallationStore, SealError, TokenCipher
 
 CLIENT_ID = "1111.2222"

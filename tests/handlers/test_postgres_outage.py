@@ -20,8 +20,9 @@ from slack_requests import message_im, view_submission
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
 
-from bot.app import build, create_web_app
+from bot.app import build
 from bot.slack.ids import View
+from bot.web.routes import create_web_app
 
 
 @pytest.fixture

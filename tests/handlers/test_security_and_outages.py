@@ -20,8 +20,8 @@ from slack_requests import (
 )
 from sqlalchemy.engine import make_url
 
-from bot.app import slack_request_problem
 from bot.slack.ids import View
+from bot.web.routes import slack_request_problem
 
 
 def count_checkins(live: Live) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.views.checkin import CHECKIN_FORM, CheckinAction
+from bot.views.checkin import CHECKIN_FORM, VISIBILITY_FIELD, CheckinAction
 from bot.views.entries import DELETE_FORM, EDIT_FORM, VISIBILITY_FORM, EntryAction
 
 
@@ -16,9 +16,7 @@ class Action(StrEnum):
     SKIP_WEEK = CheckinAction.SKIP_WEEK.value
     PAUSE_PROMPTS = CheckinAction.PAUSE_PROMPTS.value
     ADD_DETAIL = CheckinAction.ADD_DETAIL.value
-    ANSWER = "answer"
-    THEMES = "themes"
-    VISIBILITY = "visibility"
+    VISIBILITY = VISIBILITY_FIELD
     # Issue 5: escalations (buttons, then modal inputs).
     ESCALATE_CHECKIN = CheckinAction.ESCALATE_CHECKIN.value
     BARRIER_ACKNOWLEDGE = "barrier_acknowledge"
@@ -66,9 +64,7 @@ class View(StrEnum):
 class Block(StrEnum):
     """block_id of fixed blocks."""
 
-    PROMPT_ACTIONS = "prompt_actions"
-    THEMES = "themes"
-    VISIBILITY = "visibility"
+    VISIBILITY = VISIBILITY_FIELD
     # Issue 5: escalations.
     BARRIER_ACTIONS = "barrier_actions"
     BARRIER_TITLE = "barrier_title"
@@ -84,9 +80,6 @@ class Block(StrEnum):
     INQUIRY_QUESTION = "inquiry_question"
     INQUIRY_COHORT = "inquiry_cohort"
     INQUIRY_WEEKS = "inquiry_weeks"
-
-
-QUESTION_BLOCK_PREFIX = "q_"
 
 
 class Command(StrEnum):

@@ -358,7 +358,7 @@ def _question(question: Question, prefill: Any) -> TextField | ChoiceField:
 class CheckinForm:
     """The check-in form for one question set and theme list, and how to read it back.
 
-    Built once per question set and config version (see `CheckinForms`); `form(...)` adds
+    Built once per question set and config version (see `checkin_form`); `form(...)` adds
     what differs between two people's forms (what they typed, their errors, the state).
     """
 

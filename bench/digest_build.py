@@ -45,9 +45,10 @@ from sqlalchemy import text  # noqa: E402
 from bot.config import parse_alliance  # noqa: E402
 from bot.ports import DigestProgress  # noqa: E402
 from bot.services.digests import Destination, DigestService  # noqa: E402
-from bot.slack.digest_blocks import digest_messages  # noqa: E402
 from bot.slack.messenger import SlackMessenger  # noqa: E402
 from bot.slack.pacing import CHANNEL_INTERVAL, ChannelPacer  # noqa: E402
+from bot.slack.render import thread  # noqa: E402
+from bot.views.digest import digest_thread  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.uow import UnitOfWorkFactory  # noqa: E402
 
@@ -393,9 +394,10 @@ def time_post(url: str, slack_url: str) -> dict[str, float]:
         built = time.perf_counter()
         charts = service.charts(view)
         charted = time.perf_counter()
-        messages = digest_messages(view)
+        digest = digest_thread(view)
+        messages = thread(digest)
         laid_out = time.perf_counter()
-        ref = messenger.post_digest(dest.channel, view, DigestProgress())
+        ref = messenger.post_digest(dest.channel, digest, DigestProgress())
         for chart in charts:
             messenger.upload_chart(ref.channel, chart.png, "chart.png", chart.title, chart.alt)
         posted = time.perf_counter()

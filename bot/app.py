@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 import handlers.slack as slack_handlers
 from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
-from bot.observability import Metrics
+from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
 from bot.services import Services, build_services

@@ -96,7 +96,7 @@ def _send_report_json(report: Any) -> dict[str, Any]:
 
 def _logging(settings: Settings) -> None:
     # Issue 8: JSON lines with a request id (LOG_FORMAT=text for a terminal).
-    from bot.structured_logs import configure_logging
+    from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format, sys.stderr)
 
@@ -290,7 +290,7 @@ def worker(
     It also serves /metrics and a heartbeat (/healthz) on its own port.
     """
     from bot.app import build
-    from bot.scheduler import Worker
+    from bot.scheduler import Worker, due_jobs
     from bot.worker_status import WorkerStatus, serve_worker_http
     from storage.locks import leader_lock
 
@@ -320,7 +320,7 @@ def worker(
         server.server_port,
     )
     try:
-        Worker(loop.services, leader_lock(loop.engine), status=status).run(
+        Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status).run(
             tick_seconds=tick_seconds
         )
     finally:

@@ -24,8 +24,7 @@ from bot.views import (
     BarrierPointerView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.message import Message
+from bot.views.message import Message, Thread
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
 
@@ -160,7 +159,7 @@ class ConsoleMessenger:
         self.sent.append((f"file {filename}", user_id))
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Record a digest (issue 4; the demo prints it instead)."""
         self.sent.append(("digest", channel))

@@ -15,9 +15,7 @@ from bot.views import (
     BarrierPointerView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.inquiry import InquirySummaryView
-from bot.views.message import Message
+from bot.views.message import Message, Thread
 
 
 class MessengerRouter:
@@ -100,10 +98,10 @@ class MessengerRouter:
     # ------------------------------------------------------------------ digests, inquiries
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """A digest in a Slack or a Teams channel (or a manager's DM)."""
-        return self.for_address(channel, "post_digest").post_digest(channel, view, progress)
+        return self.for_address(channel, "post_digest").post_digest(channel, digest, progress)
 
     def upload_chart(
         self, channel: str, png: bytes, filename: str, title: str, alt_text: str
@@ -116,7 +114,3 @@ class MessengerRouter:
     def join_channel(self, channel: str) -> None:
         """Join a channel (Slack; on Teams the app must be added)."""
         self.for_address(channel, "join_channel").join_channel(channel)
-
-    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
-        """What a closed inquiry found, in a steward channel on either platform."""
-        return self.for_address(channel, "post_inquiry_summary").post_inquiry_summary(channel, view)

@@ -13,9 +13,7 @@ from bot.views import (
     BarrierPointerView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.inquiry import InquirySummaryView
-from bot.views.message import Message
+from bot.views.message import Message, Thread
 
 Clock = Callable[[], dt.datetime]
 
@@ -190,7 +188,7 @@ class Messenger(Protocol):
     # Issue 4: the weekly learning digest.
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Post a digest in a channel or DM (overflow in its thread); the main message's ref.
 
@@ -206,10 +204,4 @@ class Messenger(Protocol):
 
     def join_channel(self, channel: str) -> None:
         """Join a public channel the bot is not in yet."""
-        ...
-
-    # Issue 9: learning cycles.
-
-    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
-        """Post what a closed inquiry found in the steward channel."""
         ...

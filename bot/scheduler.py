@@ -1,9 +1,11 @@
 """The worker: once a minute, ask each service what is due and let it do it.
 
 It never formats a message or decides who is due itself: each job is a service method taking
-`now`. APScheduler 3 runs the tick (jobs defined here in code; no job store is shared between
-processes). Only the elected leader runs the jobs (storage/locks.py); the others stand by.
-SIGTERM or SIGINT lets the current sends finish, starts no new ones, and exits.
+`now`, registered by reference in `due_jobs`, so a job that does not exist stops the worker at
+start-up rather than being skipped every minute. APScheduler 3 runs the tick (jobs defined here
+in code; no job store is shared between processes). Only the elected leader runs the jobs
+(storage/locks.py); the others stand by. SIGTERM or SIGINT lets the current sends finish, starts
+no new ones, and exits.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import datetime as dt
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -24,17 +27,42 @@ from bot.ports import Clock, system_clock
 from bot.worker_status import WorkerStatus
 from storage.locks import LeaderLock
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 log = logging.getLogger(__name__)
 
-# (service attribute, method): each is called as `method(now)` every tick, in this order. A
-# service that is not built (yet) is skipped, so adding a job is one line here.
-DUE_JOBS: tuple[tuple[str, str], ...] = (
-    ("prompts", "run_due"),
-    ("inquiries", "close_due"),  # issue 9: before the digest, which includes their summaries
-    ("digests", "send_due"),
-    ("privacy", "purge_due"),
-    ("escalations", "raise_stale"),  # issue 5: weekly, per ladder level
-)
+
+@dataclass(frozen=True)
+class Job:
+    """One piece of due work: `run(now)` each tick; `stop()`, if any, cuts a long run short."""
+
+    name: str  # how the log and the job-failure metric name it, e.g. "prompts.run_due"
+    run: Callable[[dt.datetime], object]
+    stop: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        # A job list built by hand (tests, tools) fails here, when the worker starts.
+        if not callable(self.run) or (self.stop is not None and not callable(self.stop)):
+            raise TypeError(f"scheduled job {self.name}: run and stop must be functions")
+
+
+def due_jobs(services: Services) -> list[Job]:
+    """The worker's jobs, in the order each tick runs them (adding one is one line here).
+
+    Each is looked up here, once: a service or method that does not exist raises
+    AttributeError when the worker starts.
+    """
+    return [
+        Job("prompts.run_due", services.prompts.run_due, services.prompts.request_stop),
+        # Before the digest, which includes the summaries of the inquiries it closes.
+        Job("inquiries.close_due", services.inquiries.close_due),
+        Job("digests.send_due", services.digests.send_due),
+        Job("privacy.purge_due", services.privacy.purge_due),
+        Job("escalations.raise_stale", services.escalations.raise_stale),  # weekly, per level
+    ]
+
+
 # How long a stopping worker waits for the tick under way (one send finishing) before exiting.
 STOP_GRACE_SECONDS = 60.0
 
@@ -51,13 +79,11 @@ class Worker:
 
     def __init__(
         self,
-        services: Any,
+        jobs: Sequence[Job],
         lock: LeaderLock,
         clock: Clock = system_clock,
-        jobs: Sequence[tuple[str, str]] = DUE_JOBS,
         status: WorkerStatus | None = None,
     ) -> None:
-        self.services = services
         self.lock = lock
         self.clock = clock
         self.jobs = list(jobs)
@@ -83,18 +109,15 @@ class Worker:
             if not leading:
                 return False
             now = self.clock()
-            for service_name, method in self.jobs:
+            for job in self.jobs:
                 if self._stopping.is_set():
                     break
-                job = getattr(getattr(self.services, service_name, None), method, None)
-                if job is None:
-                    continue
                 try:
-                    job(now)
+                    job.run(now)
                 except Exception:  # one failing job must not stop the others
-                    log.exception("scheduled job %s.%s failed", service_name, method)
+                    log.exception("scheduled job %s failed", job.name)
                     if self.status is not None:
-                        self.status.job_failed(f"{service_name}.{method}")
+                        self.status.job_failed(job.name)
             return True
         finally:
             if self.status is not None:
@@ -104,10 +127,9 @@ class Worker:
     def stop(self) -> None:
         """Finish what is being sent, start nothing new, and let `run` return."""
         self._stopping.set()
-        for service_name, _ in self.jobs:
-            request_stop = getattr(getattr(self.services, service_name, None), "request_stop", None)
-            if request_stop is not None:
-                request_stop()
+        for job in self.jobs:
+            if job.stop is not None:
+                job.stop()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 

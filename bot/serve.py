@@ -56,7 +56,7 @@ def worker_count(option: int | None, settings: Settings) -> int:
 def worker_app() -> FastAPI:
     """The web app of one worker process (uvicorn calls this in each worker it starts)."""
     from bot.app import build
-    from bot.structured_logs import configure_logging
+    from bot.logs import configure_logging
     from bot.web.routes import create_web_app
 
     # A worker reads the same environment and .env as the `serve` that started it.

@@ -321,8 +321,13 @@ class FakeSlackAPI:
             raise AssertionError(f"no {method} call recorded; got {self._method_names()}")
         return found[-1]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        """Block until at least ``count`` calls of ``method`` were recorded; return them."""
+    def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """Block until at least ``count`` calls of ``method`` were recorded; return them.
+
+        Work done after an acknowledgement (a summary with its chart, say) can take seconds on
+        a loaded machine: the wait is generous because it only bounds how long a failing test
+        takes, never how fast a passing one must be.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:

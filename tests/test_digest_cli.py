@@ -40,7 +40,8 @@ def test_demo_ends_with_the_digest_its_chart_and_a_report(demo_db: tuple[Path, s
     folder, output = demo_db
     tail = output[output.index("The digest for #alliance") :]
     assert "What Somerset Learning Alliance learned" in tail
-    assert "Who took part (counts per agency, never per person)" in tail
+    # The terminal says what the chat platforms say (it used to put this in brackets).
+    assert "Who took part — counts per agency, never per person" in tail
     # The demo's week is small: no agency's theme count reaches 3, so no bar may be drawn.
     assert "no theme count reaches 3" in tail and not (folder / CHART_FILE).exists()
     page = (folder / REPORT_FILE).read_text(encoding="utf-8")
@@ -57,7 +58,7 @@ def test_the_demo_digest_and_pack_show_a_cross_agency_pattern(demo_db: tuple[Pat
     )
     assert "About: methadone script" in patterns
     page = (folder / REPORT_FILE).read_text(encoding="utf-8")
-    assert '<p class="about">About: methadone script' in page
+    assert "<p><em>About: methadone script" in page
 
 
 def test_preview_prints_text_and_block_kit(demo_db: tuple[Path, str]) -> None:

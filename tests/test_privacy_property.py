@@ -29,6 +29,7 @@ from typing import Any, NoReturn, cast
 
 import pytest
 from conftest import test_settings as settings_for
+from digest_outputs import digest_card_dicts, digest_messages
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from teams_ui import card_text
@@ -37,14 +38,12 @@ from bot.app import LearnLoop, build
 from bot.config import parse_alliance
 from bot.domain.checkins import Source
 from bot.ports import Messenger, MessengerError
-from bot.render.digest import render_html, render_text
-from bot.render.inquiry import learning_cycles_text
+from bot.render.digest import render_html, render_text, text_lines
 from bot.services.barriers import records_as_csv
-from bot.slack.digest_blocks import digest_messages
 from bot.slack.home_blocks import home_view
-from bot.slack.inquiry_blocks import summary_message
-from bot.teams.digest_cards import digest_card_dicts
+from bot.slack.render import message as slack_message
 from bot.views.digest import DigestView
+from bot.views.inquiry import purpose_section, summary_message
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
 THEMES = ["Housing", "Mental health", "Money and benefits", "Information sharing"]
@@ -273,13 +272,13 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
         )
         out[f"text:{dest.id}"] = render_text(view)
         out[f"alt:{dest.id}"] = "\n".join(chart.alt for chart in digests.charts(view))
-        out[f"purpose:{dest.id}"] = "\n".join(learning_cycles_text(view.purpose, (), ()))
+        out[f"purpose:{dest.id}"] = "\n".join(text_lines(purpose_section(view.purpose)))
     view, charts = digests.report(NOW.date() - dt.timedelta(days=28), NOW.date())
     text, alts = page_text(render_html(view, charts))
     out["pack"] = text
     out["pack:alt"] = "\n".join(alts)
     summary = services.inquiries.summary(inquiry_id)
-    fallback, blocks = summary_message(summary)
+    fallback, blocks = slack_message(summary_message(summary))
     out["inquiry"] = "\n".join([fallback, *mrkdwn(blocks)])
     for who in (STEWARD, ADMIN):
         out[f"home:{who}"] = "\n".join(mrkdwn(home_view(services.home.for_user("slack", who))))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.scheduler import DUE_JOBS, Worker
+from bot.scheduler import Job, Worker, due_jobs
 
 NOW = dt.datetime(2026, 11, 26, 15, 0, tzinfo=dt.UTC)
 
@@ -28,15 +28,28 @@ class Recorder:
         if self.fail:
             raise RuntimeError("boom")
 
-    run_due = send_due = purge_due = run
+    run_due = close_due = send_due = purge_due = raise_stale = run
 
     def request_stop(self) -> None:
         self.stopped = True
 
 
 class Services:
-    def __init__(self, **services: Recorder) -> None:
+    def __init__(self, **services: object) -> None:
         self.__dict__.update(services)
+
+
+def every_service(**services: object) -> Services:
+    """Each service the worker calls: these ones, and a Recorder for each of the others."""
+    built: dict[str, object] = {
+        name: Recorder() for name in ("prompts", "inquiries", "digests", "privacy", "escalations")
+    }
+    return Services(**(built | services))
+
+
+def jobs(**services: Recorder) -> list[Job]:
+    """The worker's real job list over these services."""
+    return due_jobs(every_service(**services))  # type: ignore[arg-type]
 
 
 class Lock:
@@ -56,7 +69,7 @@ def test_every_job_runs_with_the_same_now_even_when_one_fails(
 ) -> None:
     prompts, digests, privacy = Recorder(fail=True), Recorder(), Recorder()
     worker = Worker(
-        Services(prompts=prompts, digests=digests, privacy=privacy), Lock(), clock=lambda: NOW
+        jobs(prompts=prompts, digests=digests, privacy=privacy), Lock(), clock=lambda: NOW
     )
     with caplog.at_level(logging.ERROR):
         assert worker.tick()
@@ -64,18 +77,41 @@ def test_every_job_runs_with_the_same_now_even_when_one_fails(
     assert "scheduled job prompts.run_due failed" in caplog.text
 
 
-def test_services_not_built_yet_are_skipped() -> None:
-    prompts = Recorder()
-    worker = Worker(Services(prompts=prompts), Lock(), clock=lambda: NOW)
-    assert worker.tick()
-    assert prompts.calls == [NOW]
-    assert ("digests", "send_due") in DUE_JOBS and ("privacy", "purge_due") in DUE_JOBS
+def test_every_due_job_runs_once_per_tick_in_order() -> None:
+    prompts, inquiries, digests = Recorder(), Recorder(), Recorder()
+    listed = jobs(prompts=prompts, inquiries=inquiries, digests=digests)
+    assert [job.name for job in listed] == [
+        "prompts.run_due",
+        "inquiries.close_due",  # before the digest, which includes their summaries
+        "digests.send_due",
+        "privacy.purge_due",
+        "escalations.raise_stale",
+    ]
+    assert Worker(listed, Lock(), clock=lambda: NOW).tick()
+    assert prompts.calls == inquiries.calls == digests.calls == [NOW]
+
+
+def test_a_job_that_does_not_exist_fails_at_start_up() -> None:
+    # A service that was never built: the worker cannot be made, rather than skipping it.
+    with pytest.raises(AttributeError, match="inquiries"):
+        due_jobs(Services(prompts=Recorder(), digests=Recorder()))  # type: ignore[arg-type]
+
+    # A service without the method the job names.
+    class Digests:
+        def send_later(self, now: dt.datetime) -> None: ...
+
+    with pytest.raises(AttributeError, match="send_due"):
+        due_jobs(every_service(digests=Digests()))  # type: ignore[arg-type]
+
+    # A job list made by hand with something that is not a function.
+    with pytest.raises(TypeError, match="digests.send_due"):
+        Worker([Job("digests.send_due", "send_due")], Lock())  # type: ignore[arg-type]
 
 
 def test_standby_runs_nothing_until_it_leads() -> None:
     prompts = Recorder()
     lock = Lock(leading=False)
-    worker = Worker(Services(prompts=prompts), lock, clock=lambda: NOW)
+    worker = Worker(jobs(prompts=prompts), lock, clock=lambda: NOW)
     assert not worker.tick()
     assert prompts.calls == []
     lock.leading = True  # the leader died: its lock was released
@@ -85,7 +121,7 @@ def test_standby_runs_nothing_until_it_leads() -> None:
 
 def test_stop_asks_services_to_finish_and_no_tick_runs_after(monkeypatch: Any) -> None:
     prompts = Recorder()
-    worker = Worker(Services(prompts=prompts), Lock(), clock=lambda: NOW)
+    worker = Worker(jobs(prompts=prompts), Lock(), clock=lambda: NOW)
     worker.stop()
     assert prompts.stopped
     assert not worker.tick()

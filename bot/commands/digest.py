@@ -95,7 +95,8 @@ def _destinations(loop: Any, destination: str | None) -> list[Any]:
 def preview(week: WeekOption = None, destination: DestinationOption = None) -> None:
     """Print the digest (as text, then its Block Kit JSON) without posting anything."""
     from bot.render.digest import render_text
-    from bot.slack.digest_blocks import digest_messages
+    from bot.slack.render import thread
+    from bot.views.digest import digest_thread
 
     loop = _loop(with_slack=False)
     for dest in _destinations(loop, destination):
@@ -107,7 +108,7 @@ def preview(week: WeekOption = None, destination: DestinationOption = None) -> N
         # Plain echo, not rich: JSON must not be wrapped at the terminal's width.
         typer.echo(render_text(view))
         typer.echo("\nBlock Kit (the first message is posted; any others go in its thread):")
-        payload = [{"text": text, "blocks": blocks} for text, blocks in digest_messages(view)]
+        payload = [{"text": text, "blocks": blocks} for text, blocks in thread(digest_thread(view))]
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
 

@@ -1,16 +1,36 @@
-"""Typed domain errors, each with a stable code and a message a person can act on."""
+"""Typed domain errors, each with a stable code and a message a person can act on.
+
+An error that names a command (or puts a button's name in bold) carries its message as
+`Words`, so each platform spells it its own way: `Cmd(Command.PRIVACY)` reads
+`/learnloop privacy` in Slack and `privacy` in Teams, and no platform rewrites the text.
+`str(error)` and `error.message` are always the neutral plain text, for logs.
+"""
 
 from __future__ import annotations
 
+from bot.views.words import Cmd, Command, Strong, Words, words
+
 
 class LearnLoopError(Exception):
-    """Base of every error LearnLoop shows to a user."""
+    """Base of every error LearnLoop shows to a user.
+
+    `message` may be `Words` (rendered by each platform) or a plain `str`. A `str` is shown
+    as it was written, markup and all, which is how older messages still work; new ones are
+    written as `Words`.
+    """
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Words) -> None:
+        said_plain = message.plain() if isinstance(message, Words) else message
+        super().__init__(said_plain)
+        self.message: str = said_plain
+        self.said: Words | str = message
+
+    @property
+    def words(self) -> Words | None:
+        """The message as `Words`, or None when it was written as a preformatted string."""
+        return self.said if isinstance(self.said, Words) else None
 
 
 class ValidationFailed(LearnLoopError):
@@ -30,8 +50,10 @@ class NotAMember(LearnLoopError):
 
     def __init__(self) -> None:
         super().__init__(
-            "You're not set up as a member of this learning alliance yet, so I can't save "
-            "check-ins for you. Please ask your LearnLoop admin to add you to your agency."
+            words(
+                "You're not set up as a member of this learning alliance yet, so I can't save "
+                "check-ins for you. Please ask your LearnLoop admin to add you to your agency."
+            )
         )
 
 
@@ -54,24 +76,34 @@ class StorageUnavailable(LearnLoopError):
 
     def __init__(self) -> None:
         super().__init__(
-            "LearnLoop couldn't reach its database just now, so nothing was saved. "
-            "Please try again in a minute."
+            words(
+                "LearnLoop couldn't reach its database just now, so nothing was saved. "
+                "Please try again in a minute."
+            )
         )
 
 
 class BadPeriod(LearnLoopError):
-    """A digest week or report range that cannot be read (issue 4: digests)."""
+    """A digest week or report range that cannot be read."""
 
     code = "bad_period"
 
 
+# Said wherever someone who deleted their data meets LearnLoop again.
+START_AGAIN = words("type ", Cmd(Command.PRIVACY), " and press ", Strong("Start again"))
+
+
 class DataDeleted(LearnLoopError):
-    """Issue 6: the person deleted their data; nothing is stored for them until they opt in."""
+    """The person deleted their data; nothing is stored for them until they opt back in."""
 
     code = "data_deleted"
 
     def __init__(self) -> None:
         super().__init__(
-            "You deleted your LearnLoop data, so I haven't saved this and won't prompt you. "
-            "If you'd like to take part again, type `/learnloop privacy` and press *Start again*."
+            words(
+                "You deleted your LearnLoop data, so I haven't saved this and won't prompt "
+                "you. If you'd like to take part again, ",
+                START_AGAIN,
+                ".",
+            )
         )

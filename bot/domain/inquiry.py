@@ -19,7 +19,7 @@ from typing import Literal
 
 from bot.domain.checkins import Visibility
 from bot.domain.digest import shorten
-from bot.domain.errors import LearnLoopError, ValidationFailed
+from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.patterns import find_groups
 from bot.domain.redaction import IdentifierKind, redact
 from bot.domain.suppression import suppressed
@@ -31,6 +31,8 @@ from bot.views.inquiry import (
     SharedAnswer,
     ThemeAcrossAgencies,
 )
+from bot.views.words import Cmd, Command, Words, words
+from bot.views.words import Literal as Fixed
 
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 12
@@ -38,15 +40,22 @@ MAX_QUESTION_CHARS = 150
 MAX_SHARED = 3
 MAX_THEMES = 5
 
-USAGE = (
-    "To run an inquiry:\n"
-    '• `/learnloop inquiry start "How is hospital discharge working for people with no home?" '
-    "--cohort weekly --weeks 4` — or `/learnloop inquiry start` on its own for a form\n"
-    "• `/learnloop inquiry list` — inquiries running and recently closed\n"
-    "• `/learnloop inquiry close 3` — close inquiry 3 now and post its summary "
-    "(the number is in the list)\n"
+USAGE = words(
+    "To run an inquiry:\n• ",
+    Cmd(
+        Command.INQUIRY,
+        'start "How is hospital discharge working for people with no home?" '
+        "--cohort weekly --weeks 4",
+    ),
+    " — or ",
+    Cmd(Command.INQUIRY, "start"),
+    " on its own for a form\n• ",
+    Cmd(Command.INQUIRY, "list"),
+    " — inquiries running and recently closed\n• ",
+    Cmd(Command.INQUIRY, "close 3"),
+    " — close inquiry 3 now and post its summary (the number is in the list)\n"
     f"Weeks can be 1 to {MAX_WEEKS} ({DEFAULT_WEEKS} if you don't say); "
-    "the cohort can be left out when there is only one."
+    "the cohort can be left out when there is only one.",
 )
 
 # Phones and Macs turn typed quotes into curly ones; shlex only knows the straight kind.
@@ -61,13 +70,33 @@ class InquiryStatus(StrEnum):
 
 
 class BadInquiryCommand(LearnLoopError):
-    """`/learnloop inquiry …` could not be understood; the message says how to write it."""
+    """`inquiry …` could not be understood; the message says how to write it."""
 
     code = "bad_inquiry_command"
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem}\n\n{USAGE}")
-        self.problem = problem
+    def __init__(self, problem: Words | str) -> None:
+        self.problem = words(problem)
+        super().__init__(words(self.problem, "\n\n", USAGE))
+
+
+class InquiryNotFound(NotFound):
+    """There is no such inquiry (or none open), and the message says how to see them."""
+
+    code = "not_found"
+
+
+def no_open_inquiry() -> InquiryNotFound:
+    """Closing "the" inquiry when none is open."""
+    return InquiryNotFound(
+        words("No inquiry is open. ", Cmd(Command.INQUIRY, "list"), " shows recent ones.")
+    )
+
+
+def no_such_inquiry(inquiry_id: int) -> InquiryNotFound:
+    """An inquiry number that was never given."""
+    return InquiryNotFound(
+        words(f"There is no inquiry {inquiry_id}. ", Cmd(Command.INQUIRY, "list"), " shows them.")
+    )
 
 
 @dataclass(frozen=True)
@@ -98,26 +127,35 @@ def parse_weeks(value: str) -> int:
     """Weeks from "4", "4w" or "4 weeks"; BadInquiryCommand says the range otherwise."""
     digits = value.strip().lower().removesuffix("weeks").removesuffix("week").removesuffix("w")
     if not digits.strip().isdigit() or not 1 <= int(digits) <= MAX_WEEKS:
-        raise BadInquiryCommand(f"`--weeks` needs a whole number from 1 to {MAX_WEEKS}.")
+        raise BadInquiryCommand(
+            words(Fixed("--weeks"), f" needs a whole number from 1 to {MAX_WEEKS}.")
+        )
     return int(digits)
 
 
 def parse_inquiry_command(text: str) -> InquiryCommand:
     """Read what follows `/learnloop inquiry`; BadInquiryCommand (with usage) on a mistake."""
-    words = _split(text)
-    if not words or words[0].lower() == "help":
+    tokens = _split(text)
+    if not tokens or tokens[0].lower() == "help":
         return InquiryCommand("help")
-    action, rest = words[0].lower(), words[1:]
+    action, rest = tokens[0].lower(), tokens[1:]
     if action == "list":
         if rest:
-            raise BadInquiryCommand("`inquiry list` takes nothing after it.")
+            raise BadInquiryCommand(words(Cmd(Command.INQUIRY, "list"), " takes nothing after it."))
         return InquiryCommand("list")
     if action == "close":
         if len(rest) > 1 or (rest and not rest[0].lstrip("#").isdigit()):
-            raise BadInquiryCommand("`inquiry close` takes the inquiry's number, like `close 3`.")
+            raise BadInquiryCommand(
+                words(
+                    Cmd(Command.INQUIRY, "close"),
+                    " takes the inquiry's number, like ",
+                    Cmd(Command.INQUIRY, "close 3"),
+                    ".",
+                )
+            )
         return InquiryCommand("close", inquiry_id=int(rest[0].lstrip("#")) if rest else None)
     if action != "start":
-        raise BadInquiryCommand(f"I don't know `inquiry {action}`.")
+        raise BadInquiryCommand(words("I don't know ", Cmd(Command.INQUIRY, action), "."))
     if not rest:
         return InquiryCommand("form")
     question: list[str] = []
@@ -128,18 +166,20 @@ def parse_inquiry_command(text: str) -> InquiryCommand:
         if word.startswith("--"):
             name, _, value = word[2:].partition("=")
             if name not in ("cohort", "weeks"):
-                raise BadInquiryCommand(f"I don't know the option `{word}`.")
+                raise BadInquiryCommand(words("I don't know the option ", Fixed(word), "."))
             if not value:
                 i += 1
                 if i >= len(rest) or rest[i].startswith("--"):
-                    raise BadInquiryCommand(f"`--{name}` needs a value after it.")
+                    raise BadInquiryCommand(words(Fixed(f"--{name}"), " needs a value after it."))
                 value = rest[i]
             options[name] = value
         else:
             question.append(word)
         i += 1
     if not question:
-        raise BadInquiryCommand("Put the inquiry's question in double quotes after `start`.")
+        raise BadInquiryCommand(
+            words("Put the inquiry's question in double quotes after ", Fixed("start"), ".")
+        )
     return InquiryCommand(
         "start",
         question=" ".join(question),
@@ -319,6 +359,13 @@ class InquiryConflict(LearnLoopError):
 
     code = "inquiry_conflict"
 
-    def __init__(self, message: str, inquiry_id: int) -> None:
-        super().__init__(message)
+    def __init__(self, inquiry_id: int, question: str, cohort_id: str) -> None:
+        super().__init__(
+            words(
+                f"Inquiry {inquiry_id} (“{question}”) is still open for the {cohort_id} cohort. "
+                "Close it first with ",
+                Cmd(Command.INQUIRY, f"close {inquiry_id}"),
+                ": one inquiry at a time keeps the check-in quick.",
+            )
+        )
         self.inquiry_id = inquiry_id

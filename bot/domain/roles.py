@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from bot.domain.errors import Forbidden
+from bot.views.words import Literal, words
 
 
 class Role(StrEnum):
@@ -35,6 +36,10 @@ def require(held: Iterable[str], allowed: Iterable[Role], doing: str) -> None:
         return
     who = " or ".join(_WHO[r] for r in allowed)
     raise Forbidden(
-        f"Only {who} can {doing}. If you think you should be able to, ask your LearnLoop admin "
-        "to add you to the `roles:` section of the alliance configuration."
+        words(
+            f"Only {who} can {doing}. If you think you should be able to, ask your LearnLoop "
+            "admin to add you to the ",
+            Literal("roles:"),
+            " section of the alliance configuration.",
+        )
     )

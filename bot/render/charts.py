@@ -68,7 +68,7 @@ def themes_by_agency_png(view: DigestView) -> bytes | None:
         f"learnings tagged with the theme, named entries per agency "
         f"(counts under {view.suppress_below} not drawn)"
     )
-    axes.set_title(f"Themes by agency — {view.period_label}", fontsize=11)
+    axes.set_title(view.chart_title, fontsize=11)
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(fontsize=8, frameon=False, loc="lower right")
@@ -92,7 +92,7 @@ def weekly_totals_png(view: DigestView) -> bytes | None:
     weeks = [week for week, _ in view.weekly_totals]
     axes.bar(weeks, [n.sort_key for _, n in view.weekly_totals], color=PALETTE[0])
     axes.set_ylabel(f"learnings (weeks under {view.suppress_below} not drawn)")
-    axes.set_title("Learnings shared each week (all agencies, counts only)", fontsize=11)
+    axes.set_title(view.weekly_title, fontsize=11)
     axes.tick_params(axis="x", labelrotation=60, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()

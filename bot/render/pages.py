@@ -5,11 +5,37 @@ from __future__ import annotations
 import html
 
 from bot.views.legal import PublicPage
+from bot.views.words import Cmd, Emph, Link, Literal, Mention, Strong, Words
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1b1b1b}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.6rem}"
 )
+
+
+def html_words(text: Words | str) -> str:
+    """Words as HTML, every piece of text escaped (a page has no platform, so a command is
+    shown as a person would say it)."""
+    esc = html.escape
+    if isinstance(text, str):
+        return esc(text)
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, str):
+            out.append(esc(part))
+        elif isinstance(part, Strong):
+            out.append(f"<strong>{esc(part.text)}</strong>")
+        elif isinstance(part, Emph):
+            out.append(f"<em>{esc(part.text)}</em>")
+        elif isinstance(part, Literal):
+            out.append(f"<code>{esc(part.text)}</code>")
+        elif isinstance(part, Cmd):
+            out.append(f"<code>{esc(part.neutral())}</code>")
+        elif isinstance(part, Link):
+            out.append(f'<a href="{esc(part.url)}">{esc(part.label)}</a>')
+        elif isinstance(part, Mention):
+            out.append(esc(part.fallback))
+    return "".join(out)
 
 
 def render_page_html(page: PublicPage) -> str:
@@ -25,6 +51,6 @@ def render_page_html(page: PublicPage) -> str:
     ]
     for section in page.sections:
         parts.append(f"<h2>{esc(section.heading)}</h2>")
-        parts.extend(f"<p>{esc(paragraph)}</p>" for paragraph in section.paragraphs)
+        parts.extend(f"<p>{html_words(paragraph)}</p>" for paragraph in section.paragraphs)
     parts.append("</body></html>")
     return "\n".join(parts)

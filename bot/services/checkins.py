@@ -581,7 +581,7 @@ class CheckinService(MemberFacingService):
             return AskedSet(self.alliance.question_set_for(cohort))
         # The prompt's cycle only matters to the purpose question: no query without one.
         wanted = prompt_id is not None and self.alliance.purpose is not None
-        prompt = uow.prompts.get(prompt_id) if wanted else None
+        prompt = uow.prompts.get(prompt_id) if wanted and prompt_id is not None else None
         cycle = prompt.cycle if prompt is not None and prompt.member_id == member.id else None
         return self.inquiries.asked(uow, cohort, member.id, cycle)
 

@@ -47,7 +47,7 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
-from bot.views.digest import DigestView
+from bot.views.digest import DigestView, digest_thread
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -175,10 +175,10 @@ class DigestService:
         charts = []
         themes = themes_by_agency_png(view)
         if themes is not None:
-            charts.append(Chart("Themes by agency", themes, view.chart_alt_text))
+            charts.append(Chart(view.chart_title, themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
         if weekly is not None:
-            charts.append(Chart("Learnings per week", weekly, view.weekly_alt_text))
+            charts.append(Chart(view.weekly_title, weekly, view.weekly_alt_text))
         return charts
 
     def report(
@@ -406,8 +406,9 @@ class DigestService:
         return True
 
     def _post(self, dest: Destination, view: DigestView, progress: DigestProgress) -> MessageRef:
+        digest = digest_thread(view)
         try:
-            return self.messenger.post_digest(dest.channel, view, progress)
+            return self.messenger.post_digest(dest.channel, digest, progress)
         except MessengerError as exc:
             if dest.kind != "channel" or exc.code != "not_in_channel" or progress.parts:
                 raise
@@ -419,7 +420,7 @@ class DigestService:
             # Private channels can't be joined: the bot waits to be invited.
             log.info("digest %s: could not join %s: %s", dest.id, dest.channel, exc.code)
             raise MessengerError("not_in_channel", "conversations.join") from exc
-        return self.messenger.post_digest(dest.channel, view, progress)
+        return self.messenger.post_digest(dest.channel, digest, progress)
 
     def _not_posted(
         self,

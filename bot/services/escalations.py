@@ -178,7 +178,7 @@ class EscalationService(MemberFacingService):
             own = [
                 cid
                 for cid in checkin_ids
-                if (row := uow.checkins.get(cid)) is not None and row.member_id == raiser.id
+                if (checkin := uow.checkins.get(cid)) is not None and checkin.member_id == raiser.id
             ]
             draft = prepare_barrier(
                 title,

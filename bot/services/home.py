@@ -1,4 +1,4 @@
-"""Issue 8: builds the App Home for one person, by role (see bot/views/home.py)."""
+"""Builds the App Home for one person, by role (see bot/views/home.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.services.entries import EntryService
 from bot.services.escalations import EscalationService
 from bot.services.members import MemberService
 from bot.views.home import HomeAdmin, HomeBarrier, HomeLevel, HomeSchedule, HomeView
+from bot.views.words import Words
 from storage.home_queries import HomeQueries
 from storage.models import MemberRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -62,7 +63,11 @@ class HomeService:
         self.entries = entries
 
     def for_user(
-        self, platform: str, user_id: str, notice: str | None = None, offset: int = 0
+        self,
+        platform: str,
+        user_id: str,
+        notice: Words | str | None = None,
+        offset: int = 0,
     ) -> HomeView:
         """The App Home for one person, with what their roles add (`offset`: entries page)."""
         roles = frozenset(self.alliance.roles_of(user_id))

@@ -7,6 +7,7 @@ first cycle of each purpose period. Closing an inquiry posts its summary to the 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from bot.domain.inquiry import (
     InquiryStatus,
     clean_question,
     display_status,
+    no_open_inquiry,
+    no_such_inquiry,
     summarise_inquiry,
     window,
 )
@@ -38,9 +41,10 @@ from bot.domain.redaction import Redacted
 from bot.domain.roles import Role, require
 from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience
-from bot.ports import Clock, Messenger, MessengerError
+from bot.ports import Clock, MessageRef, Messenger, MessengerError
 from bot.services.purpose import PurposeService
-from bot.views.inquiry import InquiryLine, InquirySummaryView, RaisedBarrier
+from bot.views.inquiry import InquiryLine, InquirySummaryView, RaisedBarrier, summary_message
+from bot.views.words import Cmd, Command, Literal, joined, words
 from storage.models import InquiryRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -115,13 +119,7 @@ class InquiryService:
         with self.uow() as uow:
             running = uow.inquiries.open_for(cohort.id)
             if running is not None:
-                raise InquiryConflict(
-                    f"Inquiry {running.id} (“{shorten(running.question, 80)}”) is still open for "
-                    f"the {cohort.id} cohort. Close it first with "
-                    f"`/learnloop inquiry close {running.id}`: one inquiry at a time keeps the "
-                    "check-in quick.",
-                    running.id,
-                )
+                raise InquiryConflict(running.id, shorten(running.question, 80), cohort.id)
             row = uow.inquiries.add(
                 InquiryRow(
                     cohort_id=cohort.id,
@@ -174,17 +172,20 @@ class InquiryService:
             with self.uow() as uow:
                 open_ids = uow.inquiries.open_ids()
             if not open_ids:
-                raise NotFound("No inquiry is open. `/learnloop inquiry list` shows recent ones.")
+                raise no_open_inquiry()
             if len(open_ids) > 1:
                 numbers = ", ".join(str(i) for i in sorted(open_ids))
                 raise BadInquiryCommand(
-                    f"Inquiries {numbers} are open: say which to close, like "
-                    f"`/learnloop inquiry close {min(open_ids)}`."
+                    words(
+                        f"Inquiries {numbers} are open: say which to close, like ",
+                        Cmd(Command.INQUIRY, f"close {min(open_ids)}"),
+                        ".",
+                    )
                 )
             inquiry_id = open_ids[0]
         return self._close(inquiry_id, f"{platform}:{user_id}")
 
-    def close_due(self, now: dt.datetime | None = None) -> list[ClosedInquiry]:
+    def close_due(self, now: dt.datetime | None = None) -> builtins.list[ClosedInquiry]:
         """Close every inquiry whose weeks are over and post its summary (the worker's job)."""
         with self.uow() as uow:
             due = uow.inquiries.due(now or self.clock())
@@ -262,7 +263,7 @@ class InquiryService:
 
     def digest_section(
         self, start: dt.datetime, end: dt.datetime, audience: Audience
-    ) -> tuple[list[InquiryLine], list[InquirySummaryView]]:
+    ) -> tuple[builtins.list[InquiryLine], builtins.list[InquirySummaryView]]:
         """(inquiries running during [start, end), summaries of those closed in it).
 
         Summaries are for the alliance audience only (they count across agencies); an agency's
@@ -329,9 +330,7 @@ class InquiryService:
             if not uow.inquiries.close(inquiry_id, self.clock(), actor):
                 row = uow.inquiries.get(inquiry_id)
                 if row is None:
-                    raise NotFound(
-                        f"There is no inquiry {inquiry_id}. `/learnloop inquiry list` shows them."
-                    )
+                    raise no_such_inquiry(inquiry_id)
                 raise NotFound(f"Inquiry {inquiry_id} is already closed.")
             uow.audit.record(actor=actor, action="inquiry.closed", target=f"inquiry:{inquiry_id}")
             uow.commit()
@@ -340,7 +339,7 @@ class InquiryService:
         if channel is None:
             return ClosedInquiry(view, None, posted=False, error="no_steward_channel")
         try:
-            ref = self.messenger.post_inquiry_summary(channel, view)
+            ref = self._post_summary(channel, view)
         except MessengerError as exc:
             # The inquiry is closed either way; the steward is shown the summary instead.
             log.warning("inquiry %s summary not posted: %s", inquiry_id, exc.code)
@@ -349,6 +348,18 @@ class InquiryService:
             uow.inquiries.set_summary(inquiry_id, ref.channel, ref.ts)
             uow.commit()
         return ClosedInquiry(view, ref.channel, posted=True)
+
+    def _post_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
+        """Post a summary; join a public channel the bot is not in yet, then try again."""
+        message = summary_message(view)
+        try:
+            return self.messenger.send(channel, message)
+        except MessengerError as exc:
+            if exc.code != "not_in_channel":
+                raise
+        # A private channel can't be joined (nor a Teams one): that error reaches the steward.
+        self.messenger.join_channel(channel)
+        return self.messenger.send(channel, message)
 
     def _line(self, row: InquiryRow, learnings: int, now: dt.datetime) -> InquiryLine:
         """One inquiry as a list shows it (read while its session is open)."""
@@ -373,21 +384,27 @@ class InquiryService:
 
     def _cohort(self, cohort_id: str | None) -> Cohort:
         cohorts = self.alliance.cohorts
-        known = ", ".join(f"`{c.id}`" for c in cohorts) or "none"
+        known = joined(Literal(c.id) for c in cohorts) if cohorts else words("none")
         if not cohorts:
             raise BadInquiryCommand(
-                "This alliance has no cohorts yet, so there is no one to ask. "
-                "Ask your LearnLoop admin to add `cohorts:` to the configuration."
+                words(
+                    "This alliance has no cohorts yet, so there is no one to ask. "
+                    "Ask your LearnLoop admin to add ",
+                    Literal("cohorts:"),
+                    " to the configuration.",
+                )
             )
         if cohort_id is None:
             if len(cohorts) == 1:
                 return cohorts[0]
-            raise BadInquiryCommand(f"Say which cohort to ask with `--cohort` ({known}).")
+            raise BadInquiryCommand(
+                words("Say which cohort to ask with ", Literal("--cohort"), " (", known, ").")
+            )
         try:
             return self.alliance.cohort(cohort_id)
         except KeyError:
             raise BadInquiryCommand(
-                f"There is no cohort `{cohort_id}`: use one of {known}."
+                words("There is no cohort ", Literal(cohort_id), ": use one of ", known, ".")
             ) from None
 
     def require_steward(self, user_id: str, doing: str) -> None:

@@ -27,6 +27,7 @@ from bot.domain.visibility import Audience, attribution, may_name_author, readab
 from bot.ports import MessengerError
 from bot.services.base import MemberFacingService
 from bot.views.privacy import PrivacyStage, PrivacyView
+from bot.views.words import words
 from storage.models import AuditEventRow, CheckinRow, MemberRow
 from storage.uow import UnitOfWork
 
@@ -99,16 +100,26 @@ class PrivacyService(MemberFacingService):
                 return PrivacyView(
                     stage=PrivacyStage.PANEL,
                     is_member=False,
+                    platform=platform,
                     retention_months=self.retention_months,
                     deleted_on=self._local_date(tombstone.deleted_at) if tombstone else None,
                 )
-            return self._view(uow, member, PrivacyStage.PANEL)
+            return self._view(uow, member, PrivacyStage.PANEL, platform)
+
+    def kept(self, platform: str) -> PrivacyView:
+        """After "Keep my data": nothing changed, and the panel says so."""
+        return PrivacyView(
+            stage=PrivacyStage.KEPT,
+            is_member=True,
+            retention_months=self.retention_months,
+            platform=platform,
+        )
 
     def confirm_delete(self, platform: str, user_id: str) -> PrivacyView:
         """The confirmation step: exactly what "Delete" would remove."""
         with self.uow() as uow:
             member = self._member(uow, platform, user_id)
-            return self._view(uow, member, PrivacyStage.CONFIRM_DELETE)
+            return self._view(uow, member, PrivacyStage.CONFIRM_DELETE, platform)
 
     # ------------------------------------------------------------------ export
 
@@ -186,7 +197,7 @@ class PrivacyService(MemberFacingService):
         with self.uow() as uow:
             member = self._member(uow, platform, user_id)
             document = self._member_document(uow, member)
-            view = self._view(uow, member, PrivacyStage.EXPORTED)
+            view = self._view(uow, member, PrivacyStage.EXPORTED, platform)
             member_id = member.id
         filename = export_filename(self._local_date(self.clock()))
         try:
@@ -199,8 +210,10 @@ class PrivacyService(MemberFacingService):
         except MessengerError as exc:
             log.warning("export for member %s not delivered: %s", member_id, exc.code)
             raise LearnLoopError(
-                "I couldn't send your file just now, so nothing was exported. "
-                "Please try again in a minute."
+                words(
+                    "I couldn't send your file just now, so nothing was exported. "
+                    "Please try again in a minute."
+                )
             ) from exc
         with self.uow() as uow:
             uow.audit.record(
@@ -234,11 +247,15 @@ class PrivacyService(MemberFacingService):
                 return PrivacyView(
                     stage=PrivacyStage.DELETED,
                     is_member=False,
+                    platform=platform,
                     retention_months=self.retention_months,
                     deleted_on=self._local_date(tombstone.deleted_at),
                 )
             member_id = member.id
             erased = uow.privacy.erase_member(member_id)
+            if platform == "teams":
+                # Where LearnLoop could reach them goes in the same transaction as the rest.
+                uow.teams.forget_person(user_id)
             uow.privacy.add_tombstone(key, now)
             uow.audit.record(
                 at=self.clock(),
@@ -253,6 +270,7 @@ class PrivacyService(MemberFacingService):
         return PrivacyView(
             stage=PrivacyStage.DELETED,
             is_member=False,
+            platform=platform,
             retention_months=self.retention_months,
             checkins=erased.checkins,
             prompts=erased.prompts,
@@ -278,6 +296,7 @@ class PrivacyService(MemberFacingService):
         return PrivacyView(
             stage=PrivacyStage.RESTARTED,
             is_member=agency_id is not None,
+            platform=platform,
             retention_months=self.retention_months,
         )
 
@@ -350,11 +369,14 @@ class PrivacyService(MemberFacingService):
     def _local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.alliance.alliance.zone).date()
 
-    def _view(self, uow: UnitOfWork, member: MemberRow, stage: PrivacyStage) -> PrivacyView:
+    def _view(
+        self, uow: UnitOfWork, member: MemberRow, stage: PrivacyStage, platform: str
+    ) -> PrivacyView:
         total, anonymous, first = uow.privacy.checkin_counts(member.id)
         return PrivacyView(
             stage=stage,
             is_member=True,
+            platform=platform,
             retention_months=self.retention_months,
             checkins=total,
             anonymous=anonymous,

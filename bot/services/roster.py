@@ -128,7 +128,7 @@ class Roster(MemberFacingService):
                 timezone, reason = outcome
                 active = member.active if reason is KEEP else reason is None
                 uow.members.set_profile(
-                    member.id, timezone, now, None if reason is KEEP else reason, active
+                    member.id, timezone, now, reason if isinstance(reason, str) else None, active
                 )
                 updated[member.id] = MemberInfo(
                     id=member.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from storage.uow import UnitOfWorkFactory
 
@@ -15,7 +16,7 @@ class WorkspaceService:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self.uow = uow
 
-    def _record(self, actor: str, action: str, workspace: str | None, **details: object) -> None:
+    def _record(self, actor: str, action: str, workspace: str | None, **details: Any) -> None:
         with self.uow() as uow:
             uow.audit.record(
                 actor=actor, action=action, target=f"slack_workspace:{workspace}", **details

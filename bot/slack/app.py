@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from bot.observability import CountingRetryHandler, Metrics
+from bot.metrics import CountingRetryHandler, Metrics
 from bot.services import Services
 from bot.slack.blocks import CheckinForms
 from bot.slack.oauth import SlackInstalls, authorizer, oauth_settings

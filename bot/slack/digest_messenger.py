@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 
 from bot.ports import DigestProgress, MessageRef, MessengerError
-from bot.slack.digest_blocks import digest_messages
+from bot.slack import render
 from bot.slack.pacing import ChannelPacer
-from bot.views.digest import DigestView
+from bot.views.message import Thread
 
 T = TypeVar("T")
 
@@ -56,13 +56,13 @@ class DigestMessaging:
         raise NotImplementedError
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Post the digest; what does not fit one message goes into replies in its thread.
 
         Parts already in `progress` are skipped; each newly accepted one is reported to it.
         """
-        messages = digest_messages(view)
+        messages = render.thread(digest)
         progress = progress if progress is not None else DigestProgress()
         progress.total = len(messages)
         budget = _Budget(self.digest_retry_budget)

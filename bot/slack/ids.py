@@ -25,15 +25,7 @@ class Action(StrEnum):
     BARRIER_RESOLVE = "barrier_resolve"
     BARRIER_CLOSE = "barrier_close"
     BARRIER_INPUT = "barrier_input"
-    # Issue 6: the privacy panel.
-    PRIVACY_EXPORT = "privacy_export"
-    PRIVACY_DELETE = "privacy_delete"
-    PRIVACY_DELETE_CONFIRMED = "privacy_delete_confirmed"
-    PRIVACY_KEEP = "privacy_keep"
-    PRIVACY_START_AGAIN = "privacy_start_again"
-    # Issue 8: the App Home (it also shows PRIVACY_EXPORT and PRIVACY_DELETE).
-    HOME_PAUSE = "home_pause"
-    HOME_RESUME = "home_resume"
+    # The privacy panel's and the App Home's ids are in bot/views/privacy.py and home.py.
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
     NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
     INQUIRY_INPUT = "inquiry_input"

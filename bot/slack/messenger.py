@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.observability import Metrics
+from bot.metrics import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.slack import render
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
-from bot.slack.inquiry_messenger import InquiryMessaging
 from bot.slack.pacing import ChannelPacer, Pacer
 from bot.views.checkin import PROMPT_TAG
 from bot.views.message import Message
@@ -74,8 +73,8 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
-class SlackMessenger(EscalationMessaging, DigestMessaging, InquiryMessaging):
-    """Sends LearnLoop's messages through one WebClient (issue 5's, 4's and 9's mixins)."""
+class SlackMessenger(EscalationMessaging, DigestMessaging):
+    """Sends LearnLoop's messages through one WebClient (the escalation and digest mixins)."""
 
     def __init__(
         self,

@@ -26,11 +26,14 @@ from bot.views.message import (
     Message,
     Option,
     Paragraph,
+    Part,
     PersonField,
+    Quote,
     Style,
     TextField,
+    Thread,
 )
-from bot.views.words import Cmd, Command, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Channel, Cmd, Command, Emph, Link, Literal, Mention, Strong, Words
 
 # Slack's published limits for the parts we fill in.
 HEADER_CHARS = 150
@@ -43,6 +46,8 @@ MESSAGE_BLOCKS = 50
 MODAL_BLOCKS = 100
 FIELDS_PER_SECTION = 10
 FALLBACK_CHARS = 3000
+# Slack refuses messages whose blocks are very large overall; a thread part stays well under.
+MESSAGE_CHARS = 12_000
 
 # Commands with a slash command of their own; the rest are `/learnloop <command>`.
 _OWN_SLASH = {
@@ -77,6 +82,13 @@ def _mention(span: Mention) -> str:
     return escape(span.fallback)
 
 
+def _channel(span: Channel) -> str:
+    # Only a Slack conversation id links as <#C…>; a Teams one would show as raw text.
+    if span.address and platform_of(span.address) == "slack":
+        return f"<#{span.address}>"
+    return escape(span.fallback)
+
+
 def mrkdwn(text: Words | str) -> str:
     """Words spelled in Slack's mrkdwn."""
     if isinstance(text, str):
@@ -97,6 +109,8 @@ def mrkdwn(text: Words | str) -> str:
             out.append(f"<{part.url}|{escape(part.label)}>")
         elif isinstance(part, Mention):
             out.append(_mention(part))
+        elif isinstance(part, Channel):
+            out.append(_channel(part))
     return "".join(out)
 
 
@@ -112,6 +126,27 @@ def plain(text: Words | str) -> str:
             out.append(part)
         else:
             out.append(Words((part,)).plain())
+    return "".join(out)
+
+
+def notification(text: Words) -> str:
+    """A message's `text` (notifications, screen readers): no markup, but escaped.
+
+    Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in it
+    would ping the channel even when the blocks are escaped.
+    """
+    out: list[str] = []
+    for part in text.parts:
+        if isinstance(part, Cmd):
+            out.append(escape(slash(part)))
+        elif isinstance(part, Mention):
+            out.append(_mention(part))
+        elif isinstance(part, Channel):
+            out.append(_channel(part))
+        elif isinstance(part, str):
+            out.append(escape(part))
+        else:
+            out.append(escape(Words((part,)).plain()))
     return "".join(out)
 
 
@@ -143,19 +178,69 @@ def button(item: Button) -> dict[str, Any]:
     return element
 
 
+def sections(text: str) -> list[dict[str, Any]]:
+    """Sections of at most 3,000 characters, split between lines (or words, for a giant line),
+    so nothing is cut off."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > SECTION_CHARS:
+            cut_at = line.rfind(" ", 0, SECTION_CHARS)
+            cut_at = cut_at if cut_at > SECTION_CHARS // 2 else SECTION_CHARS
+            # Never end a piece in the middle of an escape such as "&amp;".
+            amp = line.rfind("&", max(0, cut_at - 5), cut_at)
+            if amp != -1 and ";" not in line[amp:cut_at]:
+                cut_at = amp
+            head, line = line[:cut_at], line[cut_at:].lstrip(" ")
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > SECTION_CHARS:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return [{"type": "section", "text": _md(piece)} for piece in pieces if piece]
+
+
+def _quote_lines(item: Quote) -> str:
+    quoted = "\n".join(f">{escape(line)}" for line in item.text.splitlines() or [""])
+    return f"{quoted}\n_— {mrkdwn(item.byline)}_" if item.byline else quoted
+
+
+def _lines(item: Paragraph | Bullets | Quote) -> str:
+    if isinstance(item, Paragraph):
+        return mrkdwn(item.text)
+    if isinstance(item, Bullets):
+        return "\n".join(f"• {mrkdwn(line)}" for line in item.items)
+    return _quote_lines(item)
+
+
 def block(item: Block) -> list[dict[str, Any]]:
     """The Block Kit blocks for one neutral block (a long list may take several)."""
     if isinstance(item, Heading):
-        return [{"type": "header", "text": _plain_text(item.text, HEADER_CHARS)}]
+        # plain_text, but a header that reads "<!channel>" should not even look like one.
+        text = item.text.replace("<", "‹").replace(">", "›")
+        return [{"type": "header", "text": _plain_text(text, HEADER_CHARS)}]
     if isinstance(item, Paragraph):
         text = mrkdwn(item.text)
         if not text:
             return []
         if item.subtle:
             return [{"type": "context", "elements": [_md(text)]}]
-        return [{"type": "section", "text": _md(text)}]
+        return sections(text)
     if isinstance(item, Bullets):
         return _bullets([mrkdwn(line) for line in item.items])
+    if isinstance(item, Quote):
+        return sections(_quote_lines(item))
+    if isinstance(item, Part):
+        return [laid for inner in item.blocks for laid in block(inner)]
+    if isinstance(item, Group):
+        return sections("\n".join(text for text in map(_lines, item.items) if text))
     if isinstance(item, Facts):
         fields = [_md(f"*{escape(label)}*\n{mrkdwn(value)}") for label, value in item.items]
         return [
@@ -208,12 +293,8 @@ def blocks(items: tuple[Block, ...] | list[Block], limit: int = MESSAGE_BLOCKS) 
 
 
 def message(view: Message) -> Rendered:
-    """A message's notification text and blocks, for chat.postMessage / chat.update.
-
-    Slack parses a message's `text` like any mrkdwn field, so it is escaped too: a title with
-    `<!here>` in it would otherwise ping the channel even though the blocks are escaped.
-    """
-    return cut(escape(plain(view.summary)), FALLBACK_CHARS), blocks(view.blocks)
+    """A message's notification text and blocks, for chat.postMessage / chat.update."""
+    return cut(notification(view.summary), FALLBACK_CHARS), blocks(view.blocks)
 
 
 def metadata(view: Message) -> dict[str, Any] | None:
@@ -221,6 +302,35 @@ def metadata(view: Message) -> dict[str, Any] | None:
     if view.tag is None:
         return None
     return {"event_type": view.tag.kind, "event_payload": dict(view.tag.payload)}
+
+
+def _size(item: dict[str, Any]) -> int:
+    return len(str(item))
+
+
+def thread(view: Thread) -> list[Rendered]:
+    """A long message as posts: the first (ending with `continued`) and replies in its thread.
+
+    Each post has at most 50 blocks and stays well under Slack's overall size limit.
+    """
+    every: list[dict[str, Any]] = []
+    for item in view.message.blocks:
+        every.extend(block(item))
+    if len(every) <= MESSAGE_BLOCKS and sum(map(_size, every)) <= MESSAGE_CHARS:
+        return [(cut(notification(view.message.summary), FALLBACK_CHARS), every)]
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for item in every:
+        limit = MESSAGE_BLOCKS - 1 if len(chunks) == 1 else MESSAGE_BLOCKS
+        if chunks[-1] and (len(chunks[-1]) >= limit or size + _size(item) > MESSAGE_CHARS):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += _size(item)
+    chunks[0] = [*chunks[0], *block(Paragraph(view.continued, subtle=True))]
+    first = cut(notification(view.message.summary), FALLBACK_CHARS)
+    rest = cut(notification(view.reply_summary), FALLBACK_CHARS)
+    return [(first if index == 0 else rest, chunk) for index, chunk in enumerate(chunks)]
 
 
 # ----------------------------------------------------------------------------- forms

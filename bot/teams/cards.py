@@ -21,7 +21,6 @@ from microsoft_teams.cards import (
 
 from bot.teams.ids import Dialog, Verb
 from bot.views.checkin import NO_NAMES
-from bot.views.inquiry import InquirySummaryView
 
 __all__ = ["NO_NAMES", "card", "escape_markdown", "execute_verb", "launcher_card", "open_dialog"]
 # Characters Teams' card markdown acts on; a backslash makes each one literal.
@@ -68,62 +67,3 @@ def card_dict(value: AdaptiveCard) -> dict[str, Any]:
 def launcher_card(lead: str, button: str, dialog: Dialog, **data: Any) -> AdaptiveCard:
     """A short card whose one button opens a dialog (a typed command can't open one itself)."""
     return card(text(lead), actions=[open_dialog(button, dialog, **data)], fallback_text=lead)
-
-
-# ------------------------------------------------------------------------- inquiries
-
-
-def _and(names: Sequence[str]) -> str:
-    escaped = [escape_markdown(n) for n in names]
-    return escaped[0] if len(escaped) == 1 else f"{', '.join(escaped[:-1])} and {escaped[-1]}"
-
-
-def inquiry_summary_card(view: InquirySummaryView) -> AdaptiveCard:
-    """What an inquiry found: counts by agency, shared patterns, themes, barriers raised."""
-    e = escape_markdown
-    state = "Inquiry closed" if view.closed else "Inquiry so far"
-    started, ends = view.started.strftime("%-d %b %Y"), view.ends.strftime("%-d %b %Y")
-    body: list[Any] = [
-        text(f"🔍 **{state}:** “{e(view.question)}”"),
-        text(
-            f"Inquiry {view.inquiry_id} · cohort {e(view.cohort)} · {started} – {ends}",
-            is_subtle=True,
-            size="Small",
-        ),
-        text(
-            f"**{view.learnings}** learnings were shared while it ran; **{view.answers}** "
-            "answered its question."
-        ),
-        text("**By agency** — counts only, never per person:"),
-        *(
-            text(f"• {e(a.agency)}: {a.learnings} learnings, {a.answers} answers")
-            for a in view.by_agency
-        ),
-    ]
-    if view.patterns:
-        body.append(text("**Shared patterns** — the same thing said in more than one agency"))
-        for shared in view.patterns:
-            body.append(text(f"• **{_and(shared.agencies)}** said something similar:"))
-            body.append(text(f"“{e(shared.quote)}” — _{e(shared.byline)}_"))
-    if view.themes:
-        body.append(text("Themes tagged in more than one agency:"))
-        body += [
-            text(f"• **{e(t.theme)}**: {t.learnings} learnings from {t.agencies} agencies")
-            for t in view.themes
-        ]
-    body.append(
-        text(
-            f"**Barriers raised** — {view.barrier_answers} learnings said what got in the way"
-            + ("." if not view.barriers else "; these were raised as barriers:")
-        )
-    )
-    body += [text(f"• {e(b.title)} — {e(b.status)}, with {e(b.level)}") for b in view.barriers]
-    body.append(
-        text(
-            f"Counts under {view.suppress_below} show as “fewer than {view.suppress_below}”. "
-            "Only learnings shared with the alliance are quoted.",
-            is_subtle=True,
-            size="Small",
-        )
-    )
-    return card(*body, fallback_text=f"{state}: {view.question}")

@@ -32,8 +32,6 @@ from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams import render
 from bot.teams.app import TeamsBot
-from bot.teams.cards import inquiry_summary_card
-from bot.teams.digest_cards import digest_cards
 from bot.teams.escalation_cards import (
     barrier_card,
     barrier_notice,
@@ -47,9 +45,7 @@ from bot.views import (
     BarrierPointerView,
     StaleBarriersView,
 )
-from bot.views.digest import DigestView
-from bot.views.inquiry import InquirySummaryView
-from bot.views.message import Message, mentioned
+from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -304,7 +300,7 @@ class TeamsMessenger:
     # ------------------------------------------------------------------ digests and more
 
     def post_digest(
-        self, channel: str, view: DigestView, progress: DigestProgress | None = None
+        self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
         """Post the digest card in a channel; what doesn't fit one card goes in its thread.
 
@@ -312,7 +308,7 @@ class TeamsMessenger:
         never heard back) cannot be looked up by a bot on Teams, so it is sent again.
         """
         where = self._conversation(channel)
-        cards = digest_cards(view)
+        cards = render.thread_cards(digest, self._names(*mentioned(digest.message)))
         progress = progress if progress is not None else DigestProgress()
         progress.total = len(cards)
         progress.in_doubt = False
@@ -338,10 +334,6 @@ class TeamsMessenger:
     def join_channel(self, channel: str) -> None:
         """A bot can't join a Teams channel: someone adds the app to the team."""
         raise MessengerError("not_in_channel", "conversations.join")
-
-    def post_inquiry_summary(self, channel: str, view: InquirySummaryView) -> MessageRef:
-        """What a closed inquiry found, in the steward channel."""
-        return self._send(self._conversation(channel), inquiry_summary_card(view))
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
         """Send a file to someone's 1:1 chat, after they agree (Teams' file consent card).

@@ -8,6 +8,7 @@ submitted dialogs back. A button that `opens_form` becomes an Action.Submit that
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,11 +48,14 @@ from bot.views.message import (
     Image,
     Message,
     Paragraph,
+    Part,
     PersonField,
+    Quote,
     Style,
     TextField,
+    Thread,
 )
-from bot.views.words import Cmd, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Channel, Cmd, Emph, Link, Literal, Mention, Strong, Words
 
 # Display names of people the card mentions, by LearnLoop id (Teams has no <@id> syntax).
 Names = Mapping[str, str]
@@ -61,6 +65,9 @@ NO_NAMES: Names = {}
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_[]()#>`~"})
 # The data key a submitted dialog carries its form's state in.
 STATE_KEY = "state"
+# Teams refuses a message over about 28 KB: a thread's cards stay well under, leaving room for
+# the activity around each card.
+MAX_CARD_BYTES = 20_000
 
 
 def escape(text: str) -> str:
@@ -98,6 +105,9 @@ def markdown(text: Words | str, names: Names = NO_NAMES) -> str:
             out.append(f"[{escape(part.label)}]({part.url})")
         elif isinstance(part, Mention):
             out.append(_mention(part, names))
+        elif isinstance(part, Channel):
+            # A bot is given no link to a Teams channel, nor can it link to a Slack one.
+            out.append(escape(part.fallback))
     return "".join(out)
 
 
@@ -167,7 +177,14 @@ def element(item: Block, names: Names = NO_NAMES) -> list[Any]:
         return [ImageElement(url=item.url, alt_text=item.alt)]
     if isinstance(item, Actions):
         return [ActionSet(actions=[action(b) for b in item.buttons])] if item.buttons else []
+    if isinstance(item, Quote):
+        said = [_text(f"“{escape(item.text)}”")]
+        if item.byline:
+            said.append(_text(f"— {markdown(item.byline, names)}", is_subtle=True, size="Small"))
+        return [Container(style="emphasis", items=said)]
     if isinstance(item, Group):
+        return [part for child in item.items for part in element(child, names)]
+    if isinstance(item, Part):
         items = [laid for inner in item.blocks for laid in element(inner, names)]
         return [Container(separator=True, items=items)] if items else []
     raise TypeError(f"no Adaptive Card layout for {type(item).__name__}")
@@ -185,6 +202,53 @@ def card(view: Message, names: Names = NO_NAMES) -> AdaptiveCard:
     return AdaptiveCard(
         body=body, actions=actions or None, fallback_text=plain(view.summary, names) or None
     )
+
+
+def text_message(view: Message, names: Names = NO_NAMES) -> str:
+    """A message without buttons as the markdown text of a plain chat message.
+
+    For answers that are only words (help, a short reply): a person reads them in the chat
+    like any other message, and a phone's notification shows all of it.
+    """
+    parts: list[str] = []
+    for item in view.blocks:
+        if isinstance(item, Heading):
+            parts.append(f"**{escape(item.text)}**")
+        elif isinstance(item, Paragraph):
+            parts.append(markdown(item.text, names))
+        elif isinstance(item, Bullets):
+            parts.append("\n".join(f"- {markdown(line, names)}" for line in item.items))
+        elif isinstance(item, Facts):
+            parts.append("\n".join(f"{escape(k)}: {markdown(v, names)}" for k, v in item.items))
+        elif isinstance(item, Actions | Image):
+            raise TypeError(f"a text message has no {type(item).__name__}: send a card")
+    return "\n\n".join(part for part in parts if part)
+
+
+def _bytes(item: Any) -> int:
+    return len(json.dumps(item.model_dump(exclude_none=True)).encode())
+
+
+def thread_cards(view: Thread, names: Names = NO_NAMES) -> list[AdaptiveCard]:
+    """A long message as cards: the first (ending with `continued`), the rest thread replies."""
+    chunks: list[list[Any]] = [[]]
+    size = 0
+    for item in view.message.blocks:
+        for part in element(item, names):
+            part_size = _bytes(part)
+            if chunks[-1] and size + part_size > MAX_CARD_BYTES:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(part)
+            size += part_size
+    if len(chunks) > 1:
+        chunks[0] += element(Paragraph(view.continued, subtle=True), names)
+    first = plain(view.message.summary, names) or None
+    rest = plain(view.reply_summary, names) or None
+    return [
+        AdaptiveCard(body=chunk, fallback_text=first if index == 0 else rest)
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 def card_dict(value: AdaptiveCard) -> dict[str, Any]:

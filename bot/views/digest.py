@@ -1,7 +1,9 @@
 """The digest view-model: what a weekly learning digest says, for any platform or a report.
 
-Text in here is raw (not escaped): each renderer escapes for its own format (Slack mrkdwn,
-HTML, the terminal). Every count is a `Count` made by the one suppression rule
+`DigestService` builds a `DigestView` (the facts); `digest_thread(view)` writes every sentence
+of it once, as a neutral `Message` in a `Thread`, which Slack, Teams, the terminal and the HTML
+review pack only lay out. Text in here is raw (not escaped): each renderer escapes for its own
+format. Every count is a `Count` made by the one suppression rule
 (bot/domain/suppression.py), so no renderer holds, prints or draws a suppressed number.
 """
 
@@ -11,7 +13,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.suppression import Count
-from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView
+from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView, purpose_section
+from bot.views.inquiry import digest_section as inquiry_digest_section
+from bot.views.message import (
+    Block,
+    Bullets,
+    Divider,
+    Group,
+    Heading,
+    Message,
+    Paragraph,
+    Thread,
+)
+from bot.views.message import Quote as QuoteBlock
+from bot.views.words import Emph, Strong, Words, joined, words
 
 
 class Trend(StrEnum):
@@ -147,6 +162,16 @@ class DigestView:
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
 
     @property
+    def chart_title(self) -> str:
+        """The themes chart's title, drawn on it and given with its upload."""
+        return f"Themes by agency — {self.period_label}"
+
+    @property
+    def weekly_title(self) -> str:
+        """The learnings-per-week chart's title, drawn on it and given with its upload."""
+        return "Learnings shared each week (all agencies, counts only)"
+
+    @property
     def chart_alt_text(self) -> str:
         """A plain description of the themes chart for screen readers (Slack caps it at 1,000)."""
         if not self.themes:
@@ -169,3 +194,171 @@ class DigestView:
             + ", ".join(f"{week} {n}" for week, n in self.weekly_totals)
         )
         return text if len(text) <= 1000 else text[:999].rstrip() + "…"
+
+
+# ------------------------------------------------------------------------- builders
+#
+# Every sentence of a digest is written here once. Slack, Teams, the terminal and the HTML
+# review pack lay these blocks out; none of them adds a word.
+
+CONTINUED = "Continued in the replies below."
+FOOTER_ANONYMOUS = "Anonymous learnings are never attributed."
+STALE = "Stale — no update for 14 days"
+
+
+def _agencies(n: Count) -> str:
+    return n.of("agency", "agencies")
+
+
+def summary(view: DigestView) -> Words:
+    """The digest's one line: its notification text."""
+    return words(
+        f"{view.title}: {view.learnings} learnings from {_agencies(view.agencies_contributing)}."
+    )
+
+
+def _trend(trend: ThemeTrend) -> Words:
+    return words(Strong(trend.theme), f" ({trend.count}, 4-week average {trend.baseline})")
+
+
+def headline(view: DigestView) -> tuple[Paragraph, ...]:
+    """How many learnings, from how many agencies, and which themes rose or fell."""
+    if view.learnings_count == 0:
+        lines = [Paragraph(words("No learnings were shared in this period."))]
+    else:
+        lines = [
+            Paragraph(
+                words(
+                    Strong(f"{view.learnings} learnings"),
+                    " this week from ",
+                    Strong(_agencies(view.agencies_contributing)),
+                    ".",
+                )
+            )
+        ]
+    for label, trends in (("Rising", view.rising), ("Falling", view.falling)):
+        if trends:
+            lines.append(Paragraph(words(f"{label}: ", joined(map(_trend, trends)), ".")))
+    return tuple(lines)
+
+
+def byline(quote: Quote) -> Words:
+    """Who said it (as the visibility policy allows), and the themes it was tagged with."""
+    themes = f" · {', '.join(quote.themes)}" if quote.themes else ""
+    return words(quote.byline + themes)
+
+
+def quoted(quote: Quote) -> QuoteBlock:
+    """A quoted learning or barrier."""
+    return QuoteBlock(quote.text, byline(quote))
+
+
+def pattern_heading(pattern: Pattern) -> Words:
+    """ "Barrier seen in A and B (5 entries)"."""
+    what = "Barrier" if pattern.kind == "barrier" else "Learning"
+    return words(Strong(f"{what} seen in {pattern.agencies_text()}"), f" ({pattern.size_text})")
+
+
+def pattern_block(pattern: Pattern) -> Group:
+    """One shared pattern: what it is, where it was seen, and its quotes."""
+    items: list[Paragraph | Bullets | QuoteBlock] = [Paragraph(pattern_heading(pattern))]
+    if pattern.about:
+        items.append(Paragraph(words(Emph(pattern.about))))
+    items += [quoted(q) for q in pattern.quotes]
+    return Group(tuple(items))
+
+
+def barrier_groups(barriers: BarrierSummary) -> list[tuple[str, tuple[BarrierLine, ...]]]:
+    """The register's news, in reading order, leaving out empty groups."""
+    groups = [
+        ("New", barriers.new),
+        ("Moved up the ladder", barriers.moved_up),
+        (STALE, barriers.stale),
+        ("Resolved — you said, we did", barriers.resolved),
+    ]
+    return [(title, lines) for title, lines in groups if lines]
+
+
+def barrier_line(line: BarrierLine) -> Words:
+    """One barrier: its title, where it sits on the ladder, and what was done."""
+    where = line.level + (f"; {', '.join(line.agencies)}" if line.agencies else "")
+    return words(Strong(line.title), f" ({where})", f" — {line.note}" if line.note else None)
+
+
+def footer(view: DigestView) -> Words:
+    """The digest's small print: how counts are kept safe."""
+    n = view.suppress_below
+    return words(
+        f"Counts are per agency, never per person; counts under {n} show as “fewer than {n}”. "
+        + FOOTER_ANONYMOUS
+    )
+
+
+def digest_message(view: DigestView) -> Message:
+    """The whole digest as one message, in reading order (a platform may thread the rest)."""
+    blocks: list[Block] = [
+        Heading(view.title),
+        Group(headline(view)),
+        Paragraph(words(f"{view.scope_label} · {view.period_label}"), subtle=True),
+    ]
+    if view.participation:
+        blocks += [
+            Divider(),
+            Group(
+                (
+                    Paragraph(
+                        words(Strong("Who took part"), " — counts per agency, never per person")
+                    ),
+                    Bullets(
+                        tuple(
+                            words(f"{p.agency}: {p.learnings} learnings from {p.people} people")
+                            for p in view.participation
+                        )
+                    ),
+                )
+            ),
+        ]
+    if view.themes:
+        lines = []
+        for line in view.themes:
+            agencies = ", ".join(f"{name} {n}" for name, n in line.by_agency)
+            lines.append(
+                words(Strong(line.theme), f" — {line.total}", f": {agencies}" if agencies else None)
+            )
+        blocks += [
+            Divider(),
+            Group(
+                (
+                    Paragraph(words(Strong("Themes across agencies"), " (chart below)")),
+                    Bullets(tuple(lines)),
+                )
+            ),
+        ]
+    if view.patterns:
+        blocks += [
+            Divider(),
+            Paragraph(
+                words(Strong("Shared patterns"), " — the same thing said in more than one agency")
+            ),
+            *(pattern_block(p) for p in view.patterns),
+        ]
+    if view.quotes:
+        blocks += [Divider(), Paragraph(words(Strong("In their words"))), *map(quoted, view.quotes)]
+    if not view.barriers.empty:
+        items: list[Paragraph | Bullets | QuoteBlock] = [Paragraph(words(Strong("Barriers")))]
+        for title, group in barrier_groups(view.barriers):
+            items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
+        blocks += [Divider(), Group(tuple(items))]
+    blocks += purpose_section(view.purpose)
+    blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
+    blocks.append(Paragraph(footer(view), subtle=True))
+    return Message(summary=summary(view), blocks=tuple(blocks))
+
+
+def digest_thread(view: DigestView) -> Thread:
+    """The digest as posts: what does not fit one goes into replies in its thread."""
+    return Thread(
+        message=digest_message(view),
+        continued=words(CONTINUED),
+        reply_summary=words(summary(view), " (continued)"),
+    )

@@ -20,10 +20,10 @@ from bot.views.message import (
     ChoiceField,
     ChoiceStyle,
     Form,
-    Group,
     Message,
     Option,
     Paragraph,
+    Part,
     Style,
 )
 from bot.views.words import Strong, words
@@ -185,7 +185,7 @@ VISIBILITY_FORM = "entry_visibility_modal"
 DELETE_FORM = "entry_delete_modal"
 
 
-def _entry(entry: EntryLine) -> Group:
+def _entry(entry: EntryLine) -> Part:
     themes = f" · {', '.join(entry.themes)}" if entry.themes else ""
     value = str(entry.checkin_id)
     # Outside the edit window there is no Edit button; the note above says why.
@@ -194,7 +194,7 @@ def _entry(entry: EntryLine) -> Group:
         Button(CHANGE_VISIBILITY, EntryAction.VISIBILITY, value, opens_form=True),
         Button(DELETE, EntryAction.DELETE, value),
     ]
-    return Group(
+    return Part(
         (
             Paragraph(words(Strong(_date(entry.saved_on)), f" — {entry.excerpt}{themes}")),
             Paragraph(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.views.words import Literal, Words, words
+
 
 @dataclass(frozen=True)
 class PageSection:
     """A heading and its paragraphs."""
 
     heading: str
-    paragraphs: tuple[str, ...]
+    paragraphs: tuple[Words | str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,14 @@ def privacy_page(alliance_name: str, retention_months: int, suppress_below: int)
             PageSection(
                 "Your choices",
                 (
-                    "Ask LearnLoop for 'privacy' (in Slack: /learnloop privacy) to see what it "
-                    "holds about you, to export it as a file, or to delete it. You can pause "
-                    "the weekly prompt at any time.",
+                    words(
+                        "Ask LearnLoop for your data (type ",
+                        Literal("privacy"),
+                        " to it in Teams, or ",
+                        Literal("/learnloop privacy"),
+                        " in Slack) to see what it holds about you, to export it as a file, or "
+                        "to delete it. You can pause the weekly prompt at any time.",
+                    ),
                     f"Questions about this notice go to the data protection officer of "
                     f"{alliance_name}'s host organisation.",
                 ),

@@ -56,6 +56,21 @@ class Divider:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A person's words quoted as they wrote them, with who said it (the byline policy's)."""
+
+    text: str
+    byline: Words
+
+
+@dataclass(frozen=True)
+class Group:
+    """Paragraphs, lists and quotes kept together (Slack: one section while it fits)."""
+
+    items: tuple[Paragraph | Bullets | Quote, ...]
+
+
+@dataclass(frozen=True)
 class Image:
     """A picture by URL, with the words a screen reader reads instead."""
 
@@ -108,16 +123,16 @@ class Actions:
 
 
 @dataclass(frozen=True)
-class Group:
-    """Blocks that belong together, such as one item of a list with its own buttons.
+class Part:
+    """Blocks set apart from the rest, such as one item of a list with its own buttons.
 
-    Teams sets them apart in a container with a rule above; Slack shows them in sequence.
+    Teams puts them in a container with a rule above; Slack shows them in sequence.
     """
 
-    blocks: tuple[Heading | Paragraph | Bullets | Facts | Divider | Image | Actions, ...]
+    blocks: tuple[Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote, ...]
 
 
-Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Group
+Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote | Group | Part
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,18 @@ class Message:
     summary: Words
     blocks: tuple[Block, ...] = ()
     tag: Tag | None = None
+    tag: Tag | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A message that may be too long for one post: a platform that must split it posts the
+    first part with `continued` at its end and the rest as replies in its thread, each
+    notified as `reply_summary`."""
+
+    message: Message
+    continued: Words
+    reply_summary: Words
 
 
 def mentioned(message: Message | Form) -> list[str]:
@@ -154,16 +181,17 @@ def mentioned(message: Message | Form) -> list[str]:
     )
     if isinstance(message, Message):
         add(message.summary)
-    # A group's blocks are read where the group stands.
-    while any(isinstance(item, Group) for item in items):
-        items = [
-            inner
-            for item in items
-            for inner in (item.blocks if isinstance(item, Group) else (item,))
-        ]
+    flat: list[Block | Field] = []
     for item in items:
+        if isinstance(item, Part):
+            flat.extend(inner.items if isinstance(inner, Group) else inner for inner in item.blocks)
+        else:
+            flat.extend(item.items if isinstance(item, Group) else (item,))
+    for item in flat:
         if isinstance(item, Paragraph):
             add(item.text)
+        elif isinstance(item, Quote):
+            add(item.byline)
         elif isinstance(item, Bullets):
             for line in item.items:
                 add(line)

@@ -78,7 +78,15 @@ class Mention:
     fallback: str = "a colleague"
 
 
-Span = str | Cmd | Strong | Emph | Literal | Link | Mention
+@dataclass(frozen=True)
+class Channel:
+    """A conversation by id, linked where its platform can; `fallback` where it can't."""
+
+    address: str
+    fallback: str = "that channel"
+
+
+Span = str | Cmd | Strong | Emph | Literal | Link | Mention | Channel
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ class Words:
                 out.append(part.neutral())
             elif isinstance(part, Link):
                 out.append(part.label)
-            elif isinstance(part, Mention):
+            elif isinstance(part, Mention | Channel):
                 out.append(part.fallback)
             else:
                 out.append(part.text)

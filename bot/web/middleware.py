@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.observability import Metrics
-from bot.structured_logs import new_request_id, request_id
+from bot.logs import new_request_id, request_id
+from bot.metrics import Metrics
 
 access_log = logging.getLogger("learnloop.http")
 # Probes and scrapes arrive every few seconds: logged at DEBUG so they don't drown the rest.

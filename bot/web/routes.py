@@ -20,7 +20,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import LearnLoop
-from bot.observability import CONTENT_TYPE
+from bot.metrics import CONTENT_TYPE
 from bot.render.pages import render_page_html
 from bot.slack.inbound import MalformedBody, SlackBody, read_slack_body
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH

@@ -13,25 +13,14 @@ from bot.services import Services
 from bot.slack import render
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
+from bot.slack.render import message
 from bot.views.checkin import RESUMED, paused_words
+from bot.views.help import help_message, unknown_command
 from handlers.slack import privacy
 from handlers.slack.errors import after_ack, reported
 from handlers.slack.inquiries import run_inquiry_command
 
-HELP = """*LearnLoop* helps our alliance learn together. Here's what you can do:
-• `/checkin` — share a learning any time (what happened, what helped, what got in the way)
-• Reply to my weekly message — your reply is saved as a learning your team can see
-• `/learnloop pause [2w | 10d | until 2026-12-31]` — pause the weekly prompt (4 weeks if you \
-don't say)
-• `/learnloop resume` — start the weekly prompt again
-• `/learnloop privacy` — see, export or delete what LearnLoop holds about you
-• LearnLoop's *Home* tab — your learnings, each with who can see it: edit one (for 7 days \
-after you save it), change who can see it, or delete it; editing your reply to my weekly \
-message edits that learning too
-• `/learnloop inquiry start | list | close` — for system stewards: ask a cohort a focused \
-question for a few weeks (`/learnloop inquiry help` says how)
-• `/learnloop help` — this message
-You choose who sees each learning. Please don't name or identify the people you support."""
+PLATFORM = "slack"
 
 
 def open_checkin(
@@ -76,17 +65,19 @@ def learnloop_command(
     sub = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
     if sub == "help":
-        ack(text=HELP)
+        text, blocks = message(help_message(PLATFORM))
+        ack(text=text, blocks=blocks)
         return
     if sub not in ("pause", "resume", "privacy", "inquiry"):
-        ack(text=f"I don't know `/learnloop {sub}`.\n\n{HELP}")
+        text, blocks = message(unknown_command(f"/learnloop {sub}", PLATFORM))
+        ack(text=text, blocks=blocks)
         return
     ack()
     user_id = command["user_id"]
-    if sub == "privacy":  # issue 6
+    if sub == "privacy":
         privacy.show_panel(user_id, respond, services)
         return
-    if sub == "inquiry":  # issue 9
+    if sub == "inquiry":
         run_inquiry_command(command, rest, respond, client, services)
         return
     if sub == "resume":

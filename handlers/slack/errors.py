@@ -14,20 +14,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import LearnLoopError
+from bot.slack.render import mrkdwn
+from bot.views.errors import error_said
+from bot.views.words import Words
 
 log = logging.getLogger("learnloop.handlers")
 
 
 def user_message(error: Exception) -> str:
-    """What to tell the person: a domain error's own words, or an apology with a reference."""
-    if isinstance(error, LearnLoopError):
-        return error.message
+    """What to tell the person, in mrkdwn: a domain error's own words, or an apology with a
+    reference that the log line below carries too."""
     reference = uuid.uuid4().hex[:8]
-    log.exception("unhandled error (reference %s)", reference, exc_info=error)
-    return (
-        "Sorry — something went wrong on LearnLoop's side, and it wasn't anything you did. "
-        f"Please try again; if it keeps happening, tell your admin the reference `{reference}`."
-    )
+    if not isinstance(error, LearnLoopError):
+        log.exception("unhandled error (reference %s)", reference, exc_info=error)
+    said = error_said(error, reference)
+    return mrkdwn(said) if isinstance(said, Words) else said
 
 
 def tell_user(body: dict[str, Any], client: WebClient, text: str) -> None:

@@ -1,4 +1,4 @@
-"""Issue 8: the App Home — each person's own page, plus what their roles add.
+"""The App Home — each person's own page, plus what their roles add.
 
 Every button acts on the person who pressed it (`body["user"]["id"]`). The Home tab has no
 response_url, so its privacy buttons are answered here (registered before the privacy panel's
@@ -17,8 +17,16 @@ from slack_sdk import WebClient
 from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.slack.home_blocks import home_view
-from bot.slack.ids import Action
-from bot.slack.privacy_blocks import privacy_message
+from bot.slack.render import message
+from bot.views.home import (
+    HomeAction,
+    delete_pending_notice,
+    exported_notice,
+    paused_notice,
+    resumed_notice,
+)
+from bot.views.privacy import PrivacyAction, privacy_message
+from bot.views.words import Words
 from handlers.slack.errors import reported
 
 PLATFORM = "slack"
@@ -33,10 +41,10 @@ def publish(
     client: WebClient,
     services: Services,
     user_id: str,
-    notice: str | None = None,
+    notice: Words | str | None = None,
     *,
     offset: int = 0,
-    problem: str | None = None,
+    problem: Words | str | None = None,
 ) -> None:
     """Render and publish someone's App Home (`offset`: which page of their entries)."""
     view = services.home.for_user(PLATFORM, user_id, notice=notice, offset=offset)
@@ -60,9 +68,7 @@ def pause_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services:
     zone = services.alliance.alliance.zone
     until = pause_until("", services.members.clock(), zone)
     services.members.pause(PLATFORM, user_id, until)
-    local = until.astimezone(zone)
-    notice = f"Paused: no prompts until {local:%-d %B %Y}."
-    publish(client, services, user_id, notice)
+    publish(client, services, user_id, paused_notice(until.astimezone(zone).date()))
 
 
 def resume_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
@@ -70,7 +76,7 @@ def resume_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services
     ack()
     user_id = body["user"]["id"]
     services.members.pause(PLATFORM, user_id, None)
-    publish(client, services, user_id, "Welcome back — your weekly prompt is on again.")
+    publish(client, services, user_id, resumed_notice())
 
 
 def export_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
@@ -78,24 +84,22 @@ def export_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services
     ack()
     user_id = body["user"]["id"]
     services.privacy.send_export(PLATFORM, user_id)
-    notice = "Your data is in your messages with LearnLoop, as a file only you can see."
-    publish(client, services, user_id, notice)
+    publish(client, services, user_id, exported_notice())
 
 
 def delete_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     """ "Delete my data": the confirmation (saying exactly what would go) arrives by DM."""
     ack()
     user_id = body["user"]["id"]
-    text, blocks = privacy_message(services.privacy.confirm_delete(PLATFORM, user_id))
+    text, blocks = message(privacy_message(services.privacy.confirm_delete(PLATFORM, user_id)))
     client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-    notice = "Nothing is deleted yet: confirm it in your messages with LearnLoop."
-    publish(client, services, user_id, notice)
+    publish(client, services, user_id, delete_pending_notice())
 
 
 def register(app: App) -> None:
     """Attach the App Home listeners (before the privacy panel's, which share two buttons)."""
     app.event("app_home_opened")(reported(home_opened))
-    app.action(Action.HOME_PAUSE.value)(reported(pause_from_home))
-    app.action(Action.HOME_RESUME.value)(reported(resume_from_home))
-    app.action(Action.PRIVACY_EXPORT.value, matchers=[from_home_tab])(reported(export_from_home))
-    app.action(Action.PRIVACY_DELETE.value, matchers=[from_home_tab])(reported(delete_from_home))
+    app.action(HomeAction.PAUSE.value)(reported(pause_from_home))
+    app.action(HomeAction.RESUME.value)(reported(resume_from_home))
+    app.action(PrivacyAction.EXPORT.value, matchers=[from_home_tab])(reported(export_from_home))
+    app.action(PrivacyAction.DELETE.value, matchers=[from_home_tab])(reported(delete_from_home))

@@ -8,56 +8,84 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import LearnLoopError, ValidationFailed
-from bot.domain.inquiry import USAGE, BadInquiryCommand, InquiryConflict, parse_inquiry_command
-from bot.services import Services
-from bot.services.inquiries import ClosedInquiry, InquiryInfo
-from bot.slack.ids import Block as BlockId
-from bot.slack.ids import View as ViewId
-from bot.slack.inquiry_blocks import (
-    inquiry_modal,
-    list_text,
-    read_inquiry_modal,
-    started_text,
-    summary_blocks,
+from bot.domain.inquiry import (
+    DEFAULT_WEEKS,
+    MAX_QUESTION_CHARS,
+    MAX_WEEKS,
+    USAGE,
+    BadInquiryCommand,
+    InquiryConflict,
+    parse_inquiry_command,
 )
+from bot.services import Services
+from bot.services.inquiries import InquiryInfo
+from bot.slack import render
+from bot.views.inquiry import (
+    COHORT_FIELD,
+    QUESTION_FIELD,
+    START_FORM,
+    WEEKS_FIELD,
+    closed_reply,
+    list_reply,
+    start_form,
+    started_reply,
+    still_open,
+)
+from bot.views.message import Form
+from bot.views.words import Words
 from handlers.slack.errors import reported
 
 # Slack shows modal field errors in a small space: keep them short.
 FIELD_ERROR_CHARS = 150
 
 
+def _form(services: Services) -> Form:
+    cohorts = [c.id for c in services.alliance.cohorts]
+    return start_form(cohorts, MAX_WEEKS, DEFAULT_WEEKS, MAX_QUESTION_CHARS)
+
+
+def _said(error: LearnLoopError) -> str:
+    """An error's words as plain text, commands spelled for Slack (a form error is plain)."""
+    said = getattr(error, "said", None)
+    return render.plain(said) if isinstance(said, Words) else error.message
+
+
 def run_inquiry_command(
     command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
 ) -> None:
     """What follows `/learnloop inquiry` (already acknowledged); mistakes raise typed errors."""
+    # A mistake raises a typed error whose Words the error boundary spells the Slack way.
+    _run(command, text, respond, client, services)
+
+
+def _run(
+    command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
+) -> None:
     user_id = command["user_id"]
     parsed = parse_inquiry_command(text)
     inquiries = services.inquiries
     if parsed.action == "help":
-        respond(text=USAGE, response_type="ephemeral")
+        respond(text=render.mrkdwn(USAGE), response_type="ephemeral")
     elif parsed.action == "form":
         inquiries.require_steward(user_id, "run an inquiry")
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=inquiry_modal([c.id for c in services.alliance.cohorts]),
-        )
+        client.views_open(trigger_id=command["trigger_id"], view=render.modal(_form(services)))
     elif parsed.action == "start":
         try:
             info = inquiries.start("slack", user_id, parsed.question, parsed.cohort, parsed.weeks)
         except ValidationFailed as exc:
             raise BadInquiryCommand(" ".join(exc.errors.values())) from None
-        respond(text=_started(info, services), response_type="ephemeral")
+        respond(text=render.mrkdwn(_started(info, services)), response_type="ephemeral")
     elif parsed.action == "list":
-        respond(text=list_text(inquiries.list("slack", user_id)), response_type="ephemeral")
+        said = list_reply(inquiries.list("slack", user_id))
+        respond(text=render.mrkdwn(said), response_type="ephemeral")
     else:
         closed = inquiries.close("slack", user_id, parsed.inquiry_id)
-        text = _closed_text(closed)
-        blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-        ]
-        if not closed.posted:
-            blocks += [b.to_dict() for b in summary_blocks(closed.summary)]
-        respond(text=text, blocks=blocks, response_type="ephemeral")
+        reply = closed_reply(closed.summary, closed.channel, closed.posted, closed.error)
+        respond(
+            text=render.mrkdwn(reply.summary),
+            blocks=render.blocks(reply.blocks),
+            response_type="ephemeral",
+        )
 
 
 def submit_inquiry(
@@ -65,39 +93,38 @@ def submit_inquiry(
 ) -> None:
     """The "Start an inquiry" form: start it, or keep the form open saying what to change."""
     user_id = body["user"]["id"]
-    question, cohort, weeks = read_inquiry_modal(view.get("state", {}).get("values", {}))
+    values = render.read_form(_form(services), view.get("state", {}).get("values", {}))
+    weeks = str(values.get(WEEKS_FIELD) or "")
     try:
-        info = services.inquiries.start("slack", user_id, question, cohort, weeks)
+        info = services.inquiries.start(
+            "slack",
+            user_id,
+            values.get(QUESTION_FIELD) or "",
+            values.get(COHORT_FIELD),
+            int(weeks) if weeks.isdigit() else DEFAULT_WEEKS,
+        )
     except ValidationFailed as exc:
-        message = " ".join(exc.errors.values())
-        ack(response_action="errors", errors={BlockId.INQUIRY_QUESTION: message})
+        ack(**render.form_errors({QUESTION_FIELD: " ".join(exc.errors.values())}))
         return
     except InquiryConflict as exc:
-        message = (
-            f"Inquiry {exc.inquiry_id} is still open for this cohort: close it first "
-            f"(/learnloop inquiry close {exc.inquiry_id})."
-        )
-        ack(response_action="errors", errors={BlockId.INQUIRY_COHORT: message})
+        ack(**render.form_errors({COHORT_FIELD: render.plain(still_open(exc.inquiry_id))}))
         return
     except BadInquiryCommand as exc:
-        ack(
-            response_action="errors",
-            errors={BlockId.INQUIRY_COHORT: exc.problem[:FIELD_ERROR_CHARS]},
-        )
+        problem = render.plain(exc.problem)[:FIELD_ERROR_CHARS]
+        ack(**render.form_errors({COHORT_FIELD: problem}))
         return
     except LearnLoopError as exc:
-        ack(
-            response_action="errors",
-            errors={BlockId.INQUIRY_QUESTION: exc.message[:FIELD_ERROR_CHARS]},
-        )
+        ack(**render.form_errors({QUESTION_FIELD: _said(exc)[:FIELD_ERROR_CHARS]}))
         return
     ack()
-    client.chat_postMessage(channel=user_id, text=_started(info, services))
+    client.chat_postMessage(
+        channel=user_id, text=render.mrkdwn(_started(info, services)), unfurl_links=False
+    )
 
 
-def _started(info: InquiryInfo, services: Services) -> str:
+def _started(info: InquiryInfo, services: Services) -> Words:
     ends = info.ends.astimezone(services.alliance.alliance.zone).date()
-    return started_text(
+    return started_reply(
         info.id,
         info.question,
         info.cohort_id,
@@ -108,21 +135,6 @@ def _started(info: InquiryInfo, services: Services) -> str:
     )
 
 
-def _closed_text(closed: ClosedInquiry) -> str:
-    number = closed.summary.inquiry_id
-    if closed.posted:
-        return f"Closed inquiry {number} and posted its summary in <#{closed.channel}>."
-    if closed.channel is None:
-        return (
-            f"Closed inquiry {number}. No steward channel is configured (an alliance digest or "
-            "the escalation ladder's `alliance` level), so here is its summary:"
-        )
-    return (
-        f"Closed inquiry {number}, but I couldn't post its summary in <#{closed.channel}> "
-        f"(`{closed.error}`). Invite me there with `/invite @LearnLoop`; here is the summary:"
-    )
-
-
 def register(app: App) -> None:
     """Attach the inquiry form's listener (the command itself is part of `/learnloop`)."""
-    app.view(ViewId.INQUIRY_START.value)(reported(submit_inquiry))
+    app.view(START_FORM)(reported(submit_inquiry))

@@ -1,4 +1,4 @@
-"""Issue 6: the privacy panel — see, export and delete your own data, or start again.
+"""The privacy panel — see, export and delete your own data, or start again.
 
 Every action acts on the person who pressed the button (`body["user"]["id"]`), never on an
 id carried in a button value, so nobody can export or delete someone else's data by replaying
@@ -12,16 +12,15 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.services import Services
-from bot.slack.ids import Action
-from bot.slack.privacy_blocks import privacy_message
-from bot.views.privacy import PrivacyStage, PrivacyView
+from bot.slack.render import message
+from bot.views.privacy import PrivacyAction, PrivacyView, privacy_message
 from handlers.slack.errors import reported
 
 PLATFORM = "slack"
 
 
 def _show(respond: Respond, view: PrivacyView, replace: bool = True) -> None:
-    text, blocks = privacy_message(view)
+    text, blocks = message(privacy_message(view))
     respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
 
 
@@ -51,12 +50,7 @@ def delete_confirmed(ack: Ack, body: dict[str, Any], respond: Respond, services:
 def keep_my_data(ack: Ack, respond: Respond, services: Services) -> None:
     """ "Keep my data": nothing happens, and the panel says so."""
     ack()
-    view = PrivacyView(
-        stage=PrivacyStage.KEPT,
-        is_member=True,
-        retention_months=services.privacy.retention_months,
-    )
-    _show(respond, view)
+    _show(respond, services.privacy.kept(PLATFORM))
 
 
 def start_again(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
@@ -67,8 +61,8 @@ def start_again(ack: Ack, body: dict[str, Any], respond: Respond, services: Serv
 
 def register(app: App) -> None:
     """Attach the privacy panel's buttons."""
-    app.action(Action.PRIVACY_EXPORT.value)(reported(export_my_data))
-    app.action(Action.PRIVACY_DELETE.value)(reported(delete_my_data))
-    app.action(Action.PRIVACY_DELETE_CONFIRMED.value)(reported(delete_confirmed))
-    app.action(Action.PRIVACY_KEEP.value)(reported(keep_my_data))
-    app.action(Action.PRIVACY_START_AGAIN.value)(reported(start_again))
+    app.action(PrivacyAction.EXPORT.value)(reported(export_my_data))
+    app.action(PrivacyAction.DELETE.value)(reported(delete_my_data))
+    app.action(PrivacyAction.DELETE_CONFIRMED.value)(reported(delete_confirmed))
+    app.action(PrivacyAction.KEEP.value)(reported(keep_my_data))
+    app.action(PrivacyAction.START_AGAIN.value)(reported(start_again))

@@ -34,6 +34,7 @@ from bot.services.teams import Installed, TeamsConversation
 from bot.teams import render
 from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, Submit, Verb
 from bot.teams.messenger import TeamsMessenger
+from bot.teams.render import markdown, text_message
 from bot.views.checkin import (
     CHECKIN_FORM,
     RESUMED,
@@ -50,6 +51,10 @@ from bot.views.checkin import (
 from bot.views.checkin import (
     OUT_OF_DATE as PROMPT_OUT_OF_DATE,
 )
+from bot.views.errors import out_of_date
+from bot.views.help import help_message, only_in_private_chat, welcome
+from bot.views.words import Cmd, Strong
+from bot.views.words import Command as Said
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -72,31 +77,6 @@ from handlers.teams.support import (
     tenant_of,
 )
 
-HELP = """**LearnLoop** helps our alliance learn together. Type any of these to me:
-
-- **checkin** — share a learning any time (what happened, what helped, what got in the way)
-- **escalate** [what gets in the way] — raise a barrier your team can't remove
-- **barriers** [open | mine | stale | all] — the barrier register
-- **pause** [2w | 10d | until 2026-12-31] — pause the weekly prompt (4 weeks if you don't say)
-- **resume** — start the weekly prompt again
-- **entries** — your learnings, each with who can see it: edit one (for 7 days after you \
-save it), change who can see it, or delete it
-- **privacy** — see, export or delete what LearnLoop holds about you
-- **help** — this message
-
-Or just reply to my weekly message: your reply is saved as a learning your team can see. \
-You choose who sees each learning. Please don't name or identify the people you support."""
-WELCOME_MEMBER = (
-    "Hi — I'm LearnLoop. Each week I'll ask you **what did we learn this week?** It takes "
-    "about a minute: press *Share a learning*, or just reply. Type **help** to see what else "
-    "I can do."
-)
-WELCOME_STRANGER = (
-    "Hi — I'm LearnLoop. You're not set up as a member of this learning alliance yet, so I "
-    "can't save check-ins for you. Please ask your LearnLoop admin to add you to your agency "
-    "(they'll need your Microsoft Entra object id)."
-)
-OUT_OF_DATE = "That button is out of date. Type **help** to me to see what I can do."
 # The longest pause request still read as a command rather than as a learning.
 MAX_PAUSE_WORDS = 3
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -116,7 +96,7 @@ async def conversation_update(ctx: Ctx, services: Services) -> None:
         return
     installed = await _install(ctx, services)
     if installed.conversation.kind == "personal":
-        await ctx.send(WELCOME_MEMBER if installed.member else WELCOME_STRANGER)
+        await ctx.send(markdown(welcome(installed.member, "Microsoft Entra object id")))
     else:
         await ctx.send(
             "LearnLoop is here. To post digests or barrier cards in this channel, put its id "
@@ -218,6 +198,14 @@ def _fits_channel(ctx: Ctx, command: TypedCommand) -> bool:
     return command.name in CHANNEL_COMMANDS
 
 
+def _said(name: Command) -> Cmd | Strong:
+    """A typed command as words name it (`entries` is Teams' own, with no neutral name)."""
+    try:
+        return Cmd(Said(name.value))
+    except ValueError:
+        return Strong(name.value)
+
+
 def strip_mentions(text: str | None) -> str:
     """The message without `<at>LearnLoop</at>` (how a channel message addresses the bot)."""
     return _MENTION.sub(" ", text or "").strip()
@@ -225,7 +213,7 @@ def strip_mentions(text: str | None) -> str:
 
 async def help_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`help`."""
-    await ctx.send(HELP)
+    await ctx.send(text_message(help_message(PLATFORM)))
 
 
 async def checkin_command(ctx: Ctx, services: Services, rest: str) -> None:
@@ -278,14 +266,14 @@ async def message(ctx: Ctx, services: Services) -> None:
     command = parse_command(text)
     if command is not None and not _fits_channel(ctx, command):
         # Everyone in a channel sees the answer: what is one person's stays in the 1:1 chat.
-        await ctx.send(f"Type **{command.name}** to me in our 1:1 chat: the answer is just yours.")
+        await ctx.send(markdown(only_in_private_chat(_said(command.name))))
         return
     if command is not None:
         await COMMANDS[command.name](ctx, services, command.rest)
         return
     if conversation_kind(ctx) != "personal":
         # In a channel the bot only hears @mentions; a learning belongs in the 1:1 chat.
-        await ctx.send(HELP)
+        await ctx.send(text_message(help_message(PLATFORM)))
         return
     await _plain_reply(ctx, services, text)
 
@@ -345,7 +333,7 @@ def _prompt_id(data: Data) -> int:
     # "value" on cards built from the view; "prompt_id" on cards sent before.
     prompt_id = int_of(data, "value") or int_of(data, "prompt_id")
     if prompt_id is None:
-        raise NotFound(render.plain(PROMPT_OUT_OF_DATE))
+        raise NotFound(out_of_date(Cmd(Said.CHECKIN)))
     return prompt_id
 
 
@@ -365,7 +353,7 @@ VERBS: dict[str, VerbHandler] = {
 async def _run_verb(ctx: Ctx, services: Services, verb: str, data: Data) -> AdaptiveCard | str:
     handler = VERBS.get(verb)
     if handler is None:
-        raise NotFound(OUT_OF_DATE)
+        raise NotFound(out_of_date())
     return await handler(ctx, services, data)
 
 
@@ -515,7 +503,7 @@ async def dialog_open(ctx: Ctx, services: Services) -> TaskModuleResponse:
     data = data_of(ctx)
     handler = DIALOGS.get(str(data.get("dialog_id")))
     if handler is None:
-        raise NotFound(OUT_OF_DATE)
+        raise NotFound(out_of_date())
     return TaskModuleResponse(task=await handler(ctx, services, data))
 
 
@@ -524,7 +512,7 @@ async def dialog_submit(ctx: Ctx, services: Services) -> TaskModuleResponse | No
     data = data_of(ctx)
     handler = SUBMITS.get(str(data.get("action")))
     if handler is None:
-        raise NotFound(OUT_OF_DATE)
+        raise NotFound(out_of_date())
     again = await handler(ctx, services, data)
     return TaskModuleResponse(task=again) if again is not None else None
 
@@ -532,7 +520,7 @@ async def dialog_submit(ctx: Ctx, services: Services) -> TaskModuleResponse | No
 def _extension(ctx: Ctx) -> tuple[str, str]:
     found = EXTENSIONS.get(str(ctx.activity.value.command_id))
     if found is None:
-        raise NotFound(OUT_OF_DATE)
+        raise NotFound(out_of_date())
     return found
 
 

@@ -1,4 +1,4 @@
-"""Issue 6's privacy panel on Teams: see, export and delete your own data, or start again.
+"""The privacy panel on Teams: see, export and delete your own data, or start again.
 
 Every action acts on the person who pressed the button (the activity's sender), never on an id
 carried in the card, so nobody can export or delete someone else's data by replaying a card.
@@ -13,8 +13,15 @@ from microsoft_teams.cards import AdaptiveCard
 from bot.services import Services
 from bot.teams.ids import Command, Verb
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.privacy_cards import privacy_card
-from bot.views.privacy import PrivacyStage, PrivacyView
+from bot.teams.render import card, markdown
+from bot.views.privacy import (
+    PrivacyAction,
+    PrivacyView,
+    file_declined,
+    file_expired,
+    only_in_private_chat,
+    privacy_message,
+)
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -28,16 +35,16 @@ from handlers.teams.support import (
     tenant_of,
 )
 
-EXPIRED = (
-    "That file has expired (files wait 15 minutes for you to allow them). Type **privacy** to "
-    "me and press **Export my data** again."
-)
+
+def privacy_card(view: PrivacyView) -> AdaptiveCard:
+    """The panel at its step, as a card."""
+    return card(privacy_message(view))
 
 
 async def privacy_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`privacy`: what LearnLoop holds about you, with Export and Delete."""
     if conversation_kind(ctx) != "personal":
-        await ctx.send("Type **privacy** to me in our 1:1 chat: your data is only shown to you.")
+        await ctx.send(markdown(only_in_private_chat()))
         return
     await ctx.send(privacy_card(await call(services.privacy.panel, PLATFORM, person(ctx))))
 
@@ -54,21 +61,12 @@ async def delete(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str
 
 async def delete_confirmed(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """The confirmed deletion; where LearnLoop could reach them on Teams goes too."""
-    user_id = person(ctx)
-    view = await call(services.privacy.delete_member, PLATFORM, user_id)
-    await call(services.teams.forget_person, user_id)
-    return privacy_card(view)
+    return privacy_card(await call(services.privacy.delete_member, PLATFORM, person(ctx)))
 
 
 async def keep(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Keep my data": nothing happens, and the panel says so."""
-    return privacy_card(
-        PrivacyView(
-            stage=PrivacyStage.KEPT,
-            is_member=True,
-            retention_months=services.privacy.retention_months,
-        )
-    )
+    return privacy_card(services.privacy.kept(PLATFORM))
 
 
 async def start_again(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
@@ -96,7 +94,7 @@ def file_consent(messenger: TeamsMessenger):  # noqa: ANN201 - returns the liste
         key = str(context.get("file") or "")
         if value.action != "accept" or value.upload_info is None:
             messenger.pending_files.take(key, person(ctx))
-            await ctx.send("No file was saved. Type **privacy** to me if you change your mind.")
+            await ctx.send(markdown(file_declined()))
             return
         info = value.upload_info
         uploaded = await call(
@@ -112,12 +110,18 @@ def file_consent(messenger: TeamsMessenger):  # noqa: ANN201 - returns the liste
             },
         )
         if not uploaded:
-            await ctx.send(EXPIRED)
+            await ctx.send(markdown(file_expired()))
 
     return answer
 
 
 VERBS: dict[str, VerbHandler] = {
+    PrivacyAction.EXPORT: export,
+    PrivacyAction.DELETE: delete,
+    PrivacyAction.DELETE_CONFIRMED: delete_confirmed,
+    PrivacyAction.KEEP: keep,
+    PrivacyAction.START_AGAIN: start_again,
+    # Cards already in people's chats carry the verbs these buttons had before.
     Verb.PRIVACY_EXPORT: export,
     Verb.PRIVACY_DELETE: delete,
     Verb.PRIVACY_DELETE_CONFIRMED: delete_confirmed,

@@ -19,6 +19,8 @@ from bot.domain.inquiry import (
     summarise_inquiry,
 )
 from bot.domain.purpose import cycle_start, is_purpose_cycle, period_of
+from bot.slack import render as slack
+from bot.teams import render as teams
 from bot.views.inquiry import RaisedBarrier
 
 Q = "How is hospital discharge working for people with no home?"
@@ -64,16 +66,22 @@ def test_inquiry_command_is_read(text: str, expected: InquiryCommand) -> None:
         (f'start "{Q}" --weeks four', "`--weeks` needs a whole number from 1 to 12."),
         (f'start "{Q}" --cohorts weekly', "I don't know the option `--cohorts`."),
         ("start --weeks 4", "Put the inquiry's question in double quotes after `start`."),
-        ("close three", "`inquiry close` takes the inquiry's number, like `close 3`."),
-        ("list all", "`inquiry list` takes nothing after it."),
-        ("begin now", "I don't know `inquiry begin`."),
+        (
+            "close three",
+            "`/learnloop inquiry close` takes the inquiry's number, like "
+            "`/learnloop inquiry close 3`.",
+        ),
+        ("list all", "`/learnloop inquiry list` takes nothing after it."),
+        ("begin now", "I don't know `/learnloop inquiry begin`."),
     ],
 )
 def test_mistakes_say_what_to_do(text: str, problem: str) -> None:
     with pytest.raises(BadInquiryCommand) as info:
         parse_inquiry_command(text)
-    assert info.value.problem == problem
-    assert "/learnloop inquiry start" in info.value.message  # the usage comes with it
+    # The problem is Words: each platform spells its commands (Slack's slash, Teams' typed).
+    assert slack.mrkdwn(info.value.problem) == problem
+    assert "/learnloop inquiry start" in slack.mrkdwn(info.value.words)  # the usage comes with it
+    assert "/learnloop" not in teams.markdown(info.value.words)
 
 
 def test_question_is_tidied_redacted_and_bounded() -> None:

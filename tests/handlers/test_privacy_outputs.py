@@ -34,10 +34,10 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.domain.escalation import Action
+from bot.logs import JsonFormatter, TextFormatter
 from bot.render.digest import render_html
 from bot.services.barriers import records_as_csv
 from bot.slack.ids import View
-from bot.structured_logs import JsonFormatter, TextFormatter
 
 STEWARDS = "C0STEWARDS"
 NASTY = "<!here> <!channel> <@U0EVIL> A&B <b>"
@@ -181,7 +181,8 @@ def test_an_anonymous_checkin_is_never_counted_against_its_agency(
     view, charts = live.loop.services.digests.report(today - dt.timedelta(days=7), today)
     page = render_html(view, charts)
     assert "Hospital Discharge 1" not in page
-    assert "<td>Hospital Discharge</td><td>fewer than 1</td><td>fewer than 1</td>" in page
+    # The pack lays out the chat digest's own lines (it used to have tables of its own).
+    assert "<li>Hospital Discharge: fewer than 1 learnings from fewer than 1 people</li>" in page
 
 
 def test_an_agency_digest_leaves_its_anonymous_entries_out_of_its_counts(
@@ -226,7 +227,7 @@ def test_small_counts_read_fewer_than_the_threshold_in_every_output(
     today = dt.date.today()
     view, charts = live.loop.services.digests.report(today - dt.timedelta(days=7), today)
     page = render_html(view, charts)
-    assert "<td>Housing</td><td>fewer than 3</td><td>Council Housing fewer than 3</td>" in page
+    assert "<li><strong>Housing</strong> — fewer than 3: Council Housing fewer than 3</li>" in page
     assert charts == []
 
     metrics = live.http.get(live.server.url + "/metrics").text

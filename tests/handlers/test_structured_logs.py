@@ -13,7 +13,7 @@ import pytest
 from conftest import ALICE, Live
 from slack_requests import message_im
 
-from bot.structured_logs import JsonFormatter, bound_request_id, configure_logging
+from bot.logs import JsonFormatter, bound_request_id, configure_logging
 
 CHECKIN_TEXT = "The kettle at the Larch Road hostel broke and nobody knew who to ring"
 

@@ -165,10 +165,11 @@ def test_a_refused_reminder_is_tried_again_later_that_week(app: Live, clock: Clo
     assert esc(app).raise_stale(tuesday + dt.timedelta(minutes=1)).posted == {"agency": 1}
 
 
-def test_the_worker_runs_the_stale_reminder() -> None:
-    from bot.scheduler import DUE_JOBS
+def test_the_worker_runs_the_stale_reminder(app: Live) -> None:
+    from bot.scheduler import due_jobs
 
-    assert ("escalations", "raise_stale") in DUE_JOBS
+    runs = {job.name: job.run for job in due_jobs(app.loop.services)}
+    assert runs["escalations.raise_stale"] == esc(app).raise_stale
 
 
 # ------------------------------------------------------------------------- people

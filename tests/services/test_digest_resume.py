@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 from conftest import ALICE, CAROL, DAN, TEST_ALLIANCE, Clock_, Live, alliance_config
+from digest_outputs import digest_messages
 from slack_api import FakeSlackAPI, JsonDict
 from worker_process import wait_for, worker_env
 
 from bot.domain.checkins import Source
-from bot.slack.digest_blocks import digest_messages
 from storage.models import EscalationRow
 
 STEWARDS = "C0STEWARDS"

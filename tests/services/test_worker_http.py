@@ -29,8 +29,8 @@ from worker_process import (
     write_config,
 )
 
-from bot.observability import Metrics
-from bot.scheduler import Worker
+from bot.metrics import Metrics
+from bot.scheduler import Job, Worker
 from bot.worker_status import WorkerStatus, serve_worker_http
 from storage.locks import NoLock
 
@@ -161,10 +161,7 @@ def test_a_failing_job_is_counted_and_the_tick_still_beats(
         def run_due(self, now: Any) -> None:
             raise RuntimeError("database went away")
 
-    class Services:
-        prompts = Prompts()
-
-    worker = Worker(Services(), NoLock(), jobs=[("prompts", "run_due")], status=status)
+    worker = Worker([Job("prompts.run_due", Prompts().run_due)], NoLock(), status=status)
     assert worker.tick() is True
     names, samples = scrape(httpx.get(url + "/metrics").text)
     assert ("learnloop_worker_job_failures_total", {"job": "prompts.run_due"}, 1.0) in samples

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from digest_outputs import digest_card_dicts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from teams_ui import card_text, fill, inputs
@@ -14,8 +15,8 @@ from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.domain.suppression import suppress
 from bot.teams import render
 from bot.teams.cards import card_dict, escape_markdown
-from bot.teams.digest_cards import MAX_CARD_BYTES, digest_card_dicts
 from bot.teams.escalation_cards import barrier_card, escalate_form, read_escalate_form
+from bot.teams.render import MAX_CARD_BYTES
 from bot.views import BarrierCardView, EscalateFormView
 from bot.views.checkin import CheckinForm, PromptState, PromptView, prompt_message, read_checkin
 from bot.views.digest import DigestView, Quote

@@ -297,7 +297,7 @@ def test_typed_commands(teams_live: TeamsLive) -> None:
 
     driver.post(driver.message(MEGAN, "pause a fortnight"))
     assert "couldn't understand" in connector.last_send(MEGAN.chat_id).text
-    assert "`pause 2w`" in connector.last_send(MEGAN.chat_id).text
+    assert "**pause 2w**" in connector.last_send(MEGAN.chat_id).text
 
     driver.post(driver.message(MEGAN, "resume"))
     assert "Welcome back" in connector.last_send(MEGAN.chat_id).text

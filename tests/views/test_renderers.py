@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.slack import render as slack
 from bot.teams import render as teams
 from bot.views.message import (
@@ -14,11 +16,11 @@ from bot.views.message import (
     ChoiceStyle,
     Facts,
     Form,
-    Group,
     Heading,
     Message,
     Option,
     Paragraph,
+    Part,
     Style,
     TextField,
 )
@@ -141,12 +143,12 @@ def test_mentions_are_collected_for_name_lookups() -> None:
     assert mentioned(view) == ["U0A", "U0B", "U0C"]
 
 
-def test_a_group_stays_together_on_teams_and_in_sequence_on_slack() -> None:
+def test_a_part_stays_together_on_teams_and_in_sequence_on_slack() -> None:
     view = Message(
         summary=words("Entries"),
         blocks=(
-            Group((Paragraph(words("first")), Actions((Button("Edit", "entry_edit", "1"),)))),
-            Group((Paragraph(words("second")),)),
+            Part((Paragraph(words("first")), Actions((Button("Edit", "entry_edit", "1"),)))),
+            Part((Paragraph(words("second")),)),
         ),
     )
     _, blocks = slack.message(view)
@@ -161,3 +163,20 @@ def test_a_group_stays_together_on_teams_and_in_sequence_on_slack() -> None:
 def test_the_notification_text_cannot_ping_a_channel() -> None:
     text, _ = slack.message(Message(summary=words("Alliance <!here> & <@U0EVIL>")))
     assert text == "Alliance &lt;!here&gt; &amp; &lt;@U0EVIL&gt;"
+
+
+def test_a_message_of_words_is_laid_out_as_teams_chat_text() -> None:
+    view = Message(
+        summary=words("Help"),
+        blocks=(
+            Heading("Help"),
+            Paragraph(words("Type ", Cmd(Command.PAUSE, "2w"), " (or not)")),
+            Bullets((words("one"), words(Strong("two")))),
+        ),
+    )
+    assert (
+        teams.text_message(view) == "**Help**\n\nType **pause 2w** \\(or not\\)\n\n- one\n- **two**"
+    )
+    with_buttons = Message(words("x"), (Actions((Button("Go", "go"),)),))
+    with pytest.raises(TypeError, match="send a card"):
+        teams.text_message(with_buttons)

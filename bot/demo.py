@@ -18,12 +18,6 @@ from bot.domain.checkins import Source, Visibility
 from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services, build_services
-from bot.views import (
-    BarrierCardView,
-    BarrierNoticeView,
-    BarrierPointerView,
-    StaleBarriersView,
-)
 from bot.views.message import Message, Thread
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
@@ -196,31 +190,9 @@ class ConsoleMessenger:
 
     # Issue 5: escalations.
 
-    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
-        """Record a barrier card."""
-        self.sent.append(("barrier card", channel))
-        return self._ref(channel)
-
-    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
-        """Record a card update."""
-        self.sent.append((f"barrier card {view.status}", ref.channel))
-
-    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
-        """Record a card turned into a pointer."""
-        self.sent.append(("barrier pointer", ref.channel))
-
     def link_to(self, ref: MessageRef) -> str | None:
         """No links outside Slack."""
         return None
-
-    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
-        """Record a barrier DM."""
-        self.sent.append((f"barrier {view.kind}", user_id))
-
-    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
-        """Record a stale-barrier reminder."""
-        self.sent.append(("stale barriers", channel))
-        return self._ref(channel)
 
 
 def _thursday_afternoon(weeks_ago: int, zone: dt.tzinfo) -> dt.datetime:

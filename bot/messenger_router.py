@@ -9,12 +9,6 @@ from __future__ import annotations
 
 from bot.domain.platforms import Platform, platform_of
 from bot.ports import DigestProgress, MessageRef, Messenger, MessengerError, UserProfile
-from bot.views import (
-    BarrierCardView,
-    BarrierNoticeView,
-    BarrierPointerView,
-    StaleBarriersView,
-)
 from bot.views.message import Message, Thread
 
 
@@ -65,29 +59,9 @@ class MessengerRouter:
 
     # ------------------------------------------------------------------ escalations
 
-    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
-        """A barrier's card in a Slack channel or a Teams channel."""
-        return self.for_address(channel, "post_card").post_card(channel, view)
-
-    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
-        """Re-render a barrier's card where it is."""
-        self.for_address(ref.channel, "update_card").update_card(ref, view)
-
-    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
-        """Turn a card into a pointer to where its barrier went."""
-        self.for_address(ref.channel, "post_pointer").post_pointer(ref, view)
-
     def link_to(self, ref: MessageRef) -> str | None:
         """A link to a message, if its platform has one."""
         return self.for_address(ref.channel, "link_to").link_to(ref)
-
-    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
-        """Tell someone on their platform what happened to a barrier."""
-        self.for_address(user_id, "notify_barrier").notify_barrier(user_id, view)
-
-    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
-        """The weekly list of barriers that have not moved."""
-        return self.for_address(channel, "post_stale").post_stale(channel, view)
 
     # ------------------------------------------------------------------ privacy
 

@@ -7,12 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.views import (
-    BarrierCardView,
-    BarrierNoticeView,
-    BarrierPointerView,
-    StaleBarriersView,
-)
 from bot.views.message import Message, Thread
 
 Clock = Callable[[], dt.datetime]
@@ -153,30 +147,12 @@ class Messenger(Protocol):
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...
 
-    # Issue 5: escalations.
+        # Issue 5: escalations.
 
-    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
-        """Post a barrier's card in a channel."""
-        ...
-
-    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
-        """Re-render a barrier's card in place."""
-        ...
-
-    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
-        """Turn a card into a pointer to where its barrier went."""
         ...
 
     def link_to(self, ref: MessageRef) -> str | None:
         """A link people can follow to a message, or None if the platform has none."""
-        ...
-
-    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
-        """DM someone who raised or linked a barrier what just happened to it."""
-        ...
-
-    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
-        """Post the weekly list of barriers that have not moved."""
         ...
 
     # Issue 6: privacy.

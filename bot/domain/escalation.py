@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from bot.domain.errors import LearnLoopError, ValidationFailed
 from bot.domain.redaction import IdentifierKind, Redacted, redact
+from bot.views.words import Cmd, Command, Literal, Strong, Words, words
 
 # A barrier with no change for this long is stale: raised weekly in its level's channel and
 # counted as such in the digest.
@@ -148,9 +149,12 @@ class StaleBarrier(LearnLoopError):
 
     def __init__(self, status: EscalationStatus) -> None:
         super().__init__(
-            "Someone else changed this barrier just now — it is now "
-            f"*{status.label.lower()}*. Nothing was changed; the card shows where it is, "
-            "so please look again before acting."
+            words(
+                "Someone else changed this barrier just now — it is now ",
+                Strong(status.label.lower()),
+                ". Nothing was changed; the card shows where it is, so please look again "
+                "before acting.",
+            )
         )
         self.status = status
 
@@ -162,8 +166,12 @@ class NoLadder(LearnLoopError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This alliance has no escalation ladder yet, so there is nowhere to raise a barrier. "
-            "Please ask your LearnLoop admin to add `escalation_ladder:` to the configuration."
+            words(
+                "This alliance has no escalation ladder yet, so there is nowhere to raise a "
+                "barrier. Please ask your LearnLoop admin to add ",
+                Literal("escalation_ladder:"),
+                " to the configuration.",
+            )
         )
 
 
@@ -221,11 +229,17 @@ def plan_move(
         up = next_level(ladder, level)
         if up is None:
             raise InvalidTransition(
-                "This barrier is already at the top of the escalation ladder, so it can't go "
-                "higher. Resolve it with what was done, or close it saying why."
+                words(
+                    "This barrier is already at the top of the escalation ladder, so it can't go "
+                    "higher. Resolve it with what was done, or close it saying why."
+                )
                 if level in ladder
-                else f"This barrier's level {level!r} is no longer on the escalation ladder, so "
-                "it can't be moved up. Ask your LearnLoop admin to check `escalation_ladder:`."
+                else words(
+                    f"This barrier's level {level!r} is no longer on the escalation ladder, so "
+                    "it can't be moved up. Ask your LearnLoop admin to check ",
+                    Literal("escalation_ladder:"),
+                    ".",
+                )
             )
         to_level = up
     text, counts = _clean_note(action, note)
@@ -252,16 +266,18 @@ def is_stale(status: EscalationStatus | str, updated_at: dt.datetime, now: dt.da
     return not EscalationStatus(status).terminal and now - updated_at >= STALE_AFTER
 
 
-def _refusal(current: EscalationStatus, action: Action) -> str:
+def _refusal(current: EscalationStatus, action: Action) -> Words:
     label = current.label.lower()
     if current.terminal:
-        return (
+        return words(
             f"This barrier is already {label}, so it can't be {action.event_kind} any more. "
-            "If the problem has come back, please raise it again with `/escalate`."
+            "If the problem has come back, please raise it again with ",
+            Cmd(Command.ESCALATE),
+            ".",
         )
     if action is Action.ACKNOWLEDGE:
-        return f"This barrier is already {label}, so there's nothing left to acknowledge."
-    return f"A barrier that is {label} can't be {action.event_kind}."
+        return words(f"This barrier is already {label}, so there's nothing left to acknowledge.")
+    return words(f"A barrier that is {label} can't be {action.event_kind}.")
 
 
 def _clean_note(

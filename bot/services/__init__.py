@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from bot.config import AllianceConfig
 from bot.ports import Clock, Messenger
+from bot.services.barriers import EscalationService
 from bot.services.checkins import CheckinService
 from bot.services.digests import DigestService
 from bot.services.entries import EntryService
-from bot.services.escalations import EscalationService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
 from bot.services.members import MemberService

@@ -11,8 +11,8 @@ from bot.domain.privacy import subject_key
 from bot.domain.roles import Role
 from bot.domain.suppression import suppress_all
 from bot.ports import Clock
+from bot.services.barriers import EscalationService
 from bot.services.entries import EntryService
-from bot.services.escalations import EscalationService
 from bot.services.members import MemberService
 from bot.views.home import HomeAdmin, HomeBarrier, HomeLevel, HomeSchedule, HomeView
 from bot.views.words import Words

@@ -17,14 +17,8 @@ class Action(StrEnum):
     PAUSE_PROMPTS = CheckinAction.PAUSE_PROMPTS.value
     ADD_DETAIL = CheckinAction.ADD_DETAIL.value
     VISIBILITY = VISIBILITY_FIELD
-    # Issue 5: escalations (buttons, then modal inputs).
+    # Issue 5: "Escalate this" on a check-in's thanks (the barrier ids are in bot/views/barriers).
     ESCALATE_CHECKIN = CheckinAction.ESCALATE_CHECKIN.value
-    BARRIER_ACKNOWLEDGE = "barrier_acknowledge"
-    BARRIER_ASSIGN = "barrier_assign"
-    BARRIER_ESCALATE = "barrier_escalate_up"
-    BARRIER_RESOLVE = "barrier_resolve"
-    BARRIER_CLOSE = "barrier_close"
-    BARRIER_INPUT = "barrier_input"
     # The privacy panel's and the App Home's ids are in bot/views/privacy.py and home.py.
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
     NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
@@ -40,11 +34,6 @@ class View(StrEnum):
     """callback_id of every modal."""
 
     CHECKIN = CHECKIN_FORM
-    # Issue 5: escalations.
-    ESCALATE = "escalate_modal"
-    BARRIER_ASSIGN = "barrier_assign_modal"
-    BARRIER_RESOLVE = "barrier_resolve_modal"
-    BARRIER_CLOSE = "barrier_close_modal"
     # Issue 9: inquiries.
     INQUIRY_START = "inquiry_start_modal"
     # An author's own entries.
@@ -57,17 +46,6 @@ class Block(StrEnum):
     """block_id of fixed blocks."""
 
     VISIBILITY = VISIBILITY_FIELD
-    # Issue 5: escalations.
-    BARRIER_ACTIONS = "barrier_actions"
-    BARRIER_TITLE = "barrier_title"
-    BARRIER_DESCRIPTION = "barrier_description"
-    BARRIER_AFFECTED = "barrier_affected"
-    BARRIER_AGENCIES = "barrier_agencies"
-    BARRIER_LEVEL = "barrier_level"
-    BARRIER_CHECKINS = "barrier_checkins"
-    BARRIER_ANONYMOUS = "barrier_anonymous"
-    BARRIER_OWNER = "barrier_owner"
-    BARRIER_NOTE = "barrier_note"
     # Issue 9: the inquiry form.
     INQUIRY_QUESTION = "inquiry_question"
     INQUIRY_COHORT = "inquiry_cohort"

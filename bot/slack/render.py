@@ -361,6 +361,8 @@ def _element(item: TextField | ChoiceField | PersonField) -> dict[str, Any]:
         element = {"type": "users_select", "action_id": item.id}
         if item.initial:
             element["initial_user"] = item.initial
+        if item.placeholder:
+            element["placeholder"] = _plain_text(item.placeholder, 150)
         return element
     kind = {
         ChoiceStyle.SELECT: "static_select",

@@ -32,19 +32,7 @@ from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams import render
 from bot.teams.app import TeamsBot
-from bot.teams.escalation_cards import (
-    barrier_card,
-    barrier_notice,
-    barrier_pointer,
-    stale_barriers,
-)
 from bot.teams.files import PendingFiles
-from bot.views import (
-    BarrierCardView,
-    BarrierNoticeView,
-    BarrierPointerView,
-    StaleBarriersView,
-)
 from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
@@ -264,38 +252,9 @@ class TeamsMessenger:
 
     # ------------------------------------------------------------------ escalations
 
-    def post_card(self, channel: str, view: BarrierCardView) -> MessageRef:
-        """Post a barrier's card in a Teams channel the app is installed in."""
-        names = self._names(view.owner_user_id, view.raised_by_user_id, *self._actors(view))
-        return self._send(self._conversation(channel), barrier_card(view, names))
-
-    def update_card(self, ref: MessageRef, view: BarrierCardView) -> None:
-        """Re-render a barrier's card in place."""
-        names = self._names(view.owner_user_id, view.raised_by_user_id, *self._actors(view))
-        self._update(ref, barrier_card(view, names))
-
-    def post_pointer(self, ref: MessageRef, view: BarrierPointerView) -> None:
-        """Replace an old card (and its buttons) with a pointer to where the barrier went."""
-        self._update(ref, barrier_pointer(view, self._names(view.actor_user_id)))
-
     def link_to(self, ref: MessageRef) -> str | None:
         """No link: a Teams message link needs the team's group id, which a bot isn't given."""
         return None
-
-    def notify_barrier(self, user_id: str, view: BarrierNoticeView) -> None:
-        """Tell a raiser, linked author or new owner on Teams what happened to a barrier."""
-        names = self._names(view.actor_user_id, view.owner_user_id)
-        self._send(self._personal(user_id), barrier_notice(view, names))
-
-    def post_stale(self, channel: str, view: StaleBarriersView) -> MessageRef:
-        """The weekly list of barriers that have not moved, in a level's channel."""
-        names = self._names(*(line.owner_user_id for line in view.lines))
-        return self._send(self._conversation(channel), stale_barriers(view, names))
-
-    @staticmethod
-    def _actors(view: BarrierCardView) -> list[str]:
-        change = view.last_change
-        return [change.actor_user_id] if change and change.actor_user_id else []
 
     # ------------------------------------------------------------------ digests and more
 

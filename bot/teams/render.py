@@ -278,8 +278,10 @@ def _input(item: TextField | ChoiceField | PersonField) -> Any:
         return ChoiceSetInput(
             id=item.id,
             label=item.label,
-            choices=[],
+            choices=[Choice(title=option.label, value=option.value) for option in item.choices],
             choices_data=QueryData(dataset="graph.microsoft.com/users"),
+            style="filtered",
+            placeholder=item.placeholder or None,
             value=item.initial or None,
             is_required=not item.optional,
         )

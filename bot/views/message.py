@@ -269,6 +269,9 @@ class PersonField:
     initial: str | None = None
     hint: Words | None = None
     error: str | None = None
+    placeholder: str = ""
+    # People to offer first, where a platform's picker lists choices as well as searching.
+    choices: tuple[Option, ...] = ()
 
 
 Field = TextField | ChoiceField | PersonField

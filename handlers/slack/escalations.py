@@ -1,8 +1,11 @@
-"""Escalations in Slack: `/escalate`, `/barriers`, "Escalate this", and the barrier card."""
+"""Escalations in Slack: `/escalate`, `/barriers`, "Escalate this", and the barrier card.
+
+Every word comes from `bot.views.barriers`; this module reads Slack's requests, calls the
+register and lays the answer out with the Block Kit renderer.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,55 +15,46 @@ from slack_sdk import WebClient
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import Action, StaleBarrier
 from bot.services import Services
-from bot.services.barriers import USAGE as BARRIERS_USAGE
-from bot.services.escalations import Change
-from bot.slack.escalation_blocks import (
-    ANONYMOUS_VALUE,
-    assign_modal,
-    barrier_list,
-    close_modal,
-    escalate_modal,
-    modal_errors,
-    parse_button_value,
-    read_values,
-    resolve_modal,
-)
+from bot.services.barriers import Change
+from bot.slack import render
 from bot.slack.ids import Action as ActionId
-from bot.slack.ids import Block as BlockId
 from bot.slack.ids import Command
-from bot.slack.ids import View as ViewId
+from bot.views.barriers import (
+    FORM_ACTIONS,
+    ONE_CLICK_ACTIONS,
+    OUT_OF_DATE,
+    STEWARD_FORMS,
+    BarrierAction,
+    BarrierField,
+    BarrierForm,
+    barrier_list,
+    barriers_usage,
+    blank_escalate_form,
+    blank_steward_form,
+    escalate_form,
+    escalate_usage,
+    field_errors,
+    out_of_date_button,
+    parse_button_value,
+    read_escalate_form,
+    read_state,
+    state_int,
+    steward_form,
+)
+from bot.views.errors import out_of_date
+from bot.views.message import Form
+from bot.views.words import Cmd
+from bot.views.words import Command as Said
 from handlers.slack.errors import reported
 
 PLATFORM = "slack"
-ESCALATE_USAGE = (
-    "`/escalate [what gets in the way]` opens a form to raise a barrier that your team can't "
-    "remove, for the system stewards to take up. You can stay anonymous, and you'll hear each "
-    "time it moves. `/barriers` lists them."
-)
-_MODALS: dict[Action, Callable[[int, int, str], dict[str, Any]]] = {
-    Action.ASSIGN: assign_modal,
-    Action.RESOLVE: resolve_modal,
-    Action.CLOSE: close_modal,
-}
 
 
 def _barrier_of(action: dict[str, Any]) -> tuple[int, int | None]:
     try:
         return parse_button_value(str(action.get("value", "")))
     except ValueError:
-        raise NotFound("That button is out of date. Try `/barriers` to find the barrier.") from None
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+        raise NotFound(out_of_date_button()) from None
 
 
 def _refreshing(services: Services, barrier_id: int, run: Callable[[], Any]) -> Any:
@@ -72,6 +66,15 @@ def _refreshing(services: Services, barrier_id: int, run: Callable[[], Any]) -> 
         raise
 
 
+def _submitted(form: Form, view: dict[str, Any]) -> dict[str, Any]:
+    return render.read_form(form, view.get("state", {}).get("values", {}))
+
+
+def _errors(form: Form, errors: dict[str, str], fallback: BarrierField) -> dict[str, Any]:
+    """Errors pinned to the fields of the modal as it was shown."""
+    return render.form_errors(field_errors(form, errors, fallback))
+
+
 # ------------------------------------------------------------------------- commands
 
 
@@ -81,11 +84,11 @@ def escalate_command(
     """`/escalate [text]`: open "Raise a barrier", pre-filled with any text typed."""
     text = (command.get("text") or "").strip()
     if text.lower() == "help":
-        ack(text=ESCALATE_USAGE)
+        ack(text=render.mrkdwn(escalate_usage()))
         return
     ack()
     form = services.escalations.form_for(PLATFORM, command["user_id"], text=text)
-    client.views_open(trigger_id=command["trigger_id"], view=escalate_modal(form))
+    client.views_open(trigger_id=command["trigger_id"], view=render.modal(escalate_form(form)))
 
 
 def barriers_command(
@@ -94,11 +97,11 @@ def barriers_command(
     """`/barriers [open|mine|stale|all]`: a compact list, only for the person who asked."""
     which = (command.get("text") or "").strip().lower()
     if which == "help":
-        ack(text=BARRIERS_USAGE)
+        ack(text=render.mrkdwn(barriers_usage()))
         return
     ack()
     view = services.escalations.listing(PLATFORM, command["user_id"], which or "open")
-    text, blocks = barrier_list(view)
+    text, blocks = render.message(barrier_list(view))
     respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
@@ -113,14 +116,15 @@ def escalate_checkin(
     try:
         checkin_id = int(action.get("value", ""))
     except ValueError:
-        raise NotFound("That button is out of date. Try `/escalate` instead.") from None
+        raise NotFound(out_of_date(Cmd(Said.ESCALATE))) from None
     form = services.escalations.form_for(PLATFORM, body["user"]["id"], checkin_id=checkin_id)
-    client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(form))
+    client.views_open(trigger_id=body["trigger_id"], view=render.modal(escalate_form(form)))
 
 
-def _act_now(
-    body: dict[str, Any], action: dict[str, Any], services: Services, what: Action
-) -> None:
+def act_now(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
+    """ "Acknowledge" or "Escalate up" on a card: one click, recorded at once."""
+    ack()
+    what = ONE_CLICK_ACTIONS[BarrierAction(str(action.get("action_id")))]
     barrier_id, seen = _barrier_of(action)
     change: Change = _refreshing(
         services,
@@ -130,29 +134,12 @@ def _act_now(
     services.escalations.publish(change)
 
 
-def acknowledge_barrier(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services
+def open_steward_form(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
 ) -> None:
-    """ "Acknowledge" on a card."""
+    """ "Assign", "Resolve" or "Close" on a card: check the steward may, then ask for words."""
     ack()
-    _act_now(body, action, services, Action.ACKNOWLEDGE)
-
-
-def escalate_barrier(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services
-) -> None:
-    """ "Escalate up" on a card: the card moves to the next level's channel."""
-    ack()
-    _act_now(body, action, services, Action.ESCALATE)
-
-
-def _open_modal(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    services: Services,
-    what: Action,
-) -> None:
+    what = FORM_ACTIONS[BarrierAction(str(action.get("action_id")))]
     barrier_id, seen = _barrier_of(action)
     ref = _refreshing(
         services,
@@ -161,33 +148,7 @@ def _open_modal(
             PLATFORM, body["user"]["id"], barrier_id, seen, what
         ),
     )
-    client.views_open(
-        trigger_id=body["trigger_id"], view=_MODALS[what](ref.barrier_id, ref.version, ref.title)
-    )
-
-
-def assign_barrier(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """ "Assign" on a card: choose who owns it."""
-    ack()
-    _open_modal(body, action, client, services, Action.ASSIGN)
-
-
-def resolve_barrier(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """ "Resolve" on a card: say what was done."""
-    ack()
-    _open_modal(body, action, client, services, Action.RESOLVE)
-
-
-def close_barrier(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
-) -> None:
-    """ "Close" on a card: say why not."""
-    ack()
-    _open_modal(body, action, client, services, Action.CLOSE)
+    client.views_open(trigger_id=body["trigger_id"], view=render.modal(steward_form(what, ref)))
 
 
 # ------------------------------------------------------------------------- modals
@@ -197,72 +158,55 @@ def submit_escalation(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services
 ) -> None:
     """Store the barrier before acknowledging (a closed modal means it was raised)."""
-    values = read_values(view.get("state", {}).get("values", {}))
-    checkins = [int(v) for v in values.get(BlockId.BARRIER_CHECKINS) or [] if str(v).isdigit()]
+    form = blank_escalate_form()
     try:
         change = services.escalations.raise_barrier(
             PLATFORM,
             body["user"]["id"],
-            title=values.get(BlockId.BARRIER_TITLE),
-            description=values.get(BlockId.BARRIER_DESCRIPTION),
-            who_is_affected=values.get(BlockId.BARRIER_AFFECTED),
-            agencies=list(values.get(BlockId.BARRIER_AGENCIES) or []),
-            level=values.get(BlockId.BARRIER_LEVEL),
-            anonymous=values.get(BlockId.BARRIER_ANONYMOUS) == ANONYMOUS_VALUE,
-            checkin_ids=checkins,
+            **read_escalate_form(_submitted(form, view)),
             idempotency_key=f"slack:view:{view['id']}:{view.get('hash', '')}"
             if view.get("id")
             else None,
         )
     except ValidationFailed as exc:
-        ack(
-            response_action="errors",
-            errors=modal_errors(exc.errors, view, BlockId.BARRIER_DESCRIPTION),
-        )
+        ack(**_errors(_shown(form, view), exc.errors, BarrierField.DESCRIPTION))
         return
     except LearnLoopError as exc:
         # Keep what they typed, and say why it wasn't raised.
-        ack(
-            response_action="errors",
-            errors=modal_errors({"description": exc.message}, view, BlockId.BARRIER_DESCRIPTION),
-        )
+        ack(**_errors(_shown(form, view), {"": render.plain(exc.said)}, BarrierField.DESCRIPTION))
         return
     ack()
     services.escalations.publish(change)
 
 
-def _submit_steward(
-    ack: Ack,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    services: Services,
-    what: Action,
+def submit_steward(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services
 ) -> None:
-    meta = _metadata(view)
-    barrier_id = _int(meta.get("barrier_id"))
+    """Assign, Resolve or Close: record the change, then tell the owner and the raisers."""
+    what = STEWARD_FORMS[BarrierForm(str(view.get("callback_id")))]
+    state = read_state(view.get("private_metadata"))
+    barrier_id = state_int(state, "barrier_id")
+    fallback = BarrierField.OWNER if what is Action.ASSIGN else BarrierField.NOTE
     if barrier_id is None:
-        ack(
-            response_action="errors",
-            errors={BlockId.BARRIER_NOTE.value: "This form is out of date; close it and retry."},
-        )
+        ack(**render.form_errors({BarrierField.NOTE.value: OUT_OF_DATE}))
         return
-    values = read_values(view.get("state", {}).get("values", {}))
-    fallback = BlockId.BARRIER_OWNER if what is Action.ASSIGN else BlockId.BARRIER_NOTE
+    form = _shown(blank_steward_form(what), view)
+    values = _submitted(blank_steward_form(what), view)
     try:
         change = services.escalations.act(
             PLATFORM,
             body["user"]["id"],
             barrier_id,
-            _int(meta.get("version")),
+            state_int(state, "version"),
             what,
-            note=values.get(BlockId.BARRIER_NOTE),
-            owner_user_id=values.get(BlockId.BARRIER_OWNER),
+            note=values.get(BarrierField.NOTE),
+            owner_user_id=values.get(BarrierField.OWNER),
         )
     except ValidationFailed as exc:
-        ack(response_action="errors", errors=modal_errors(exc.errors, view, fallback))
+        ack(**_errors(form, exc.errors, fallback))
         return
     except LearnLoopError as exc:
-        ack(response_action="errors", errors=modal_errors({"": exc.message}, view, fallback))
+        ack(**_errors(form, {"": render.plain(exc.said)}, fallback))
         if isinstance(exc, StaleBarrier):
             services.escalations.refresh_card(barrier_id)
         return
@@ -270,21 +214,13 @@ def _submit_steward(
     services.escalations.publish(change)
 
 
-def submit_assign(ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
-    """ "Assign": record the owner, then tell them and the raisers."""
-    _submit_steward(ack, body, view, services, Action.ASSIGN)
-
-
-def submit_resolve(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services
-) -> None:
-    """ "Resolve": record the outcome, then send it to the raisers."""
-    _submit_steward(ack, body, view, services, Action.RESOLVE)
-
-
-def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
-    """ "Close": record why, then tell the raisers."""
-    _submit_steward(ack, body, view, services, Action.CLOSE)
+def _shown(form: Form, view: dict[str, Any]) -> Form:
+    """The form with only the fields the modal Slack sent back has (errors must name those)."""
+    present = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+    items = tuple(
+        item for item in form.items if item not in form.fields or getattr(item, "id", "") in present
+    )
+    return Form(id=form.id, title=form.title, submit=form.submit, items=items)
 
 
 def register(app: App) -> None:
@@ -292,12 +228,10 @@ def register(app: App) -> None:
     app.command(Command.ESCALATE.value)(reported(escalate_command))
     app.command(Command.BARRIERS.value)(reported(barriers_command))
     app.action(ActionId.ESCALATE_CHECKIN.value)(reported(escalate_checkin))
-    app.action(ActionId.BARRIER_ACKNOWLEDGE.value)(reported(acknowledge_barrier))
-    app.action(ActionId.BARRIER_ASSIGN.value)(reported(assign_barrier))
-    app.action(ActionId.BARRIER_ESCALATE.value)(reported(escalate_barrier))
-    app.action(ActionId.BARRIER_RESOLVE.value)(reported(resolve_barrier))
-    app.action(ActionId.BARRIER_CLOSE.value)(reported(close_barrier))
-    app.view(ViewId.ESCALATE.value)(reported(submit_escalation))
-    app.view(ViewId.BARRIER_ASSIGN.value)(reported(submit_assign))
-    app.view(ViewId.BARRIER_RESOLVE.value)(reported(submit_resolve))
-    app.view(ViewId.BARRIER_CLOSE.value)(reported(submit_close))
+    for one_click in ONE_CLICK_ACTIONS:
+        app.action(one_click.value)(reported(act_now))
+    for opens_form in FORM_ACTIONS:
+        app.action(opens_form.value)(reported(open_steward_form))
+    app.view(BarrierForm.ESCALATE.value)(reported(submit_escalation))
+    for steward in STEWARD_FORMS:
+        app.view(steward.value)(reported(submit_steward))

@@ -46,21 +46,14 @@ def _form(services: Services) -> Form:
 
 def _said(error: LearnLoopError) -> str:
     """An error's words as plain text, commands spelled for Slack (a form error is plain)."""
-    said = getattr(error, "said", None)
-    return render.plain(said) if isinstance(said, Words) else error.message
+    return render.plain(error.words) if error.words is not None else error.message
 
 
 def run_inquiry_command(
     command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """What follows `/learnloop inquiry` (already acknowledged); mistakes raise typed errors."""
-    # A mistake raises a typed error whose Words the error boundary spells the Slack way.
-    _run(command, text, respond, client, services)
-
-
-def _run(
-    command: dict[str, Any], text: str, respond: Respond, client: WebClient, services: Services
-) -> None:
+    """What follows `/learnloop inquiry` (already acknowledged); mistakes raise typed errors,
+    which the error boundary spells with Slack's renderer."""
     user_id = command["user_id"]
     parsed = parse_inquiry_command(text)
     inquiries = services.inquiries

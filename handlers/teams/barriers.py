@@ -4,7 +4,7 @@ The same services and permission checks as on Slack: anyone may raise a barrier;
 stewards may act on one (EscalationService checks the role on every call, whichever platform
 the button was on). A barrier's card lives in one ladder channel, on Slack or Teams; a steward
 on the other platform opens it from `barriers` and acts on the same barrier, and its card is
-updated wherever it lives.
+updated wherever it lives. Every word comes from `bot.views.barriers`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,32 @@ from microsoft_teams.cards import AdaptiveCard
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import Action, StaleBarrier
 from bot.services import Services
-from bot.services.barriers import USAGE as SLACK_BARRIERS_USAGE
-from bot.teams.cards import launcher_card
-from bot.teams.escalation_cards import (
+from bot.teams import render
+from bot.teams.ids import Command, Dialog, Submit, Verb
+from bot.views.barriers import (
+    FORM_ACTIONS,
+    STEWARD_FORMS,
+    BarrierAction,
+    BarrierField,
+    BarrierForm,
+    BarrierRef,
     barrier_card,
     barrier_list,
+    barriers_usage,
+    blank_escalate_form,
+    blank_steward_form,
+    done,
     escalate_form,
-    form_values,
+    escalate_usage,
+    out_of_date_button,
+    parse_button_value,
+    raise_launcher,
     read_escalate_form,
+    read_state,
+    state_int,
     steward_form,
 )
-from bot.teams.ids import Command, Dialog, Submit, Verb
-from bot.views import BarrierCardView
+from bot.views.message import Form, Message, mentioned
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -43,18 +57,11 @@ from handlers.teams.support import (
     dialog,
     int_of,
     person,
-    teams_words,
 )
 
-ESCALATE_USAGE = (
-    "Type **escalate** [what gets in the way] to me to raise a barrier that your team can't "
-    "remove, for the system stewards to take up. You can stay anonymous, and you'll hear each "
-    "time it moves. **barriers** lists them."
-)
-BARRIERS_USAGE = teams_words(SLACK_BARRIERS_USAGE)
 T = TypeVar("T")
-OUT_OF_DATE = "That button is out of date. Type **barriers** to me to find the barrier."
-DIALOG_ACTIONS = {
+# Cards posted before the view ids were shared carry the Teams-only verbs and dialog ids.
+LEGACY_DIALOGS = {
     Dialog.BARRIER_ASSIGN: Action.ASSIGN,
     Dialog.BARRIER_RESOLVE: Action.RESOLVE,
     Dialog.BARRIER_CLOSE: Action.CLOSE,
@@ -62,28 +69,34 @@ DIALOG_ACTIONS = {
 
 
 def _barrier(data: Data) -> tuple[int, int | None]:
+    """The barrier and the version seen, from a button's value (or an older card's data)."""
+    value = data.get("value")
+    if isinstance(value, str) and value:
+        try:
+            return parse_button_value(value)
+        except ValueError:
+            raise NotFound(out_of_date_button()) from None
     barrier_id = int_of(data, "barrier_id")
     if barrier_id is None:
-        raise NotFound(OUT_OF_DATE)
+        raise NotFound(out_of_date_button())
     return barrier_id, int_of(data, "version")
 
 
-def card_view(services: Services, barrier_id: int) -> BarrierCardView:
-    """A barrier's card as it is now (for a steward who opened it from a list)."""
-    with services.uow() as uow:
-        row = uow.escalations.get(barrier_id)
-        if row is None:
-            raise NotFound("That barrier no longer exists.")
-        return services.escalations.register.card_view(uow, row)
+async def _names(services: Services, view: Message | Form) -> dict[str, str]:
+    return await call(services.teams.display_names, mentioned(view))
 
 
-async def _card(services: Services, barrier_id: int) -> AdaptiveCard:
-    view = await call(card_view, services, barrier_id)
-    people = [view.owner_user_id, view.raised_by_user_id]
-    if view.last_change is not None:
-        people.append(view.last_change.actor_user_id)
-    names = await call(services.teams.display_names, [p for p in people if p])
-    return barrier_card(view, names)
+async def _card(services: Services, message: Message) -> AdaptiveCard:
+    return render.card(message, await _names(services, message))
+
+
+async def _form(services: Services, form: Form) -> TaskModuleContinueResponse:
+    return dialog(form.title[:80], render.form_card(form, await _names(services, form)))
+
+
+async def _barrier_card(services: Services, barrier_id: int) -> AdaptiveCard:
+    view = await call(services.escalations.card, barrier_id)
+    return await _card(services, barrier_card(view))
 
 
 async def _refreshing(services: Services, barrier_id: int, run: Awaitable[T]) -> T:
@@ -101,31 +114,22 @@ async def _refreshing(services: Services, barrier_id: int, run: Awaitable[T]) ->
 async def escalate_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`escalate [text]`: a card whose button opens "Raise a barrier" (pre-filled)."""
     if rest.strip().lower() == "help":
-        await ctx.send(ESCALATE_USAGE)
+        await ctx.send(render.markdown(escalate_usage()))
         return
     # Fails here, in words, when the alliance has no ladder, rather than after the form.
     await call(services.escalations.form_for, PLATFORM, person(ctx), text=rest)
-    data = {"text": rest} if rest else {}
-    await ctx.send(
-        launcher_card(
-            "Raise a barrier your team can't remove, for the system stewards to take up.",
-            "Raise a barrier",
-            Dialog.ESCALATE,
-            **data,
-        )
-    )
+    await ctx.send(await _card(services, raise_launcher(rest)))
 
 
 async def barriers_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`barriers [open|mine|stale|all]`: a compact list, each barrier one press from its card."""
     which = rest.strip().lower()
     if which == "help":
-        await ctx.send(BARRIERS_USAGE)
+        await ctx.send(render.markdown(barriers_usage()))
         return
     view = await call(services.escalations.listing, PLATFORM, person(ctx), which or "open")
-    owners = [line.owner_user_id for line in view.lines if line.owner_user_id]
-    names = await call(services.teams.display_names, owners)
-    await ctx.send(barrier_list(view, names))
+    # A card may be on Slack, or in a channel a bot can't link to: each opens here instead.
+    await ctx.send(await _card(services, barrier_list(view, open_buttons=True)))
 
 
 # ------------------------------------------------------------------------- card verbs
@@ -142,8 +146,8 @@ async def _act_now(ctx: Ctx, services: Services, data: Data, what: Action) -> Ad
     if conversation_kind(ctx) != "personal":
         # The pressed card is the barrier's own: publishing has just replaced it (or turned it
         # into a pointer when it moved up), so only a confirmation goes back.
-        return f"Done: {what.event_kind}."
-    return await _card(services, barrier_id)
+        return render.markdown(done(what))
+    return await _barrier_card(services, barrier_id)
 
 
 async def acknowledge(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
@@ -158,8 +162,10 @@ async def escalate_up(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard 
 
 async def show(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Open #n" in a list: the barrier's card, with the buttons the person may use."""
-    barrier_id, _ = _barrier(data)
-    return await _card(services, barrier_id)
+    barrier_id = int_of(data, "value") or int_of(data, "barrier_id")
+    if barrier_id is None:
+        raise NotFound(out_of_date_button())
+    return await _barrier_card(services, barrier_id)
 
 
 # ------------------------------------------------------------------------- dialogs
@@ -167,15 +173,15 @@ async def show(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
 
 async def open_escalate(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
     """ "Raise a barrier" (from `escalate`, "Escalate this" or the "+" menu)."""
-    text = data.get("text") if isinstance(data.get("text"), str) else ""
+    text = next((v for k in ("value", "text") if isinstance(v := data.get(k), str)), "")
     form = await call(
         services.escalations.form_for,
         PLATFORM,
         person(ctx),
         checkin_id=int_of(data, "checkin_id"),
-        text=text or "",
+        text=text,
     )
-    return dialog("Raise a barrier", escalate_form(form))
+    return await _form(services, escalate_form(form))
 
 
 async def submit_escalate(
@@ -183,28 +189,33 @@ async def submit_escalate(
 ) -> TaskModuleContinueResponse | None:
     """Store the barrier; the form again, with what was typed, if it can't be stored."""
     user_id = person(ctx)
-    read = read_escalate_form(data)
+    values = render.read_form(blank_escalate_form(), data)
     try:
         change = await call(
             services.escalations.raise_barrier,
             PLATFORM,
             user_id,
-            **read,
+            **read_escalate_form(values),
             # A retried invoke carries the same activity id, so it is raised once.
             idempotency_key=f"teams:activity:{ctx.activity.id}",
         )
     except (ValidationFailed, LearnLoopError) as exc:
-        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": exc.message}
-        source = int_of(data, "source_checkin_id")
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": render.plain(exc.said)}
+        state = read_state(str(data.get(render.STATE_KEY) or ""))
+        source = state_int(state, "source_checkin_id") or int_of(data, "source_checkin_id")
         form = await call(services.escalations.form_for, PLATFORM, user_id, checkin_id=source)
-        return dialog("Raise a barrier", escalate_form(form, errors, form_values(data)))
+        return await _form(services, escalate_form(form, values, errors))
     await call(services.escalations.publish, change)
     return None
 
 
 async def open_steward(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
     """Assign, Resolve or Close: check the steward may, then ask for the words it needs."""
-    action = DIALOG_ACTIONS[Dialog(data["dialog_id"])]
+    opened = str(data.get("dialog_id"))
+    if opened in set(BarrierAction):
+        action = FORM_ACTIONS[BarrierAction(opened)]
+    else:
+        action = LEGACY_DIALOGS[Dialog(opened)]
     barrier_id, seen = _barrier(data)
     ref = await _refreshing(
         services,
@@ -212,8 +223,7 @@ async def open_steward(ctx: Ctx, services: Services, data: Data) -> TaskModuleCo
         call(services.escalations.for_steward, PLATFORM, person(ctx), barrier_id, seen, action),
     )
     people = await call(services.teams.teams_people) if action is Action.ASSIGN else []
-    form = steward_form(action, ref.barrier_id, ref.version, ref.title, people=people)
-    return dialog(ref.title[:80], form)
+    return await _form(services, steward_form(action, ref, people=people))
 
 
 async def submit_steward(
@@ -221,12 +231,15 @@ async def submit_steward(
 ) -> TaskModuleContinueResponse | None:
     """Record the steward's change; the form again with the reason if it can't be."""
     try:
-        action = Action(str(data.get("steward_action")))
+        action = STEWARD_FORMS[BarrierForm(str(data.get("action")))]
     except ValueError:
-        raise NotFound(OUT_OF_DATE) from None
-    barrier_id, seen = _barrier(data)
-    note = data.get("note") if isinstance(data.get("note"), str) else None
-    owner = data.get("owner") if isinstance(data.get("owner"), str) and data.get("owner") else None
+        raise NotFound(out_of_date_button()) from None
+    state = read_state(str(data.get(render.STATE_KEY) or ""))
+    barrier_id = state_int(state, "barrier_id")
+    if barrier_id is None:
+        raise NotFound(out_of_date_button())
+    seen = state_int(state, "version")
+    values = render.read_form(blank_steward_form(action), data)
     try:
         change = await call(
             services.escalations.act,
@@ -235,35 +248,37 @@ async def submit_steward(
             barrier_id,
             seen,
             action,
-            note=note,
-            owner_user_id=owner,
+            note=values.get(BarrierField.NOTE),
+            owner_user_id=values.get(BarrierField.OWNER),
         )
     except (ValidationFailed, LearnLoopError) as exc:
         if isinstance(exc, StaleBarrier):
             await call(services.escalations.refresh_card, barrier_id)
-        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": exc.message}
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"": render.plain(exc.said)}
         people = await call(services.teams.teams_people) if action is Action.ASSIGN else []
-        title = str(data.get("title") or f"Barrier #{barrier_id}")
-        form = steward_form(action, barrier_id, seen or 0, title, errors, people)
-        return dialog(title, form)
+        title = str(state.get("title") or f"Barrier #{barrier_id}")
+        ref = BarrierRef(barrier_id=barrier_id, version=seen or 0, title=title)
+        return await _form(services, steward_form(action, ref, errors, people))
     await call(services.escalations.publish, change)
     return None
 
 
 VERBS: dict[str, VerbHandler] = {
+    BarrierAction.ACKNOWLEDGE: acknowledge,
+    BarrierAction.ESCALATE: escalate_up,
     Verb.BARRIER_ACKNOWLEDGE: acknowledge,
     Verb.BARRIER_ESCALATE: escalate_up,
+    BarrierAction.SHOW: show,
     Verb.BARRIER_SHOW: show,
 }
 DIALOGS: dict[str, DialogHandler] = {
     Dialog.ESCALATE: open_escalate,
-    Dialog.BARRIER_ASSIGN: open_steward,
-    Dialog.BARRIER_RESOLVE: open_steward,
-    Dialog.BARRIER_CLOSE: open_steward,
+    **{opened: open_steward for opened in (*FORM_ACTIONS, *LEGACY_DIALOGS)},
 }
 SUBMITS: dict[str, SubmitHandler] = {
     Submit.ESCALATE: submit_escalate,
-    Submit.BARRIER: submit_steward,
+    BarrierForm.ESCALATE: submit_escalate,
+    **{form_id: submit_steward for form_id in STEWARD_FORMS},
 }
 COMMANDS: dict[Command, CommandHandler] = {
     Command.ESCALATE: escalate_command,

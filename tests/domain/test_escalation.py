@@ -28,6 +28,8 @@ from bot.domain.escalation import (
     prepare_barrier,
     suggested_title,
 )
+from bot.slack import render as slack
+from bot.teams import render as teams
 
 S = EscalationStatus
 LADDER = ["agency", "alliance", "board"]
@@ -77,8 +79,12 @@ def test_every_transition(status: S, action: Action) -> None:
 def test_terminal_states_allow_nothing_and_say_how_to_reopen() -> None:
     for status in (S.RESOLVED, S.CLOSED):
         assert status.terminal and allowed_actions(status, True) == []
-        with pytest.raises(InvalidTransition, match="raise it again with `/escalate`"):
+        with pytest.raises(InvalidTransition) as refused:
             plan_move(status, "agency", Action.RESOLVE, LADDER, "again")
+        # The command is a Cmd span, spelled by each platform (`/escalate` on Slack).
+        said = refused.value.words
+        assert said is not None and "raise it again with `/escalate`" in slack.mrkdwn(said)
+        assert "raise it again with **escalate**" in teams.markdown(said)
     assert not any(s.terminal for s in (S.OPEN, S.ACKNOWLEDGED, S.IN_PROGRESS))
 
 

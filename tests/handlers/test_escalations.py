@@ -17,6 +17,7 @@ from slack_requests import block_actions, slash_command, view_submission
 from slack_ui import button, button_labels, fill, initial_state, input_blocks, wait_until
 
 from bot.slack.ids import View
+from bot.views.barriers import BarrierForm
 
 ADMIN = "U0ADMIN"
 LEADS, STEWARDS = "C0LEADS", "C0STEWARDS"
@@ -112,7 +113,7 @@ def raise_barrier(
         else "Yes, show my name",
         **(extra or {}),
     }
-    resp = submit(live, view, View.ESCALATE, user, answers)
+    resp = submit(live, view, BarrierForm.ESCALATE, user, answers)
     assert resp.status_code == 200 and resp.content in (b"", b"null"), resp.text
     wait_until(lambda: bool(barrier_rows(live)) and barrier_rows(live)[-1].message_ts is not None)
     return barrier_rows(live)[-1].id
@@ -177,7 +178,7 @@ def test_escalate_opens_the_form_and_posts_a_card_at_the_first_level(live: Live)
     resp = submit(
         live,
         view,
-        View.ESCALATE,
+        BarrierForm.ESCALATE,
         ALICE,
         {
             "Title": "Letters read like threats",
@@ -221,7 +222,9 @@ def test_a_barrier_can_start_higher_up_the_ladder(live: Live) -> None:
 
 def test_a_barrier_with_missing_answers_keeps_the_form_open(live: Live) -> None:
     view = open_view(live, slash_command("/escalate", "", user_id=BOB))
-    resp = submit(live, view, View.ESCALATE, BOB, {"Title": "  ", "What gets in the way?": ""})
+    resp = submit(
+        live, view, BarrierForm.ESCALATE, BOB, {"Title": "  ", "What gets in the way?": ""}
+    )
     body = resp.json()
     assert body["response_action"] == "errors"
     assert set(body["errors"]) == {"barrier_title", "barrier_description"}
@@ -231,7 +234,7 @@ def test_a_barrier_with_missing_answers_keeps_the_form_open(live: Live) -> None:
 def test_a_double_submit_raises_one_barrier(live: Live) -> None:
     view = open_view(live, slash_command("/escalate", "", user_id=BOB))
     req = view_submission(
-        View.ESCALATE,
+        BarrierForm.ESCALATE,
         fill(view, {"Title": "Twice", "What gets in the way?": "Clicked twice"}),
         user_id=BOB,
         private_metadata=view["private_metadata"],
@@ -265,7 +268,7 @@ def test_a_barrier_walks_the_ladder_and_the_raiser_hears_each_step(live: Live) -
     resp = submit(
         live,
         view,
-        View.BARRIER_ASSIGN,
+        BarrierForm.ASSIGN,
         STEWARD,
         {"Who will own it?": CAROL, "Anything they should know?": "Start with the ward manager"},
     )
@@ -302,7 +305,7 @@ def test_a_barrier_walks_the_ladder_and_the_raiser_hears_each_step(live: Live) -
     resp = submit(
         live,
         view,
-        View.BARRIER_RESOLVE,
+        BarrierForm.RESOLVE,
         STEWARD,
         {"What did we do?": "Housing now assesses on admission."},
     )
@@ -343,11 +346,11 @@ def test_close_needs_a_reason_and_tells_the_raiser_why(live: Live) -> None:
         live, block_actions(close["action_id"], close["value"], user_id=STEWARD, channel_id=LEADS)
     )
     label = "Why are we closing it without a change?"
-    resp = submit(live, view, View.BARRIER_CLOSE, STEWARD, {label: "  "})
+    resp = submit(live, view, BarrierForm.CLOSE, STEWARD, {label: "  "})
     assert resp.json()["response_action"] == "errors"
     assert barrier_rows(live)[0].status == "open"
     resp = submit(
-        live, view, View.BARRIER_CLOSE, STEWARD, {label: "A national rule; we wrote to DWP."}
+        live, view, BarrierForm.CLOSE, STEWARD, {label: "A national rule; we wrote to DWP."}
     )
     assert resp.content in (b"", b"null")
     wait_until(lambda: len(dms(live, BOB)) == 2)
@@ -381,7 +384,7 @@ def test_only_stewards_may_change_a_barrier(live: Live) -> None:
             }
         ],
     }
-    resp = submit(live, forged, View.BARRIER_RESOLVE, ALICE, {"What did we do?": "Nothing"})
+    resp = submit(live, forged, BarrierForm.RESOLVE, ALICE, {"What did we do?": "Nothing"})
     assert "Only system stewards" in resp.json()["errors"]["barrier_note"]
     assert (version(live, barrier), len(events(live, barrier))) == (1, 1)
 
@@ -417,7 +420,7 @@ def test_two_stewards_resolving_at_once_record_exactly_one_transition(live: Live
     def resolve_as(who: str, modal: dict[str, Any]) -> None:
         start.wait(timeout=5)
         answers[who] = submit(
-            live, modal, View.BARRIER_RESOLVE, who, {"What did we do?": f"Fixed by {who}"}
+            live, modal, BarrierForm.RESOLVE, who, {"What did we do?": f"Fixed by {who}"}
         )
 
     threads = [
@@ -475,23 +478,23 @@ def test_a_checkin_that_names_a_barrier_offers_escalate_this(live: Live) -> None
     assert [o["value"] for o in linked["initial_options"]] == [str(checkin_id)]
     resp = live.post(
         view_submission(
-            View.ESCALATE,
+            BarrierForm.ESCALATE,
             {
                 **fill(form, {"Show my name to stewards?": "Yes, show my name"}),
                 "barrier_title": {
-                    "barrier_input": {
+                    "barrier_title": {
                         "type": "plain_text_input",
                         "value": "Assess before discharge",
                     }
                 },
                 "barrier_description": {
-                    "barrier_input": {
+                    "barrier_description": {
                         "type": "plain_text_input",
                         "value": "Housing waits for a date.",
                     }
                 },
                 "barrier_checkins": {
-                    "barrier_input": {
+                    "barrier_checkins": {
                         "type": "checkboxes",
                         "selected_options": linked["initial_options"],
                     }
@@ -559,7 +562,7 @@ def test_an_anonymous_raiser_is_never_named_to_anyone_else(live: Live) -> None:
     resp = submit(
         live,
         form,
-        View.ESCALATE,
+        BarrierForm.ESCALATE,
         ALICE,
         {
             "Show my name to stewards?": "No, raise it anonymously",
@@ -592,7 +595,7 @@ def test_an_anonymous_raiser_is_never_named_to_anyone_else(live: Live) -> None:
     submit(
         live,
         modal,
-        View.BARRIER_RESOLVE,
+        BarrierForm.RESOLVE,
         STEWARD,
         {"What did we do?": "Letters rewritten with tenants."},
     )
@@ -612,7 +615,7 @@ def test_an_anonymous_raiser_is_never_named_to_anyone_else(live: Live) -> None:
             continue
         if call.method == "views.open" and call.json_field("view", {}).get("callback_id") in (
             View.CHECKIN,
-            View.ESCALATE,
+            BarrierForm.ESCALATE,
         ):
             continue  # Alice's own forms, shown only to her
         dumped = json.dumps(call.params)
@@ -648,7 +651,7 @@ def test_barriers_lists_open_mine_stale_and_all_with_links(live: Live) -> None:
         block_actions(resolve["action_id"], resolve["value"], user_id=STEWARD, channel_id=LEADS),
     )
     submit(
-        live, modal, View.BARRIER_RESOLVE, STEWARD, {"What did we do?": "Bought a texting service"}
+        live, modal, BarrierForm.RESOLVE, STEWARD, {"What did we do?": "Bought a texting service"}
     )
     wait_until(lambda: barrier_rows(live)[1].status == "resolved")
 

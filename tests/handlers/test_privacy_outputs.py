@@ -38,6 +38,7 @@ from bot.logs import JsonFormatter, TextFormatter
 from bot.render.digest import render_html
 from bot.services.barriers import records_as_csv
 from bot.slack.ids import View
+from bot.views.barriers import BarrierForm
 
 STEWARDS = "C0STEWARDS"
 NASTY = "<!here> <!channel> <@U0EVIL> A&B <b>"
@@ -102,7 +103,7 @@ def raise_barrier(live: Live, user: str, title: str, what: str, anonymous: bool)
         if anonymous
         else "Yes, show my name",
     }
-    submit(live, view, View.ESCALATE, user, answers)
+    submit(live, view, BarrierForm.ESCALATE, user, answers)
 
     def posted() -> bool:
         rows = live.rows("SELECT message_ts FROM escalations ORDER BY id")

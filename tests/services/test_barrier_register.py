@@ -33,8 +33,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.domain.escalation import Action
-from bot.services.barriers import BarrierItem, BarrierSummary
-from bot.services.escalations import Change, EscalationService
+from bot.services.barriers import BarrierItem, BarrierSummary, Change, EscalationService
 
 # Monday 2 November 2026, 10:00 in London (GMT).
 MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)

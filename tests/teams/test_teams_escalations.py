@@ -30,7 +30,7 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
 from teams_ui import button, buttons, card_text, fill, inputs
 
 from bot.domain.escalation import Action
-from bot.slack.ids import Action as SlackAction
+from bot.views.barriers import BarrierAction
 
 LEADS = "C0LEADS"
 
@@ -110,7 +110,7 @@ def test_slack_and_teams_stewards_act_on_the_same_barrier(teams_live: TeamsLive)
     ack = slack_button(blocks, "Acknowledge")
     resp = teams.live.post(
         block_actions(
-            SlackAction.BARRIER_ACKNOWLEDGE,
+            BarrierAction.ACKNOWLEDGE,
             ack["value"],
             user_id=STEWARD,
             channel_id=LEADS,

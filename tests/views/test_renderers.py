@@ -165,6 +165,15 @@ def test_the_notification_text_cannot_ping_a_channel() -> None:
     assert text == "Alliance &lt;!here&gt; &amp; &lt;@U0EVIL&gt;"
 
 
+def test_a_slack_notification_text_is_escaped_but_still_links_people_and_channels() -> None:
+    from bot.views.words import Channel
+
+    said = words("Title <!here> & ", Mention("U0ALICE"), " in ", Channel("C0LEADS", "there"))
+    text, _ = slack.message(Message(said))
+    assert text == "Title &lt;!here&gt; &amp; <@U0ALICE> in <#C0LEADS>"
+    assert teams.plain(said) == "Title <!here> & a colleague in there"
+
+
 def test_a_message_of_words_is_laid_out_as_teams_chat_text() -> None:
     view = Message(
         summary=words("Help"),

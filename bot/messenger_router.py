@@ -9,12 +9,6 @@ from __future__ import annotations
 
 from bot.domain.platforms import Platform, platform_of
 from bot.ports import DigestProgress, MessageRef, Messenger, MessengerError, UserProfile
-from bot.views import (
-    CheckinSavedView,
-    PromptView,
-    ReminderView,
-    ReplySavedView,
-)
 from bot.views.message import Message, Thread
 
 
@@ -43,18 +37,6 @@ class MessengerRouter:
 
     # ------------------------------------------------------------------ check-ins
 
-    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
-        """DM the weekly prompt on the person's platform."""
-        return self.for_address(user_id, "send_prompt").send_prompt(user_id, view)
-
-    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
-        """Re-render a prompt where it was sent."""
-        self.for_address(ref.channel, "update_prompt").update_prompt(ref, view)
-
-    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
-        """Answer a plain reply in its conversation."""
-        self.for_address(channel, "confirm_reply").confirm_reply(channel, view)
-
     def notify(self, user_id: str, text: str) -> None:
         """A short private message on the person's platform."""
         self.for_address(user_id, "notify").notify(user_id, text)
@@ -71,17 +53,9 @@ class MessengerRouter:
         """Time zone and status, where the platform says."""
         return self.for_address(user_id, "user_profile").user_profile(user_id)
 
-    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
-        """The one nudge, on the person's platform."""
-        return self.for_address(user_id, "send_reminder").send_reminder(user_id, view)
-
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A prompt already delivered, if the platform can tell."""
         return self.for_address(user_id, "find_prompt").find_prompt(user_id, prompt_id)
-
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """Thanks for a saved check-in, on the person's platform."""
-        self.for_address(user_id, "thank_for_checkin").thank_for_checkin(user_id, view)
 
     # ------------------------------------------------------------------ escalations
 

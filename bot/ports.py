@@ -7,12 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.views import (
-    CheckinSavedView,
-    PromptView,
-    ReminderView,
-    ReplySavedView,
-)
 from bot.views.message import Message, Thread
 
 Clock = Callable[[], dt.datetime]
@@ -131,18 +125,6 @@ class Messenger(Protocol):
         """Replace a message already posted."""
         ...
 
-    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
-        """DM the weekly prompt."""
-        ...
-
-    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
-        """Re-render a prompt already sent (thanks, skipped, paused)."""
-        ...
-
-    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
-        """Tell someone their plain reply was saved, offering to add detail."""
-        ...
-
     def notify(self, user_id: str, text: str) -> None:
         """Send a short private message to a person."""
         ...
@@ -161,18 +143,12 @@ class Messenger(Protocol):
         """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
         ...
 
-    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
-        """DM the one nudge about an unanswered prompt."""
-        ...
-
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...
 
-    # Issue 5: escalations.
+        # Issue 5: escalations.
 
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """DM thanks for a saved check-in (offering "Escalate this" when it names a barrier)."""
         ...
 
     def link_to(self, ref: MessageRef) -> str | None:

@@ -24,12 +24,6 @@ from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services
 from bot.services.barriers import Change
-from bot.views import (
-    CheckinSavedView,
-    PromptView,
-    ReminderView,
-    ReplySavedView,
-)
 from bot.views.message import Message, Thread
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.
@@ -177,19 +171,6 @@ class ConsoleMessenger:
         """Record a message re-rendered in place."""
         self.sent.append((f"updated: {message.summary.plain()}", ref.channel))
 
-    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
-        """Record a prompt DM."""
-        self.sent.append(("prompt", user_id))
-        return self._ref(user_id)
-
-    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
-        """Record a prompt re-render."""
-        self.sent.append((f"prompt {view.state}", ref.channel))
-
-    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
-        """Record a reply confirmation."""
-        self.sent.append(("reply saved", channel))
-
     def notify(self, user_id: str, text: str) -> None:
         """Record a private note."""
         self.sent.append(("note", user_id))
@@ -230,20 +211,11 @@ class ConsoleMessenger:
         """No profiles: everyone is in the alliance's time zone (issue 3)."""
         return None
 
-    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
-        """Record a reminder DM (issue 3)."""
-        self.sent.append(("reminder", user_id))
-        return self._ref(user_id)
-
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Nothing is ever in doubt in the demo (issue 3)."""
         return None
 
     # Issue 5: escalations.
-
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """Record a thanks DM."""
-        self.sent.append(("thanks", user_id))
 
     def link_to(self, ref: MessageRef) -> str | None:
         """No links outside Slack."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -25,7 +26,16 @@ from bot.ports import Clock, MessageRef, Messenger, MessengerError
 from bot.services.base import MemberFacingService
 from bot.services.inquiries import AskedSet, InquiryService  # issue 9
 from bot.services.members import MemberService
-from bot.views import CheckinSavedView, PromptState, PromptView, ReplySavedView
+from bot.views.checkin import (
+    CheckinSavedView,
+    PromptState,
+    PromptView,
+    ReplySavedView,
+    checkin_thanks_message,
+    prompt_message,
+    read_checkin,
+    reply_saved_message,
+)
 from bot.views.entries import GONE
 from storage.entry_queries import EntryQueries
 from storage.models import CheckinRow
@@ -178,6 +188,34 @@ class CheckinService(MemberFacingService):
 
     # ------------------------------------------------------------------ writing
 
+    def submit_form(
+        self,
+        platform: str,
+        user_id: str,
+        values: Mapping[str, Any],
+        source: Source,
+        prompt_id: int | None = None,
+        checkin_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> SavedCheckin:
+        """Store a submitted check-in form, `values` by field id as the renderer read them.
+
+        The form's questions depend on the person's cohort and cycle (or, for more detail,
+        on the entry), so they are read here, against the set the answers are stored with.
+        """
+        return self.submit(
+            platform,
+            user_id,
+            answers={},
+            themes=[],
+            visibility="",
+            source=source,
+            prompt_id=prompt_id,
+            checkin_id=checkin_id,
+            idempotency_key=idempotency_key,
+            form_values=values,
+        )
+
     def submit(
         self,
         platform: str,
@@ -191,6 +229,7 @@ class CheckinService(MemberFacingService):
         idempotency_key: str | None = None,
         answer_latest_prompt: bool = False,
         source_message: str | None = None,
+        form_values: Mapping[str, Any] | None = None,
     ) -> SavedCheckin:
         """Validate, redact and store a check-in (or edit one of the author's own).
 
@@ -212,6 +251,7 @@ class CheckinService(MemberFacingService):
                 idempotency_key,
                 answer_latest_prompt,
                 source_message,
+                form_values,
             )
         except AlreadyStored as exc:
             with self.uow() as uow:
@@ -233,6 +273,7 @@ class CheckinService(MemberFacingService):
         idempotency_key: str | None,
         answer_latest_prompt: bool,
         source_message: str | None,
+        form_values: Mapping[str, Any] | None = None,
     ) -> SavedCheckin:
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
@@ -250,6 +291,9 @@ class CheckinService(MemberFacingService):
                 asked = self._asked(uow, member, prompt_id)
                 qset, purpose_period = asked.qset, asked.purpose_period
                 inquiry_id = asked.inquiry_id
+            if form_values is not None:
+                # Read against the questions this entry is answered with, known only here.
+                answers, themes, visibility = read_checkin(qset, self.alliance.themes, form_values)
             draft = prepare_checkin(
                 question_specs(qset), answers, themes, visibility, self.alliance.themes
             )
@@ -410,12 +454,13 @@ class CheckinService(MemberFacingService):
         self._rerender(ref, prompt_id, PromptState.SKIPPED)
         return ref
 
-    def nothing_this_week(self, platform: str, user_id: str, prompt_id: int) -> MessageRef | None:
+    def nothing_this_week(self, platform: str, user_id: str, prompt_id: int) -> PromptState:
         """Issue 9: "Nothing this week" — taking part with nothing to report.
 
         Recorded on the ledger row alone (status `nothing`): no check-in and no text, so it
         counts in participation but never in learnings, themes or quotes, and as the prompt is
         no longer `sent` it is never reminded. Sharing a learning later still answers it.
+        Returns what the prompt now shows (Teams answers the button with that card).
         """
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
@@ -431,7 +476,7 @@ class CheckinService(MemberFacingService):
             ref = _ref(prompt.channel_id, prompt.message_ts)
             uow.commit()
         self._rerender(ref, prompt_id, state)
-        return ref
+        return state
 
     def pause_from_prompt(self, platform: str, user_id: str, prompt_id: int | None) -> dt.datetime:
         """The prompt's "Pause prompts" button: pause for a few weeks and skip this one."""
@@ -479,7 +524,7 @@ class CheckinService(MemberFacingService):
             escalate_checkin_id=saved.escalate_checkin_id,
         )
         try:
-            self.messenger.thank_for_checkin(user_id, view)
+            self.messenger.send(user_id, checkin_thanks_message(view))
         except MessengerError as exc:
             log.warning("could not confirm check-in %s: %s", saved.checkin_id, exc.code)
 
@@ -490,14 +535,12 @@ class CheckinService(MemberFacingService):
         """
         if saved.repeat:
             return
-        self.messenger.confirm_reply(
-            channel,
-            ReplySavedView(
-                checkin_id=saved.checkin_id,
-                redaction_summary=saved.redaction_summary,
-                escalate_checkin_id=saved.escalate_checkin_id,
-            ),
+        view = ReplySavedView(
+            checkin_id=saved.checkin_id,
+            redaction_summary=saved.redaction_summary,
+            escalate_checkin_id=saved.escalate_checkin_id,
         )
+        self.messenger.send(channel, reply_saved_message(view))
         if saved.prompt_ref is not None and saved.prompt_id is not None:
             self._rerender(saved.prompt_ref, saved.prompt_id, PromptState.ANSWERED)
 
@@ -588,7 +631,7 @@ class CheckinService(MemberFacingService):
             escalate_checkin_id=escalate_checkin_id,
         )
         try:
-            self.messenger.update_prompt(ref, view)
+            self.messenger.update(ref, prompt_message(view))
         except MessengerError as exc:
             # The answer is stored; an out-of-date prompt message is cosmetic.
             log.warning("could not update prompt %s: %s", prompt_id, exc.code)

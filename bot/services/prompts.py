@@ -43,7 +43,7 @@ from bot.ports import Clock, Messenger, MessengerError
 from bot.services.base import MemberFacingService
 from bot.services.members import MemberInfo, MemberService
 from bot.services.roster import Roster
-from bot.views import PromptView, ReminderView
+from bot.views.checkin import PromptView, ReminderView, prompt_message, reminder_message
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:  # issue 9
@@ -287,7 +287,7 @@ class PromptService(MemberFacingService):
                 extra_questions=self._extra_questions(prompt_id),  # issue 9
             )
             try:
-                ref = self.messenger.send_prompt(member.user_id, view)
+                ref = self.messenger.send(member.user_id, prompt_message(view), paced=True)
             except MessengerError as exc:
                 self._record_failure(member, prompt_id, exc, report)
                 return
@@ -453,7 +453,7 @@ class PromptService(MemberFacingService):
             channel=channel,
         )
         try:
-            self.messenger.send_reminder(user_id, view)
+            self.messenger.send(channel or user_id, reminder_message(view), paced=True)
         except MessengerError as exc:
             if exc.transient and exc.code not in IN_DOUBT_ERRORS:
                 # Slack refused it outright (429, 5xx): it never arrived, so try next pass.

@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 
 from bot.ports import MessageRef, MessengerError
-from bot.slack.blocks import checkin_thanks
-from bot.views import CheckinSavedView
 
 T = TypeVar("T")
 
@@ -26,14 +24,6 @@ class EscalationMessaging:
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:  # pragma: no cover - overridden
         raise NotImplementedError
-
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """DM thanks for a check-in, with "Escalate this" when it names a barrier."""
-        text, blocks = checkin_thanks(view)
-        self._call(
-            "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=user_id, text=text, blocks=blocks),
-        )
 
     def link_to(self, ref: MessageRef) -> str | None:
         """The message's permalink, or None when Slack will not give one."""

@@ -4,55 +4,52 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.views.checkin import CHECKIN_FORM, VISIBILITY_FIELD, CheckinAction
+from bot.views.entries import DELETE_FORM, EDIT_FORM, VISIBILITY_FORM, EntryAction
+
 
 class Action(StrEnum):
     """action_id of every interactive element."""
 
-    SHARE_LEARNING = "checkin_open"
-    SKIP_WEEK = "prompt_skip"
-    PAUSE_PROMPTS = "prompt_pause"
-    ADD_DETAIL = "checkin_add_detail"
-    ANSWER = "answer"
-    THEMES = "themes"
-    VISIBILITY = "visibility"
+    # The check-in family's buttons are named in its view, the same on both platforms.
+    SHARE_LEARNING = CheckinAction.SHARE_LEARNING.value
+    SKIP_WEEK = CheckinAction.SKIP_WEEK.value
+    PAUSE_PROMPTS = CheckinAction.PAUSE_PROMPTS.value
+    ADD_DETAIL = CheckinAction.ADD_DETAIL.value
+    VISIBILITY = VISIBILITY_FIELD
     # Issue 5: "Escalate this" on a check-in's thanks (the barrier ids are in bot/views/barriers).
-    ESCALATE_CHECKIN = "checkin_escalate"
+    ESCALATE_CHECKIN = CheckinAction.ESCALATE_CHECKIN.value
     # The privacy panel's and the App Home's ids are in bot/views/privacy.py and home.py.
     # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
-    NOTHING_THIS_WEEK = "prompt_nothing"
+    NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
     INQUIRY_INPUT = "inquiry_input"
     # An author's own entries (App Home): each button's value is the entry's id.
-    ENTRY_EDIT = "entry_edit"
-    ENTRY_VISIBILITY = "entry_visibility"
-    ENTRY_DELETE = "entry_delete"
-    ENTRIES_PAGE = "entries_page"  # value: the offset of the page to show
+    ENTRY_EDIT = EntryAction.EDIT.value
+    ENTRY_VISIBILITY = EntryAction.VISIBILITY.value
+    ENTRY_DELETE = EntryAction.DELETE.value
+    ENTRIES_PAGE = EntryAction.PAGE.value  # value: the offset of the page to show
 
 
 class View(StrEnum):
     """callback_id of every modal."""
 
-    CHECKIN = "checkin_modal"
+    CHECKIN = CHECKIN_FORM
     # Issue 9: inquiries.
     INQUIRY_START = "inquiry_start_modal"
     # An author's own entries.
-    ENTRY_EDIT = "entry_edit_modal"
-    ENTRY_VISIBILITY = "entry_visibility_modal"
-    ENTRY_DELETE = "entry_delete_modal"
+    ENTRY_EDIT = EDIT_FORM
+    ENTRY_VISIBILITY = VISIBILITY_FORM
+    ENTRY_DELETE = DELETE_FORM
 
 
 class Block(StrEnum):
     """block_id of fixed blocks."""
 
-    PROMPT_ACTIONS = "prompt_actions"
-    THEMES = "themes"
-    VISIBILITY = "visibility"
+    VISIBILITY = VISIBILITY_FIELD
     # Issue 9: the inquiry form.
     INQUIRY_QUESTION = "inquiry_question"
     INQUIRY_COHORT = "inquiry_cohort"
     INQUIRY_WEEKS = "inquiry_weeks"
-
-
-QUESTION_BLOCK_PREFIX = "q_"
 
 
 class Command(StrEnum):

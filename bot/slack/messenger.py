@@ -13,19 +13,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.metrics import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.slack import render
-from bot.slack.blocks import prompt_message, reminder_message, reply_saved_message
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
 from bot.slack.pacing import ChannelPacer, Pacer
-from bot.views import PromptView, ReminderView, ReplySavedView
+from bot.views.checkin import PROMPT_TAG
 from bot.views.message import Message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Issue 3: message metadata that lets a restarted worker find a prompt it may already have sent.
-PROMPT_EVENT = "learnloop_prompt"
-REMINDER_EVENT = "learnloop_reminder"
 # Slack's own "Slackbot" user is not a bot by `is_bot`, and is never someone to prompt.
 SLACKBOT = "USLACKBOT"
 # Paced sends retry here rather than in the WebClient (same counts as bot/slack/app.py).
@@ -103,13 +99,14 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
     def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
         """Post a message; to a user id, Slack opens the DM with the app."""
         text, blocks = render.message(message)
+        post: dict[str, Any] = {"channel": to, "text": text, "blocks": blocks}
+        tag = render.metadata(message)
+        if tag is not None:
+            post["metadata"] = tag
         if paced:
-            resp = self._paced_post(channel=to, text=text, blocks=blocks)
+            resp = self._paced_post(**post)
         else:
-            resp = self._call(
-                "chat.postMessage",
-                lambda: self.client.chat_postMessage(channel=to, text=text, blocks=blocks),
-            )
+            resp = self._call("chat.postMessage", lambda: self.client.chat_postMessage(**post))
         return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
 
     def update(self, ref: MessageRef, message: Message) -> None:
@@ -121,13 +118,6 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                 channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
             ),
         )
-
-    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
-        """DM the weekly prompt (posting to a user id opens the DM with the app)."""
-        text, blocks = prompt_message(view)
-        metadata = {"event_type": PROMPT_EVENT, "event_payload": {"prompt_id": view.prompt_id}}
-        resp = self._paced_post(channel=user_id, text=text, blocks=blocks, metadata=metadata)
-        return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
 
     def _paced_post(self, **kwargs: Any) -> Any:
         """chat.postMessage for fan-outs: waits its turn and tells the pacer it got through."""
@@ -164,24 +154,6 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                 continue
             self.pacer.succeeded()
             return resp
-
-    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
-        """Replace the prompt's buttons with its new state."""
-        text, blocks = prompt_message(view)
-        self._call(
-            "chat.update",
-            lambda: self.client.chat_update(
-                channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
-            ),
-        )
-
-    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
-        """Answer a DM reply in the same conversation."""
-        text, blocks = reply_saved_message(view)
-        self._call(
-            "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks),
-        )
 
     def notify(self, user_id: str, text: str) -> None:
         """A short private DM."""
@@ -243,15 +215,6 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             deleted=bool(user.get("deleted")),
         )
 
-    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
-        """DM the nudge (into the prompt's conversation when it is known)."""
-        text, blocks = reminder_message(view)
-        metadata = {"event_type": REMINDER_EVENT, "event_payload": {"prompt_id": view.prompt_id}}
-        resp = self._paced_post(
-            channel=view.channel or user_id, text=text, blocks=blocks, metadata=metadata
-        )
-        return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
-
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Look through the DM's recent messages for the prompt's metadata."""
         opened: Any = self._call(
@@ -269,7 +232,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             for message in history.get("messages", []):
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                ours = metadata.get("event_type") == PROMPT_EVENT
+                ours = metadata.get("event_type") == PROMPT_TAG
                 if ours and str(payload.get("prompt_id")) == str(prompt_id):
                     return MessageRef(channel=channel, ts=str(message["ts"]))
             cursor = (history.get("response_metadata") or {}).get("next_cursor") or None

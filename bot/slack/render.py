@@ -26,6 +26,7 @@ from bot.views.message import (
     Message,
     Option,
     Paragraph,
+    Part,
     PersonField,
     Quote,
     Style,
@@ -236,6 +237,8 @@ def block(item: Block) -> list[dict[str, Any]]:
         return _bullets([mrkdwn(line) for line in item.items])
     if isinstance(item, Quote):
         return sections(_quote_lines(item))
+    if isinstance(item, Part):
+        return [laid for inner in item.blocks for laid in block(inner)]
     if isinstance(item, Group):
         return sections("\n".join(text for text in map(_lines, item.items) if text))
     if isinstance(item, Facts):
@@ -251,6 +254,8 @@ def block(item: Block) -> list[dict[str, Any]]:
         if item.title:
             image["title"] = _plain_text(item.title, 2000)
         return [image]
+    if isinstance(item, Group):
+        return [laid for inner in item.blocks for laid in block(inner)]
     if isinstance(item, Actions):
         actions: dict[str, Any] = {
             "type": "actions",
@@ -290,6 +295,13 @@ def blocks(items: tuple[Block, ...] | list[Block], limit: int = MESSAGE_BLOCKS) 
 def message(view: Message) -> Rendered:
     """A message's notification text and blocks, for chat.postMessage / chat.update."""
     return cut(notification(view.summary), FALLBACK_CHARS), blocks(view.blocks)
+
+
+def metadata(view: Message) -> dict[str, Any] | None:
+    """The message's tag as Slack message metadata (read back by conversations.history)."""
+    if view.tag is None:
+        return None
+    return {"event_type": view.tag.kind, "event_payload": dict(view.tag.payload)}
 
 
 def _size(item: dict[str, Any]) -> int:
@@ -410,14 +422,32 @@ def read_form(form: Form, state_values: Mapping[str, Any]) -> dict[str, Any]:
     """What was submitted, by field id: a string, a list (several choices) or None."""
     values: dict[str, Any] = {}
     for item in form.fields:
-        element = (state_values.get(item.id) or {}).get(item.id) or {}
-        values[item.id] = _value(element)
+        actions = state_values.get(item.id) or {}
+        # An input block holds one element; a form opened before its element was renamed
+        # still sends it under the old action_id.
+        element = actions.get(item.id) or next(iter(actions.values()), None) or {}
+        values[item.id] = _value(element) if isinstance(element, Mapping) else None
+    return values
+
+
+def read_values(state_values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every input's value by its block id, for a form whose fields the handler can't know yet.
+
+    The check-in form's questions depend on the person's cohort and cycle, which the service
+    works out when it stores the answers; the handler only passes on what came in.
+    """
+    values: dict[str, Any] = {}
+    for block_id, actions in state_values.items():
+        if not isinstance(actions, Mapping):
+            continue
+        element = next(iter(actions.values()), None)
+        values[str(block_id)] = _value(element) if isinstance(element, Mapping) else None
     return values
 
 
 def _value(element: Mapping[str, Any]) -> Any:
     kind = element.get("type")
-    if kind == "plain_text_input":
+    if kind == "plain_text_input" or (kind is None and "value" in element):
         return element.get("value")
     if kind == "users_select":
         return element.get("selected_user")

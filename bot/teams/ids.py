@@ -69,8 +69,3 @@ class ExtensionCommand(StrEnum):
 
     CHECKIN = "shareLearning"
     ESCALATE = "raiseBarrier"
-
-
-QUESTION_INPUT_PREFIX = "q_"
-THEMES_INPUT = "themes"
-VISIBILITY_INPUT = "visibility"

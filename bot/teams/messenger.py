@@ -32,19 +32,7 @@ from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams import render
 from bot.teams.app import TeamsBot
-from bot.teams.cards import (
-    checkin_thanks_card,
-    prompt_card,
-    reminder_card,
-    reply_saved_card,
-)
 from bot.teams.files import PendingFiles
-from bot.views import (
-    CheckinSavedView,
-    PromptView,
-    ReminderView,
-    ReplySavedView,
-)
 from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
@@ -226,18 +214,6 @@ class TeamsMessenger:
     def _card(self, message: Message) -> AdaptiveCard:
         return render.card(message, self._names(*mentioned(message)))
 
-    def send_prompt(self, user_id: str, view: PromptView) -> MessageRef:
-        """Send the weekly prompt card to a person's 1:1 chat with the app."""
-        return self._send(self._personal(user_id), prompt_card(view))
-
-    def update_prompt(self, ref: MessageRef, view: PromptView) -> None:
-        """Replace the prompt card with its new state."""
-        self._update(ref, prompt_card(view))
-
-    def confirm_reply(self, channel: str, view: ReplySavedView) -> None:
-        """Answer a plain reply in the same chat."""
-        self._send(self._conversation(channel), reply_saved_card(view))
-
     def notify(self, user_id: str, text: str) -> None:
         """A short private message."""
         self._send(self._personal(user_id), text)
@@ -270,17 +246,9 @@ class TeamsMessenger:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
 
-    def send_reminder(self, user_id: str, view: ReminderView) -> MessageRef:
-        """The one nudge about an unanswered prompt."""
-        return self._send(self._personal(user_id), reminder_card(view))
-
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
         return None
-
-    def thank_for_checkin(self, user_id: str, view: CheckinSavedView) -> None:
-        """Thanks for a check-in saved without a prompt card to update."""
-        self._send(self._personal(user_id), checkin_thanks_card(view))
 
     # ------------------------------------------------------------------ escalations
 

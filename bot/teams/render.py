@@ -48,6 +48,7 @@ from bot.views.message import (
     Image,
     Message,
     Paragraph,
+    Part,
     PersonField,
     Quote,
     Style,
@@ -183,6 +184,9 @@ def element(item: Block, names: Names = NO_NAMES) -> list[Any]:
         return [Container(style="emphasis", items=said)]
     if isinstance(item, Group):
         return [part for child in item.items for part in element(child, names)]
+    if isinstance(item, Part):
+        items = [laid for inner in item.blocks for laid in element(inner, names)]
+        return [Container(separator=True, items=items)] if items else []
     raise TypeError(f"no Adaptive Card layout for {type(item).__name__}")
 
 

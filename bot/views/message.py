@@ -12,6 +12,7 @@ listen for the same ids, and a renderer only carries them through.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -121,7 +122,28 @@ class Actions:
     id: str = ""
 
 
-Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote | Group
+@dataclass(frozen=True)
+class Part:
+    """Blocks set apart from the rest, such as one item of a list with its own buttons.
+
+    Teams puts them in a container with a rule above; Slack shows them in sequence.
+    """
+
+    blocks: tuple[Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote, ...]
+
+
+Block = Heading | Paragraph | Bullets | Facts | Divider | Image | Actions | Quote | Group | Part
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What a message is, kept with it where the platform can (Slack's message metadata).
+
+    LearnLoop reads it back to find a message it may already have sent before a crash.
+    """
+
+    kind: str
+    payload: Mapping[str, str | int]
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,8 @@ class Message:
 
     summary: Words
     blocks: tuple[Block, ...] = ()
+    tag: Tag | None = None
+    tag: Tag | None = None
 
 
 @dataclass(frozen=True)
@@ -152,12 +176,17 @@ def mentioned(message: Message | Form) -> list[str]:
             if isinstance(part, Mention) and part.user_id not in found:
                 found.append(part.user_id)
 
-    items = message.blocks if isinstance(message, Message) else message.items
+    items: list[Block | Field] = list(
+        message.blocks if isinstance(message, Message) else message.items
+    )
     if isinstance(message, Message):
         add(message.summary)
     flat: list[Block | Field] = []
     for item in items:
-        flat.extend(item.items if isinstance(item, Group) else (item,))
+        if isinstance(item, Part):
+            flat.extend(inner.items if isinstance(inner, Group) else inner for inner in item.blocks)
+        else:
+            flat.extend(item.items if isinstance(item, Group) else (item,))
     for item in flat:
         if isinstance(item, Paragraph):
             add(item.text)

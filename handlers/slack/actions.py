@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import NotFound
 from bot.services import Services
+from bot.slack import render
 from bot.slack.blocks import CheckinForms
-from bot.slack.ids import Action
+from bot.views.checkin import OUT_OF_DATE, CheckinAction
 from handlers.slack.errors import after_ack, reported
 
 
@@ -18,7 +19,7 @@ def _int_value(action: dict[str, Any]) -> int:
     try:
         return int(action.get("value", ""))
     except ValueError:
-        raise NotFound("That button is out of date. Try `/checkin` instead.") from None
+        raise NotFound(render.plain(OUT_OF_DATE)) from None
 
 
 def share_learning(
@@ -94,8 +95,8 @@ def add_detail(
 
 def register(app: App) -> None:
     """Attach the button listeners."""
-    app.action(Action.SHARE_LEARNING.value)(reported(share_learning))
-    app.action(Action.SKIP_WEEK.value)(reported(skip_week))
-    app.action(Action.NOTHING_THIS_WEEK.value)(reported(nothing_this_week))  # issue 9
-    app.action(Action.PAUSE_PROMPTS.value)(reported(pause_prompts))
-    app.action(Action.ADD_DETAIL.value)(reported(add_detail))
+    app.action(CheckinAction.SHARE_LEARNING.value)(reported(share_learning))
+    app.action(CheckinAction.SKIP_WEEK.value)(reported(skip_week))
+    app.action(CheckinAction.NOTHING_THIS_WEEK.value)(reported(nothing_this_week))
+    app.action(CheckinAction.PAUSE_PROMPTS.value)(reported(pause_prompts))
+    app.action(CheckinAction.ADD_DETAIL.value)(reported(add_detail))

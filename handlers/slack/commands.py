@@ -10,9 +10,11 @@ from slack_sdk import WebClient
 from bot.config import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
+from bot.slack import render
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
 from bot.slack.render import message
+from bot.views.checkin import RESUMED, paused_words
 from bot.views.help import help_message, unknown_command
 from handlers.slack import privacy
 from handlers.slack.errors import after_ack, reported
@@ -80,15 +82,12 @@ def learnloop_command(
         return
     if sub == "resume":
         services.members.pause("slack", user_id, None)
-        respond(text="Welcome back — your weekly prompt is on again.", response_type="ephemeral")
+        respond(text=RESUMED, response_type="ephemeral")
         return
     until = pause_until(rest, services.members.clock(), services.alliance.alliance.zone)
     services.members.pause("slack", user_id, until)
     local = until.astimezone(services.alliance.alliance.zone)
-    respond(
-        text=f"Paused: no prompts until {local:%-d %B %Y}. `/learnloop resume` starts them sooner.",
-        response_type="ephemeral",
-    )
+    respond(text=render.mrkdwn(paused_words(local.date())), response_type="ephemeral")
 
 
 def register(app: App) -> None:

@@ -12,16 +12,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.checkins import Source
+from bot.domain.checkins import Source, Visibility
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.services import Services
-from bot.slack.blocks import checkin_modal, modal_errors, read_modal
+from bot.slack import render
+from bot.slack.blocks import checkin_modal
 from bot.slack.entries_blocks import delete_modal, read_metadata, visibility_modal
 from bot.slack.home_blocks import read_offset
-from bot.slack.ids import QUESTION_BLOCK_PREFIX, Action
+from bot.slack.ids import Action
 from bot.slack.ids import Block as BlockId
 from bot.slack.ids import View as ViewId
 from bot.views import entries as words
+from bot.views.checkin import QUESTION_PREFIX, VISIBILITY_FIELD, errors_for, field_of
 from handlers.slack.errors import reported
 from handlers.slack.home import PLATFORM, publish
 
@@ -72,26 +74,20 @@ def submit_edit(
     """Validate, redact and store the edit before acknowledging; no thank-you is re-sent."""
     user_id = body["user"]["id"]
     checkin_id, offset = read_metadata(view)
-    answers, themes, visibility = read_modal(view.get("state", {}).get("values", {}))
-    first = f"{QUESTION_BLOCK_PREFIX}{next(iter(answers), 'learned')}"
+    values = render.read_values(view.get("state", {}).get("values", {}))
+    first = next((key for key in values if key.startswith(QUESTION_PREFIX)), field_of("learned"))
     if checkin_id is None:
-        ack(response_action="errors", errors={first: OUT_OF_DATE})
+        ack(**render.form_errors({first: OUT_OF_DATE}))
         return
     try:
-        saved = services.checkins.submit(
-            PLATFORM,
-            user_id,
-            answers=answers,
-            themes=themes,
-            visibility=visibility,
-            source=Source.MODAL,
-            checkin_id=checkin_id,
+        saved = services.checkins.submit_form(
+            PLATFORM, user_id, values, source=Source.MODAL, checkin_id=checkin_id
         )
     except ValidationFailed as exc:
-        ack(response_action="errors", errors=modal_errors(exc.errors))
+        ack(**render.form_errors(errors_for(exc.errors)))
         return
     except LearnLoopError as exc:
-        ack(response_action="errors", errors={first: exc.message[:150]})
+        ack(**render.form_errors({first: exc.message[:150]}))
         return
     ack()
     notice = words.EDITED
@@ -120,7 +116,8 @@ def submit_visibility(
     """Store the new choice, then say so on the Home tab."""
     user_id = body["user"]["id"]
     checkin_id, offset = read_metadata(view)
-    _, _, visibility = read_modal(view.get("state", {}).get("values", {}))
+    chosen = render.read_values(view.get("state", {}).get("values", {})).get(VISIBILITY_FIELD)
+    visibility = str(chosen or Visibility.TEAM.value)
     try:
         if checkin_id is None:
             raise NotFound(OUT_OF_DATE)

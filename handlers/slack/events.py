@@ -10,6 +10,8 @@ from slack_bolt import App, BoltContext
 from bot.domain.errors import LearnLoopError, StorageUnavailable, ValidationFailed
 from bot.services import Services
 from bot.services.checkins import ReplyEdit, ReplyEditOutcome
+from bot.slack import render
+from bot.views.checkin import reply_not_saved
 from handlers.slack.errors import after_ack, tell_user
 
 _IGNORED_SUBTYPES = {None, "file_share"}
@@ -49,11 +51,7 @@ def save_reply_before_ack(
     except StorageUnavailable:
         raise
     except ValidationFailed as exc:
-        context["reply_problem"] = (
-            "I couldn't save that as a learning: "
-            + " ".join(exc.errors.values())
-            + " You can use `/checkin` to write it in a form."
-        )
+        context["reply_problem"] = render.mrkdwn(reply_not_saved(list(exc.errors.values())))
     except LearnLoopError as exc:
         context["reply_problem"] = exc.message
     next()

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 from bot.domain.checkins import Source
 from bot.domain.errors import LearnLoopError, ValidationFailed
 from bot.services import Services
-from bot.slack.blocks import modal_errors, read_modal
-from bot.slack.ids import QUESTION_BLOCK_PREFIX
+from bot.slack import render
 from bot.slack.ids import View as ViewId
+from bot.views.checkin import QUESTION_PREFIX, errors_for, field_of
 from handlers.slack.errors import after_ack
 
 
@@ -40,14 +40,12 @@ def submit_checkin(
     """Store the check-in *before* acknowledging, so a closed modal always means saved."""
     user_id = body["user"]["id"]
     meta = _metadata(view)
-    answers, themes, visibility = read_modal(view.get("state", {}).get("values", {}))
+    values = render.read_values(view.get("state", {}).get("values", {}))
     try:
-        saved = services.checkins.submit(
+        saved = services.checkins.submit_form(
             "slack",
             user_id,
-            answers=answers,
-            themes=themes,
-            visibility=visibility,
+            values,
             source=Source.MODAL,
             prompt_id=_as_id(meta.get("prompt_id")),
             checkin_id=_as_id(meta.get("checkin_id")),
@@ -56,12 +54,14 @@ def submit_checkin(
             else None,
         )
     except ValidationFailed as exc:
-        ack(response_action="errors", errors=modal_errors(exc.errors))
+        ack(**render.form_errors(errors_for(exc.errors)))
         return
     except LearnLoopError as exc:
         # Keep the modal open with everything typed in it, and say why it wasn't saved.
-        first = next(iter(answers), "learned")
-        ack(response_action="errors", errors={f"{QUESTION_BLOCK_PREFIX}{first}": exc.message[:150]})
+        first = next(
+            (key for key in values if key.startswith(QUESTION_PREFIX)), field_of("learned")
+        )
+        ack(**render.form_errors({first: exc.message[:150]}))
         return
     ack()
     after_ack(context, body, client, lambda: services.checkins.thank(user_id, saved))

@@ -8,6 +8,7 @@ the action's id through the tables below (escalations and privacy add theirs).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +31,26 @@ from bot.domain.errors import NotFound, ValidationFailed
 from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.services.teams import Installed, TeamsConversation
-from bot.teams.cards import checkin_form, launcher_card, prompt_card, read_checkin_form
+from bot.teams import render
 from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, Submit, Verb
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.render import markdown, text_message
-from bot.views import PromptState, PromptView
+from bot.views.checkin import (
+    CHECKIN_FORM,
+    RESUMED,
+    CheckinAction,
+    PromptState,
+    PromptView,
+    checkin_form,
+    checkin_launcher,
+    paused_words,
+    prompt_message,
+    read_checkin,
+    reply_not_saved,
+)
+from bot.views.checkin import (
+    OUT_OF_DATE as PROMPT_OUT_OF_DATE,
+)
 from bot.views.errors import out_of_date
 from bot.views.help import help_message, only_in_private_chat, welcome
 from bot.views.words import Cmd, Strong
@@ -204,15 +220,7 @@ async def checkin_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`checkin [text]`: a card whose button opens the form (a message can't open a dialog)."""
     # Says "not a member" now rather than after the form is filled in.
     await call(services.checkins.question_set_for, PLATFORM, person(ctx))
-    data = {"text": rest} if rest else {}
-    await ctx.send(
-        launcher_card(
-            "Share a learning: what happened, what helped, what got in the way.",
-            "Share a learning",
-            Dialog.CHECKIN,
-            **data,
-        )
-    )
+    await ctx.send(render.card(checkin_launcher(rest)))
 
 
 async def pause_command(ctx: Ctx, services: Services, rest: str) -> None:
@@ -220,16 +228,13 @@ async def pause_command(ctx: Ctx, services: Services, rest: str) -> None:
     zone = services.alliance.alliance.zone
     until = pause_until(rest, services.members.clock(), zone)
     await call(services.members.pause, PLATFORM, person(ctx), until)
-    await ctx.send(
-        f"Paused: no prompts until {until.astimezone(zone):%-d %B %Y}. "
-        "Type **resume** to start them sooner."
-    )
+    await ctx.send(render.markdown(paused_words(until.astimezone(zone).date())))
 
 
 async def resume_command(ctx: Ctx, services: Services, rest: str) -> None:
     """`resume`."""
     await call(services.members.pause, PLATFORM, person(ctx), None)
-    await ctx.send("Welcome back — your weekly prompt is on again.")
+    await ctx.send(RESUMED)
 
 
 COMMANDS: dict[Command, CommandHandler] = {
@@ -280,11 +285,7 @@ async def _plain_reply(ctx: Ctx, services: Services, text: str) -> None:
             services.checkins.submit_reply, PLATFORM, person(ctx), text, ctx.activity.id
         )
     except ValidationFailed as exc:
-        await ctx.send(
-            "I couldn't save that as a learning: "
-            + " ".join(exc.errors.values())
-            + " Type **checkin** to write it in a form."
-        )
+        await ctx.send(render.markdown(reply_not_saved(list(exc.errors.values()))))
         return
     await call(services.checkins.confirm_reply, chat.address, saved)
 
@@ -292,38 +293,55 @@ async def _plain_reply(ctx: Ctx, services: Services, text: str) -> None:
 # ------------------------------------------------------------------- card actions
 
 
+def _prompt_card(view: PromptView) -> AdaptiveCard:
+    return render.card(prompt_message(view))
+
+
 async def skip_week(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Skip this week"."""
     prompt_id = _prompt_id(data)
     await call(services.checkins.skip, PLATFORM, person(ctx), prompt_id)
-    return prompt_card(
-        PromptView(prompt_id, services.alliance.alliance.name, "", state=PromptState.SKIPPED)
+    return _prompt_card(
+        PromptView(prompt_id, services.alliance.alliance.name, "", state=PromptState.SKIPPED),
     )
+
+
+async def nothing_this_week(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Nothing this week": taking part with nothing to share; the prompt says so."""
+    prompt_id = _prompt_id(data)
+    state = await call(services.checkins.nothing_this_week, PLATFORM, person(ctx), prompt_id)
+    # "Noted", or, if a learning was shared already, still that it is saved.
+    return _prompt_card(PromptView(prompt_id, services.alliance.alliance.name, "", state=state))
 
 
 async def pause_prompts(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
     """ "Pause prompts" (for four weeks)."""
     prompt_id = _prompt_id(data)
     until = await call(services.checkins.pause_from_prompt, PLATFORM, person(ctx), prompt_id)
-    return prompt_card(
+    return _prompt_card(
         PromptView(
             prompt_id,
             services.alliance.alliance.name,
             "",
             state=PromptState.PAUSED,
             paused_until=until.date(),
-        )
+        ),
     )
 
 
 def _prompt_id(data: Data) -> int:
-    prompt_id = int_of(data, "prompt_id")
+    # "value" on cards built from the view; "prompt_id" on cards sent before.
+    prompt_id = int_of(data, "value") or int_of(data, "prompt_id")
     if prompt_id is None:
         raise NotFound(out_of_date(Cmd(Said.CHECKIN)))
     return prompt_id
 
 
 VERBS: dict[str, VerbHandler] = {
+    CheckinAction.SKIP_WEEK: skip_week,
+    CheckinAction.PAUSE_PROMPTS: pause_prompts,
+    CheckinAction.NOTHING_THIS_WEEK: nothing_this_week,
+    # Prompt cards sent before their buttons were named in the view.
     Verb.SKIP_WEEK: skip_week,
     Verb.PAUSE_PROMPTS: pause_prompts,
     **barriers.VERBS,
@@ -351,20 +369,74 @@ async def card_action(ctx: Ctx, services: Services) -> Any:
 # ------------------------------------------------------------------------ dialogs
 
 
-async def open_checkin(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
-    """ "Share a learning" or "Add detail": the form, the same questions as Slack's modal."""
+def _state(data: Data) -> dict[str, Any]:
+    """What the form was opened for (the `state` it carries; older forms carry it flat)."""
+    raw = data.get(render.STATE_KEY)
+    if isinstance(raw, str):
+        try:
+            loaded = json.loads(raw)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            return loaded
+    return data
+
+
+async def _checkin_dialog(
+    ctx: Ctx,
+    services: Services,
+    prompt_id: int | None,
+    checkin_id: int | None,
+    text: str = "",
+) -> TaskModuleContinueResponse:
+    """The check-in form for a dialog, linked to a prompt or (more detail) to an entry."""
     user_id = person(ctx)
-    qset = await call(services.checkins.question_set_for, PLATFORM, user_id)
-    checkin_id = int_of(data, "checkin_id")
+    # The prompt's cycle decides whether the purpose question is asked, as on Slack.
+    qset = await call(
+        services.checkins.question_set_for,
+        PLATFORM,
+        user_id,
+        prompt_id=prompt_id,
+        checkin_id=checkin_id,
+    )
     prefill: dict[str, Any] | None = None
     if checkin_id is not None:
         prefill = await call(services.checkins.draft_of, PLATFORM, user_id, checkin_id)
-    elif isinstance(data.get("text"), str) and data["text"].strip():
-        prefill = {"answers": {qset.questions[0].id: data["text"].strip()}}
-    metadata = {"prompt_id": int_of(data, "prompt_id"), "checkin_id": checkin_id}
-    return dialog(
-        "Share a learning", checkin_form(qset, services.alliance.themes, metadata, prefill)
+    elif text.strip():
+        prefill = {"answers": {qset.questions[0].id: text.strip()}}
+    form = checkin_form(services.alliance.version, qset, services.alliance.themes)
+    state = json.dumps({"prompt_id": prompt_id, "checkin_id": checkin_id})
+    return dialog(form.blank.title, render.form_card(form.form(state, prefill=prefill)))
+
+
+async def share_learning(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """ "Share a learning" on the prompt: the form, linked to this prompt."""
+    return await _checkin_dialog(ctx, services, int_of(data, "value"), None)
+
+
+async def add_detail(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """ "Add detail" on a saved reply: the form, pre-filled, updating the same check-in."""
+    checkin_id = int_of(data, "value")
+    if checkin_id is None:
+        raise NotFound(render.plain(PROMPT_OUT_OF_DATE))
+    return await _checkin_dialog(ctx, services, None, checkin_id)
+
+
+async def open_checkin(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """The `checkin` command's button, the "+" menu, and cards sent before the view's ids."""
+    text = data.get("value") if isinstance(data.get("value"), str) else data.get("text")
+    return await _checkin_dialog(
+        ctx,
+        services,
+        int_of(data, "prompt_id"),
+        int_of(data, "checkin_id"),
+        text if isinstance(text, str) else "",
     )
+
+
+async def escalate_checkin(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """ "Escalate this" on the thanks: the barrier form, linked to that check-in."""
+    return await barriers.open_escalate(ctx, services, {"checkin_id": data.get("value")})
 
 
 async def submit_checkin(
@@ -372,18 +444,14 @@ async def submit_checkin(
 ) -> TaskModuleContinueResponse | None:
     """Validate, redact and store the form; it comes back with the reasons if it can't be."""
     user_id = person(ctx)
-    themes = services.alliance.themes
-    qset = await call(services.checkins.question_set_for, PLATFORM, user_id)
-    answers, chosen, visibility = read_checkin_form(data, qset, themes)
-    prompt_id, checkin_id = int_of(data, "prompt_id"), int_of(data, "checkin_id")
+    state = _state(data)
+    prompt_id, checkin_id = int_of(state, "prompt_id"), int_of(state, "checkin_id")
     try:
         saved = await call(
-            services.checkins.submit,
+            services.checkins.submit_form,
             PLATFORM,
             user_id,
-            answers=answers,
-            themes=chosen,
-            visibility=visibility,
+            data,
             source=Source.TEAMS_CARD,
             prompt_id=prompt_id,
             checkin_id=checkin_id,
@@ -391,27 +459,41 @@ async def submit_checkin(
             idempotency_key=f"teams:activity:{ctx.activity.id}" if checkin_id is None else None,
         )
     except ValidationFailed as exc:
+        qset = await call(
+            services.checkins.question_set_for,
+            PLATFORM,
+            user_id,
+            prompt_id=prompt_id,
+            checkin_id=checkin_id,
+        )
+        themes = services.alliance.themes
+        answers, chosen, visibility = read_checkin(qset, themes, data)
         prefill = {"answers": answers, "themes": chosen, "visibility": visibility}
-        metadata = {"prompt_id": prompt_id, "checkin_id": checkin_id}
-        form = checkin_form(qset, themes, metadata, prefill, exc.errors)
-        return dialog("Share a learning", form)
+        form = checkin_form(services.alliance.version, qset, themes)
+        again = form.form(json.dumps(state), exc.errors, prefill)
+        # Filled in as it was sent, so nothing typed is lost.
+        return dialog(again.title, render.form_card(again))
     # Thanks on the prompt card itself when there is one, else in the chat.
     await call(services.checkins.thank, user_id, saved)
     return None
 
 
 DIALOGS: dict[str, DialogHandler] = {
-    Dialog.CHECKIN: open_checkin,
+    CheckinAction.SHARE_LEARNING: share_learning,
+    CheckinAction.ADD_DETAIL: add_detail,
+    CheckinAction.ESCALATE_CHECKIN: escalate_checkin,
+    CheckinAction.WRITE: open_checkin,
     **barriers.DIALOGS,
     **entries.DIALOGS,
 }
 SUBMITS: dict[str, SubmitHandler] = {
-    Submit.CHECKIN: submit_checkin,
+    CHECKIN_FORM: submit_checkin,
+    Submit.CHECKIN: submit_checkin,  # forms opened before the form's id came from the view
     **barriers.SUBMITS,
     **entries.SUBMITS,
 }
-EXTENSIONS: dict[str, tuple[Dialog, Submit]] = {
-    ExtensionCommand.CHECKIN: (Dialog.CHECKIN, Submit.CHECKIN),
+EXTENSIONS: dict[str, tuple[str, str]] = {
+    ExtensionCommand.CHECKIN: (CheckinAction.WRITE, CHECKIN_FORM),
     ExtensionCommand.ESCALATE: (Dialog.ESCALATE, Submit.ESCALATE),
 }
 
@@ -435,7 +517,7 @@ async def dialog_submit(ctx: Ctx, services: Services) -> TaskModuleResponse | No
     return TaskModuleResponse(task=again) if again is not None else None
 
 
-def _extension(ctx: Ctx) -> tuple[Dialog, Submit]:
+def _extension(ctx: Ctx) -> tuple[str, str]:
     found = EXTENSIONS.get(str(ctx.activity.value.command_id))
     if found is None:
         raise NotFound(out_of_date())

@@ -51,9 +51,10 @@ class RecordingMessenger:
     def channel_members(self, channel: str) -> list[str]:
         return list(self.channels.get(channel, []))
 
-    def send_prompt(self, user_id: str, view: Any) -> MessageRef:
-        self.sent.append(("prompt", user_id))
-        return MessageRef(channel=f"D{user_id}", ts=f"{len(self.sent)}.0001")
+    def send(self, to: str, message: Any, *, paced: bool = False) -> MessageRef:
+        # Only the prompt fan-out is paced: that is what the test looks for.
+        self.sent.append(("prompt" if paced else "message", to))
+        return MessageRef(channel=f"D{to}", ts=f"{len(self.sent)}.0001")
 
     def __getattr__(self, name: str) -> Any:
         return lambda *args, **kwargs: self.sent.append((name, args))

@@ -14,9 +14,8 @@ from teams_ui import card_text, fill, inputs
 from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.domain.suppression import suppress
 from bot.teams import render
-from bot.teams.cards import card_dict, checkin_form, escape_markdown, prompt_card, read_checkin_form
+from bot.teams.cards import card_dict, escape_markdown
 from bot.teams.render import MAX_CARD_BYTES
-from bot.views import PromptState, PromptView
 from bot.views.barriers import (
     BarrierCardView,
     EscalateFormView,
@@ -25,6 +24,7 @@ from bot.views.barriers import (
     escalate_form,
     read_escalate_form,
 )
+from bot.views.checkin import CheckinForm, PromptState, PromptView, prompt_message, read_checkin
 from bot.views.digest import DigestView, Quote
 
 ACTION_TYPES = {"Action.Submit", "Action.Execute", "Action.OpenUrl"}
@@ -56,6 +56,20 @@ def check_card(card: dict[str, Any]) -> None:
     assert len(json.dumps(card).encode()) < 28_000
 
 
+def prompt_card(view: PromptView) -> Any:
+    return render.card(prompt_message(view))
+
+
+def checkin_form(qset: QuestionSet, themes: list[str], state: dict[str, Any]) -> Any:
+    return render.form_card(CheckinForm.build(qset, themes).form(json.dumps(state)))
+
+
+def read_checkin_form(
+    data: dict[str, Any], qset: QuestionSet, themes: list[str]
+) -> tuple[dict[str, Any], list[str], str]:
+    return read_checkin(qset, themes, data)
+
+
 def test_prompt_card_in_every_state() -> None:
     for state in PromptState:
         view = PromptView(7, "Test Alliance", "What did we learn this week?", state=state)
@@ -63,11 +77,17 @@ def test_prompt_card_in_every_state() -> None:
         check_card(card)
         if state is PromptState.OPEN:
             titles = [a["title"] for a in card["actions"]]
-            assert titles == ["Share a learning", "Skip this week", "Pause prompts"]
+            # The same four buttons as on Slack.
+            assert titles == [
+                "Share a learning",
+                "Nothing this week",
+                "Skip this week",
+                "Pause prompts",
+            ]
             share = card["actions"][0]
             # "Share a learning" opens a dialog (task/fetch) linked to this prompt.
             assert share["data"]["msteams"]["type"] == "task/fetch"
-            assert (share["data"]["dialog_id"], share["data"]["prompt_id"]) == ("checkin", 7)
+            assert (share["data"]["dialog_id"], share["data"]["value"]) == ("checkin_open", "7")
         else:
             assert "actions" not in card
 
@@ -121,7 +141,7 @@ def test_the_form_asks_the_question_set_and_reads_back_what_was_chosen() -> None
     }
     assert chosen == ["Money, benefits and debt"]
     assert visibility == "anonymous"
-    assert data["action"] == "checkin.save" and data["prompt_id"] == 3
+    assert data["action"] == "checkin_modal" and json.loads(data["state"])["prompt_id"] == 3
 
 
 @settings(max_examples=50, deadline=None)

@@ -184,8 +184,8 @@ class Recorder:
     def notify(self, user_id: str, text: str) -> None:
         self.calls.append(("notify", user_id))
 
-    def update_prompt(self, ref: MessageRef, view: Any) -> None:
-        self.calls.append(("update_prompt", ref.channel))
+    def update(self, ref: MessageRef, message: Any) -> None:
+        self.calls.append(("update", ref.channel))
 
 
 def test_each_call_goes_to_the_platform_that_owns_the_address() -> None:
@@ -193,10 +193,10 @@ def test_each_call_goes_to_the_platform_that_owns_the_address() -> None:
     router = MessengerRouter(slack=slack, teams=teams)  # type: ignore[arg-type]
     router.notify("U0ALICE", "hi")
     router.notify(MEGAN.aad, "hi")
-    router.update_prompt(MessageRef("teams:3", "170"), None)  # type: ignore[arg-type]
-    router.update_prompt(MessageRef("D0ALICE", "1.2"), None)  # type: ignore[arg-type]
-    assert slack.calls == [("notify", "U0ALICE"), ("update_prompt", "D0ALICE")]
-    assert teams.calls == [("notify", MEGAN.aad), ("update_prompt", "teams:3")]
+    router.update(MessageRef("teams:3", "170"), None)  # type: ignore[arg-type]
+    router.update(MessageRef("D0ALICE", "1.2"), None)  # type: ignore[arg-type]
+    assert slack.calls == [("notify", "U0ALICE"), ("update", "D0ALICE")]
+    assert teams.calls == [("notify", MEGAN.aad), ("update", "teams:3")]
     with pytest.raises(MessengerError) as raised:
         MessengerRouter(slack=slack).notify(MEGAN.aad, "hi")  # type: ignore[arg-type]
     assert raised.value.code == "teams_not_configured"

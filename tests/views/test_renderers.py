@@ -20,6 +20,7 @@ from bot.views.message import (
     Message,
     Option,
     Paragraph,
+    Part,
     Style,
     TextField,
 )
@@ -140,6 +141,28 @@ def test_mentions_are_collected_for_name_lookups() -> None:
         ),
     )
     assert mentioned(view) == ["U0A", "U0B", "U0C"]
+
+
+def test_a_part_stays_together_on_teams_and_in_sequence_on_slack() -> None:
+    view = Message(
+        summary=words("Entries"),
+        blocks=(
+            Part((Paragraph(words("first")), Actions((Button("Edit", "entry_edit", "1"),)))),
+            Part((Paragraph(words("second")),)),
+        ),
+    )
+    _, blocks = slack.message(view)
+    assert [b["type"] for b in blocks] == ["section", "actions", "section"]
+    card = teams.card_dict(teams.card(view))
+    containers = [item for item in card["body"] if item["type"] == "Container"]
+    assert [c["items"][0]["text"] for c in containers] == ["first", "second"]
+    assert containers[0]["separator"] is True
+    assert containers[0]["items"][1]["actions"][0]["verb"] == "entry_edit"
+
+
+def test_the_notification_text_cannot_ping_a_channel() -> None:
+    text, _ = slack.message(Message(summary=words("Alliance <!here> & <@U0EVIL>")))
+    assert text == "Alliance &lt;!here&gt; &amp; &lt;@U0EVIL&gt;"
 
 
 def test_a_slack_notification_text_is_escaped_but_still_links_people_and_channels() -> None:

@@ -37,10 +37,6 @@ class MessengerRouter:
 
     # ------------------------------------------------------------------ check-ins
 
-    def notify(self, user_id: str, text: str) -> None:
-        """A short private message on the person's platform."""
-        self.for_address(user_id, "notify").notify(user_id, text)
-
     def channel_members(self, channel: str) -> list[str]:
         """Members of a Slack channel or a Teams team."""
         return self.for_address(channel, "channel_members").channel_members(channel)

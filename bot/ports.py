@@ -125,10 +125,6 @@ class Messenger(Protocol):
         """Replace a message already posted."""
         ...
 
-    def notify(self, user_id: str, text: str) -> None:
-        """Send a short private message to a person."""
-        ...
-
     def channel_members(self, channel: str) -> list[str]:
         """User ids of a channel's members (humans only where the platform says so)."""
         ...

@@ -171,10 +171,6 @@ class ConsoleMessenger:
         """Record a message re-rendered in place."""
         self.sent.append((f"updated: {message.summary.plain()}", ref.channel))
 
-    def notify(self, user_id: str, text: str) -> None:
-        """Record a private note."""
-        self.sent.append(("note", user_id))
-
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
         """Record a file DM (issue 6: a data export)."""
         self.sent.append((f"file {filename}", user_id))

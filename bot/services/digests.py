@@ -48,7 +48,7 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
-from bot.views.digest import DigestView, digest_thread
+from bot.views.digest import DigestView, digest_thread, not_posted_notice
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -467,14 +467,10 @@ class DigestService:
         return SendResult(dest.id, period.key, "failed", exc.code, done, total)
 
     def _tell_admins(self, dest: Destination, period: Period) -> None:
-        text = (
-            f"LearnLoop couldn't post the *{dest.id}* learning digest for {period.key}: it isn't "
-            f"a member of <#{dest.channel}>. Please invite it there (`/invite @LearnLoop`) — "
-            "the digest is posted on the next try after that."
-        )
+        message = not_posted_notice(dest.id, period.key, dest.channel)
         for admin in self.alliance.roles.admins:
             try:
-                self.messenger.notify(admin, text)
+                self.messenger.send(admin, message)
             except MessengerError as exc:
                 log.warning("could not tell an admin about digest %s: %s", dest.id, exc.code)
 

@@ -155,12 +155,6 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             self.pacer.succeeded()
             return resp
 
-    def notify(self, user_id: str, text: str) -> None:
-        """A short private DM."""
-        self._call(
-            "chat.postMessage", lambda: self.client.chat_postMessage(channel=user_id, text=text)
-        )
-
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
         """Issue 6: upload a file into the person's DM with the app (their data export)."""
         # files.completeUploadExternal shares into a conversation id, not a user id.

@@ -214,10 +214,6 @@ class TeamsMessenger:
     def _card(self, message: Message) -> AdaptiveCard:
         return render.card(message, self._names(*mentioned(message)))
 
-    def notify(self, user_id: str, text: str) -> None:
-        """A short private message."""
-        self._send(self._personal(user_id), text)
-
     def channel_members(self, channel: str) -> list[str]:
         """Entra object ids of a team's members (the channel must have the app installed)."""
         where = self._conversation(channel)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.platforms import platform_of
 from bot.domain.suppression import Count
 from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView, purpose_section
 from bot.views.inquiry import digest_section as inquiry_digest_section
@@ -26,7 +27,7 @@ from bot.views.message import (
     Thread,
 )
 from bot.views.message import Quote as QuoteBlock
-from bot.views.words import Emph, Strong, Words, joined, words
+from bot.views.words import Channel, Emph, Literal, Strong, Words, joined, words
 
 
 class Trend(StrEnum):
@@ -362,3 +363,21 @@ def digest_thread(view: DigestView) -> Thread:
         continued=words(CONTINUED),
         reply_summary=words(summary(view), " (continued)"),
     )
+
+
+def not_posted_notice(digest_id: str, period: str, channel: str) -> Message:
+    """To admins: a digest is waiting because LearnLoop is not in its channel."""
+    if platform_of(channel) == "slack":
+        fix = words("Please invite it there (", Literal("/invite @LearnLoop"), ")")
+    else:
+        fix = words("Please add the LearnLoop app to that channel in Teams")
+    said = words(
+        "LearnLoop couldn't post the ",
+        Strong(digest_id),
+        f" learning digest for {period}: it isn't a member of ",
+        Channel(channel),
+        ". ",
+        fix,
+        " — the digest is posted on the next try after that.",
+    )
+    return Message(summary=said, blocks=(Paragraph(said),))

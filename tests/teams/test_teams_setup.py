@@ -36,6 +36,8 @@ from bot.messenger_router import MessengerRouter
 from bot.ports import MessageRef, Messenger, MessengerError
 from bot.teams.app import teams_cloud, teams_options
 from bot.teams.messenger import TeamsMessenger
+from bot.views.message import Message
+from bot.views.words import words
 from bot.web.routes import create_web_app
 
 # ----------------------------------------------------------------------- settings
@@ -175,14 +177,17 @@ def test_the_router_and_the_teams_messenger_implement_the_whole_port() -> None:
         assert not missing, f"{implementation.__name__} lacks {sorted(missing)}"
 
 
+HI = Message(summary=words("hi"))
+
+
 class Recorder:
     """A messenger that records which calls reached it."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    def notify(self, user_id: str, text: str) -> None:
-        self.calls.append(("notify", user_id))
+    def send(self, to: str, message: Any, *, paced: bool = False) -> None:
+        self.calls.append(("send", to))
 
     def update(self, ref: MessageRef, message: Any) -> None:
         self.calls.append(("update", ref.channel))
@@ -191,14 +196,14 @@ class Recorder:
 def test_each_call_goes_to_the_platform_that_owns_the_address() -> None:
     slack, teams = Recorder(), Recorder()
     router = MessengerRouter(slack=slack, teams=teams)  # type: ignore[arg-type]
-    router.notify("U0ALICE", "hi")
-    router.notify(MEGAN.aad, "hi")
+    router.send("U0ALICE", HI)
+    router.send(MEGAN.aad, HI)
     router.update(MessageRef("teams:3", "170"), None)  # type: ignore[arg-type]
     router.update(MessageRef("D0ALICE", "1.2"), None)  # type: ignore[arg-type]
-    assert slack.calls == [("notify", "U0ALICE"), ("update", "D0ALICE")]
-    assert teams.calls == [("notify", MEGAN.aad), ("update", "teams:3")]
+    assert slack.calls == [("send", "U0ALICE"), ("update", "D0ALICE")]
+    assert teams.calls == [("send", MEGAN.aad), ("update", "teams:3")]
     with pytest.raises(MessengerError) as raised:
-        MessengerRouter(slack=slack).notify(MEGAN.aad, "hi")  # type: ignore[arg-type]
+        MessengerRouter(slack=slack).send(MEGAN.aad, HI)  # type: ignore[arg-type]
     assert raised.value.code == "teams_not_configured"
 
 

@@ -70,6 +70,17 @@ class LearnLoop:
         return schema_state(self.engine, self.schema_head, self.schema_known)
 
 
+def open_database(database_url: str, *, upgrade: bool = False) -> Engine:
+    """The one way LearnLoop opens its database (the CLI's demo and `workspaces` too).
+
+    `upgrade` creates or upgrades the schema first, for a command whose job that is.
+    """
+    engine = make_engine(database_url)
+    if upgrade:
+        migrate(engine)
+    return engine
+
+
 def prepare_database(engine: Engine, migrations: Path | None = None) -> SchemaState:
     """Create or upgrade an embedded SQLite schema; refuse a PostgreSQL one that is behind.
 
@@ -109,7 +120,7 @@ def build(
     # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     if set_up:
         prepare_database(engine, migrations)
     uow = UnitOfWorkFactory(engine)
@@ -214,7 +225,7 @@ def set_up(settings: Settings) -> AllianceConfig:
     """
     install_log_scrubbing(secrets_of(settings))
     alliance = load_alliance(settings.learnloop_config)
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     try:
         prepare_database(engine)
         MemberService(UnitOfWorkFactory(engine), alliance, system_clock).sync_config()

@@ -9,10 +9,12 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
+import types
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -22,6 +24,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -46,6 +49,10 @@ class ConfigError(Exception):
 
 
 # --------------------------------------------------------------------------- settings
+
+
+# The databases LearnLoop is tested on (and ships drivers for).
+SUPPORTED_DATABASES = ("sqlite://", "postgresql+psycopg://")
 
 
 class Settings(BaseSettings):
@@ -102,6 +109,13 @@ class Settings(BaseSettings):
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
+        # Anything else would fail later, deep in a driver import, with a traceback.
+        if not value.startswith(SUPPORTED_DATABASES):
+            scheme = value.split("://", 1)[0]
+            raise ValueError(
+                f"{scheme}:// is not supported: use PostgreSQL (postgresql://user:password@host"
+                "/name) or SQLite (sqlite:///learnloop.db)"
+            )
         return value
 
     @field_validator("learnloop_encryption_key")
@@ -208,6 +222,11 @@ class Settings(BaseSettings):
             )
 
 
+def _without_password(url: str) -> str:
+    """`url` with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings; a malformed value raises ConfigError with one line per variable."""
     try:
@@ -217,8 +236,10 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             value = error.get("input")
+            if name == "DATABASE_URL" and isinstance(value, str):
+                value = _without_password(value)  # the line may end up in a log
             shown = "" if isinstance(value, dict) or value is None else f" (got {value!r})"
-            problems.append(f"{name}: {error['msg']}{shown}")
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}{shown}")
         raise ConfigError(problems) from None
 
 
@@ -671,6 +692,53 @@ def _format_validation_error(exc: ValidationError) -> list[str]:
     return problems
 
 
+_UNUSABLE = object()
+
+
+def _salvage(model: type[BaseModel], raw: dict[str, Any]) -> BaseModel:
+    """`raw` as `model`, keeping every field that validates on its own (the rest left out)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        pass
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in raw:
+            value = _salvage_value(info.annotation, raw[key])
+            if value is not _UNUSABLE:
+                values[name] = value
+    return model.model_construct(**values)
+
+
+def _salvage_value(annotation: Any, raw: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        if raw is None:
+            return None
+        options = [arg for arg in get_args(annotation) if arg is not type(None)]
+        annotation = options[0] if len(options) == 1 else annotation
+    if get_origin(annotation) is list and isinstance(raw, list):
+        (item,) = get_args(annotation) or (Any,)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return [_salvage(item, entry) for entry in raw if isinstance(entry, dict)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _salvage(annotation, raw) if isinstance(raw, dict) else _UNUSABLE
+    try:
+        return TypeAdapter(annotation).validate_python(raw)
+    except ValidationError:
+        return _UNUSABLE
+
+
+def _salvaged_reference_problems(data: dict[str, Any]) -> list[str]:
+    """Cross-reference problems among the parts of an invalid file that are valid themselves."""
+    partial = _salvage(AllianceConfig, data)
+    try:
+        return _reference_problems(cast(AllianceConfig, partial))
+    except (AttributeError, KeyError, TypeError):
+        # A part too broken to cross-check (an entry without its id): its field error is shown.
+        return []
+
+
 def parse_alliance(data: Any) -> AllianceConfig:
     """Validate parsed YAML into an AllianceConfig, or raise ConfigError listing every problem."""
     if not isinstance(data, dict):
@@ -678,7 +746,15 @@ def parse_alliance(data: Any) -> AllianceConfig:
     try:
         config = AllianceConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc)) from None
+        # Every problem in one pass: the cross-references are checked on what does validate,
+        # so fixing a field error never reveals a second wave of problems.
+        problems = _format_validation_error(exc)
+        # A field left out for its own error must not be reported again as missing.
+        reported = {problem.split(":", 1)[0] for problem in problems}
+        for problem in _salvaged_reference_problems(data):
+            if problem.split(":", 1)[0] not in reported:
+                problems.append(problem)
+        raise ConfigError(problems) from None
     problems = _reference_problems(config)
     if problems:
         raise ConfigError(problems)

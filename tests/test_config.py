@@ -156,3 +156,48 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
+
+
+def test_check_config_names_every_problem_in_one_pass(tmp_path: Path) -> None:
+    # A field error used to hide the cross-references until it was fixed: all come at once.
+    data = example()
+    data["alliance"]["timezone"] = "Mars/Olympus"  # a field error
+    data["agencies"].append({**data["agencies"][0]})  # a duplicate id
+    data["cohorts"][0]["agencies"] = [data["agencies"][0]["id"], "nowhere"]  # unknown agency
+    data["cohorts"][0]["question_set"] = "short"
+    data["question_sets"] = [
+        {
+            "id": "short",
+            "questions": [
+                {"id": "learned", "label": "What did you learn?", "kind": "long_text"},
+                {"id": "learned", "label": "Again?", "kind": "short_text"},  # duplicate
+            ],
+        }
+    ]
+    data["digests"][0]["scope"] = "agency:ghost"  # unknown agency in a digest
+    broken = tmp_path / "broken.yml"
+    broken.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(app, ["check-config", str(broken)])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0] == f"{broken}: 6 problems"
+    assert [line.strip().split(":", 1)[0] for line in lines[1:]] == [
+        "alliance.timezone",
+        "agencies",
+        "question_sets.0.questions",
+        "question_sets.0",
+        "cohorts.0.agencies.1",
+        "digests.0.scope",
+    ]
+    assert "  agencies: duplicate id 'housing' (2 times)" in lines
+    assert "  cohorts.0.agencies.1: unknown agency 'nowhere'" in lines
+
+
+def test_check_config_does_not_report_a_broken_field_twice() -> None:
+    data = example()
+    data["alliance"]["timezone"] = "Mars/Olympus"
+    data["agencies"][1]["members"] = "U0ONE"  # not a list: its field error is enough
+    assert [p.split(":", 1)[0] for p in problems_of(data)] == [
+        "alliance.timezone",
+        "agencies.1.members",
+    ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import shlex
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_api import FakeSlackAPI
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli.demo_digest import CHART_FILE, REPORT_FILE
 from bot.config import EXAMPLE_CONFIG
-from bot.demo_digest import CHART_FILE, REPORT_FILE
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +179,149 @@ def test_send_waits_out_a_429_and_says_what_happens_when_it_still_fails(
     again = runner.invoke(app, later, env=settings)
     assert again.exit_code == 0 and "posted" in again.output
     assert len(fake_slack.messages("C0STEWARDS")) == 2  # W41 and W42, each once
+
+
+def test_ids_are_printed_literally(demo_db: tuple[Path, str]) -> None:
+    # Rich used to read ":hospital:" as an emoji: the printed id could not be pasted back.
+    folder, _ = demo_db
+    runner = CliRunner()
+    everyone = runner.invoke(app, ["digest", "preview", "--week", "2026-W47"], env=env(folder))
+    assert everyone.exit_code == 0, everyone.output
+    assert "manager:hospital:U0MGR2 → " in everyone.output and "🏥" not in everyone.output
+    again = runner.invoke(
+        app,
+        ["digest", "preview", "--week", "2026-W47", "--destination", "manager:hospital:U0MGR2"],
+        env=env(folder),
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_tables_fit_80_columns_without_cutting_a_word(demo_db: tuple[Path, str]) -> None:
+    folder, _ = demo_db
+    runner = CliRunner()
+    status = runner.invoke(app, ["prompts", "status"], env=env(folder, COLUMNS="80"))
+    assert status.exit_code == 0, status.output
+    actor = ["--actor", "jane.smith, data protection officer, SAR-2026-014"]
+    exported = runner.invoke(app, ["barriers", "export", "--format", "json"], env=env(folder))
+    assert exported.exit_code == 0, exported.output
+    assert runner.invoke(app, ["audit", *actor], env=env(folder)).exit_code == 0
+    audit = runner.invoke(app, ["audit", *actor], env=env(folder, COLUMNS="80"))
+    assert audit.exit_code == 0, audit.output
+    for output in (status.output, audit.output):
+        assert "…" not in output
+        assert max(len(line) for line in output.splitlines()) <= 80
+    header = status.output.splitlines()[1].split()
+    assert header == [
+        "cohort",
+        "cycle",
+        "due",
+        "waiting",
+        "sent",
+        "answered",
+        "skipped",
+        "expired",
+        "failed",
+        "reminded",
+    ]
+    assert "barriers.exported" in audit.output and "audit.viewed" in audit.output
+    assert "SAR-2026-014" in audit.output  # a long cell wraps, whole
+
+
+def test_send_json_has_the_results_and_the_next_step(
+    demo_db: tuple[Path, str], fake_slack: FakeSlackAPI
+) -> None:
+    folder, _ = demo_db
+    settings = env(
+        folder,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack.url,
+    )
+    command = ["digest", "send", "--destination", "alliance", "--week", "2026-W39", "--json"]
+    result = CliRunner().invoke(app, command, env=settings)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {
+            "destination": "alliance",
+            "week": "2026-W39",
+            "result": "posted",
+            "detail": "",
+            "next_step": None,
+        }
+    ]
+
+
+def test_the_pack_starts_at_the_first_week_with_data(
+    demo_db: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, _ = demo_db
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2026-01-01", "--to", dt.date.today().isoformat(), "--out", str(out)],
+        env=env(folder),
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 shared patterns" not in result.output  # counted in the right number
+    page = out.read_text(encoding="utf-8")
+    weeks = re.search(r'alt="Bar chart of learnings per week; [^:]*: ([^"]*)"', page)
+    assert weeks is not None
+    # The demo's two weeks: last week's Thursday, then this week (no empty weeks before).
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    first = today - dt.timedelta(days=(today.weekday() - 3) % 7, weeks=1)
+    assert weeks.group(1).startswith(f"{first:%G-W%V} ")
+    meta = re.search(r'<p class="meta">([^<]*)</p>', page)
+    assert meta is not None and meta.group(1).count("Somerset Learning Alliance") == 1
+
+
+def test_demo_walks_a_barrier_up_the_ladder_telling_the_raiser(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    walk = output[output.index("A barrier from U0HOUS") : output.index("Check-ins by agency")]
+    # One row per step; what the raiser was told may wrap onto the lines below its row.
+    steps = {"raised", "escalated", "resolved"}
+    # A step's row starts at the left edge; a wrapped line of a cell starts indented.
+    lines = [line.split() for line in walk.splitlines()[3:] if line[:1].strip()]
+    rows = [cells for cells in lines if cells[0] in steps]
+    assert [row[0] for row in rows] == ["raised", "escalated", "escalated", "resolved"]
+    for level in ("Agency leadership (agency)", "System Optimisation Group (alliance)"):
+        assert level in walk
+    assert walk.count("Somerset Board (board)") == 2  # escalated there, then resolved there
+    # The raiser heard of every step (the column is "—" when nobody was told).
+    assert all(row[-1] != "—" for row in rows), walk
+    # The resolved barrier, with its outcome, is in the digest's "you said, we did".
+    digest = output[output.index("The digest for #alliance") :]
+    assert "Housing now tells the recovery service" in " ".join(digest.split())
+
+
+def test_demo_has_a_teams_agency_in_the_same_digest(demo_db: tuple[Path, str]) -> None:
+    folder, output = demo_db
+    assert "platform: teams" in (folder / "learnloop-demo.yml").read_text(encoding="utf-8")
+    digest = output[output.index("The digest for #alliance") :]
+    took_part = digest[digest.index("Who took part") : digest.index("Themes across")]
+    assert "Somerset Probation Delivery Unit" in took_part
+
+
+def test_demo_ledger_calls_unanswered_prompts_unanswered(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    [ledger] = [line for line in output.splitlines() if line.startswith("Prompt ledger:")]
+    assert "delivered, not answered" in ledger
+    assert ", sent " not in ledger and not ledger.startswith("Prompt ledger: sent")
+
+
+def test_the_commands_the_demo_prints_work_as_printed(
+    demo_db: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, output = demo_db
+    block = output[output.index("Next: try the operator's commands") :].splitlines()[1:]
+    [export] = [line.strip() for line in block if line.strip().startswith("export ")]
+    settings = dict(part.split("=", 1) for part in shlex.split(export)[1:])
+    assert set(settings) == {"DATABASE_URL", "LEARNLOOP_CONFIG"}
+    commands = [shlex.split(line)[1:] for line in block if line.strip().startswith("learnloop ")]
+    assert len(commands) >= 5
+    monkeypatch.chdir(tmp_path)  # anywhere: the settings name the demo's files in full
+    for command in commands:
+        result = CliRunner().invoke(
+            app, command, env={**settings, "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""}
+        )
+        assert result.exit_code == 0, (command, result.output[-2000:])
+    assert (tmp_path / "report.html").exists()

@@ -184,3 +184,25 @@ def test_erase_on_someones_behalf(cli: dict[str, str], database_url: str) -> Non
     erased = [e for e in audit_lines(cli) if e["action"] == "privacy.deleted"]
     assert [(e["actor"], e["details"]["checkins"]) for e in erased] == [("dpo ERASE-3", 1)]
     assert run(cli, "erase", "--member", "U0NOBODY", "--yes").exit_code == 2
+
+
+def test_dpo_commands_answer_as_to_an_operator(cli: dict[str, str], database_url: str) -> None:
+    # The words are for whoever runs the command, not the person the data is about.
+    seed(database_url, [(ALICE, "Gone soon", "team", NOW)])
+    unknown = run(cli, "export", "--member", "U0NOBODY")
+    assert unknown.exit_code == 2
+    said = unknown.stderr.strip()
+    assert said == (
+        "error: U0NOBODY is not set up as a member on slack: LearnLoop holds nothing about "
+        "them. Check the id (a Teams member needs --platform teams)"
+    )
+    assert "ask your LearnLoop admin" not in unknown.stderr
+    first = run(cli, "erase", "--member", ALICE, "--yes")
+    assert first.exit_code == 0, first.output
+    twice = run(cli, "erase", "--member", ALICE, "--yes")
+    assert twice.exit_code == 0, twice.output
+    assert (
+        "U0ALICE is already erased on " in twice.stdout and "Nothing more to delete" in twice.stdout
+    )
+    assert "Start again*" not in twice.output and "/learnloop" not in twice.output
+    assert [e["action"] for e in audit_lines(cli)].count("privacy.deleted") == 1

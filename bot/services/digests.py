@@ -9,6 +9,7 @@ ledger row is claimed before anything is built or posted.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -173,7 +174,8 @@ class DigestService:
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""
         charts = []
-        themes = themes_by_agency_png(view)
+        # Every agency's name, so each keeps its colour in every digest and review pack.
+        themes = themes_by_agency_png(view, [a.name for a in self.alliance.agencies])
         if themes is not None:
             charts.append(Chart(view.chart_title, themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
@@ -235,6 +237,8 @@ class DigestService:
             )
             barriers = q.barriers(period.start, period.end, as_of - STALE_AFTER)
             totals = [(key, q.total(lo, hi, only)) for key, lo, hi in weeks or []]
+        # A range chosen wide (a quarter) starts at the first week anything was shared.
+        totals = list(itertools.dropwhile(lambda week: week[1] == 0, totals))
         view = build_digest(
             DigestInputs(
                 audience=audience,

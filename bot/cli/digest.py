@@ -6,23 +6,26 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    fail,
+    literal_console,
+    offline_loop,
+    print_json,
+    table,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import LearnLoopError
-from bot.ports import MessengerError
 
-console = Console()
-err = Console(stderr=True)
+console = literal_console()
+err = literal_console(stderr=True)
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 digest_app = typer.Typer(
     help="The weekly learning digest: preview it, or post it now.", no_args_is_help=True
@@ -42,19 +45,8 @@ DestinationOption = Annotated[
 ]
 
 
-class _NoMessenger:
-    """Previews and reports send nothing; an attempt would be a bug, reported as such."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-            raise MessengerError("not_connected", name)
-
-        return refuse
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
-    raise typer.Exit(code)
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    fail(message, code)
 
 
 def _settings() -> Settings:
@@ -78,7 +70,7 @@ def _loop(with_slack: bool) -> Any:
         if with_slack:
             settings.require_slack()
             return build(settings)
-        return build(settings, with_slack=False, messenger=_NoMessenger())  # type: ignore[arg-type]
+        return offline_loop(settings)
     except ConfigError as exc:
         _fail("; ".join(exc.problems))
 
@@ -113,7 +105,11 @@ def preview(week: WeekOption = None, destination: DestinationOption = None) -> N
 
 
 @digest_app.command("send")
-def send(week: WeekOption = None, destination: DestinationOption = None) -> None:
+def send(
+    week: WeekOption = None,
+    destination: DestinationOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
     """Post the digest now (once per destination and week, however often this runs)."""
     loop = _loop(with_slack=True)
     results = []
@@ -122,14 +118,28 @@ def send(week: WeekOption = None, destination: DestinationOption = None) -> None
             results.append(loop.services.digests.send(dest, week))
         except LearnLoopError as exc:
             _fail(exc.message)
-    table = Table("destination", "week", "result", "detail")
-    for result in results:
-        table.add_row(result.destination_id, result.period, result.status, result.detail)
-    console.print(table)
-    for result in results:
-        step = _next_step(loop, result)
-        if step:
-            typer.echo(step)
+    if as_json:
+        print_json(
+            [
+                {
+                    "destination": r.destination_id,
+                    "week": r.period,
+                    "result": r.status,
+                    "detail": r.detail,
+                    "next_step": _next_step(loop, r),
+                }
+                for r in results
+            ]
+        )
+    else:
+        grid = table("destination", "week", "result", "detail")
+        for result in results:
+            grid.add_row(result.destination_id, result.period, result.status, result.detail)
+        console.print(grid)
+        for result in results:
+            step = _next_step(loop, result)
+            if step:
+                typer.echo(step)
     # Not posted (yet): say so with the exit code, so a cron job or a deploy step notices.
     if any(r.status in ("failed", "retry", "waiting") for r in results):
         raise typer.Exit(EXIT_FAILED)
@@ -192,9 +202,14 @@ def report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_html(view, charts), encoding="utf-8")
     console.print(
-        f"Wrote {out} — {view.period_label}: {view.learnings} learnings, "
-        f"{len(view.patterns)} shared patterns, {len(charts)} charts."
+        f"Wrote {out} — {view.period_label}: {counted(view.learnings, 'learning')}, "
+        f"{counted(len(view.patterns), 'shared pattern')}, {counted(len(charts), 'chart')}."
     )
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 chart`, `2 charts`: the count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def register(app: typer.Typer) -> None:

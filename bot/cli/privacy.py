@@ -8,27 +8,30 @@ recorded in the append-only audit log with its actor (the OS user, or `--actor`)
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.domain.errors import DataDeleted, LearnLoopError
-from bot.ports import Messenger, MessengerError
+from bot.cli.common import (
+    EXIT_CONFIG,
+    fail,
+    fail_config,
+    literal_console,
+    offline_loop,
+    os_actor,
+    table,
+)
+from bot.config import ConfigError
+from bot.domain.errors import DataDeleted, LearnLoopError, NotAMember
 from bot.services.privacy import to_json
 
-console = Console()
-err = Console(stderr=True)
+console = literal_console()
+err = literal_console(stderr=True)
 
-EXIT_USAGE = 2
 
 ActorOption = Annotated[
     str | None,
@@ -39,42 +42,25 @@ ActorOption = Annotated[
 ]
 
 
-class _NoMessenger:
-    """Admin commands send no messages; an attempt would be a bug, reported as such."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-            raise MessengerError("not_connected", name)
-
-        return refuse
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    fail(message, code)
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _actor(given: str | None) -> str:
-    if given and given.strip():
-        return given.strip()[:100]
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        user = "unknown"
-    return f"cli:{user}"
+def _not_a_member(member: str, platform: str) -> NoReturn:
+    # Said to the operator (a DPO), not to the person: the service's words ask *them* to
+    # contact an admin.
+    _fail(
+        f"{member} is not set up as a member on {platform}: LearnLoop holds nothing about "
+        "them. Check the id (a Teams member needs --platform teams)"
+    )
 
 
 def _loop() -> Any:
     """The services, without Slack: these commands only read and write the database."""
-    from bot.app import build
-
     try:
-        settings: Settings = load_settings()
-        return build(settings, messenger=cast(Messenger, _NoMessenger()), with_slack=False)
+        return offline_loop()
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        fail_config(exc)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -99,7 +85,7 @@ def export(
     if (member is None) == (agency is None):
         _fail("give exactly one of --member SLACK_ID or --agency ID")
     loop = _loop()
-    who = _actor(actor)
+    who = os_actor(actor)
     try:
         # A spinner on stderr while the export is gathered (stdout stays pure JSON).
         with err.status("Gathering the export…"):
@@ -111,6 +97,8 @@ def export(
                 what = f"agency {agency}"
     except DataDeleted:
         _fail(f"{member} deleted their data: LearnLoop holds nothing about them but a tombstone.")
+    except NotAMember:
+        _not_a_member(str(member), platform)
     except LearnLoopError as exc:
         _fail(exc.message)
     data = to_json(document)
@@ -121,8 +109,7 @@ def export(
         _write_private(out, data)
         err.print(
             f"Exported {what}: {len(document['checkins'])} check-in(s) to {out}. "
-            "It holds personal data: send it securely and delete your copy.",
-            highlight=False,
+            "It holds personal data: send it securely and delete your copy."
         )
 
 
@@ -136,6 +123,17 @@ def erase(
     loop = _loop()
     try:
         view = loop.services.privacy.confirm_delete(platform, member)
+    except NotAMember:
+        _not_a_member(member, platform)
+    except DataDeleted:
+        # Erasing twice is harmless: say what is already true, as to an operator.
+        gone = loop.services.privacy.delete_member(platform, member, actor=os_actor(actor))
+        when = f" on {gone.deleted_on:%Y-%m-%d}" if gone.deleted_on else ""
+        console.print(
+            f"{member} is already erased{when}: LearnLoop holds nothing about them but a "
+            "tombstone. Nothing more to delete."
+        )
+        return
     except LearnLoopError as exc:
         _fail(exc.message)
     if not yes:
@@ -144,12 +142,12 @@ def erase(
             f"history ({view.barriers_raised} barrier(s) they raised stay, unattributed)?",
             abort=True,
         )
-    done = loop.services.privacy.delete_member(platform, member, actor=_actor(actor))
+    done = loop.services.privacy.delete_member(platform, member, actor=os_actor(actor))
     console.print(
         f"Erased {member}: {done.checkins} check-in(s), {done.prompts} prompt record(s); "
         f"{done.barriers_raised} barrier(s) kept without their name. A tombstone stops them "
-        "being re-created until they choose Start again in `/learnloop privacy`.",
-        highlight=False,
+        "being re-created until they themselves choose to take part again (Start again, in "
+        "LearnLoop's privacy panel)."
     )
 
 
@@ -162,12 +160,11 @@ def purge(
     """Retention: delete check-ins and prompt history older than `retention_months`."""
     loop = _loop()
     with err.status("Finding check-ins past retention…"):
-        report = loop.services.privacy.purge(dry_run=dry_run, actor=_actor(actor))
+        report = loop.services.privacy.purge(dry_run=dry_run, actor=os_actor(actor))
     verb = "Would delete" if report.dry_run else "Deleted"
     console.print(
         f"Retention {report.retention_months} months: cutoff {report.cutoff:%Y-%m-%d %H:%M} UTC. "
-        f"{verb} {report.checkins} check-in(s) and {report.prompts} prompt record(s).",
-        highlight=False,
+        f"{verb} {report.checkins} check-in(s) and {report.prompts} prompt record(s)."
     )
 
 
@@ -193,7 +190,7 @@ def audit(
     """Print the audit log: exports, deletions, retention runs, admin actions."""
     loop = _loop()
     entries = loop.services.privacy.audit_log(
-        actor=_actor(actor), since=_since(since, loop.alliance.alliance.zone)
+        actor=os_actor(actor), since=_since(since, loop.alliance.alliance.zone)
     )
     if as_json:
         for e in entries:
@@ -207,11 +204,19 @@ def audit(
             }
             typer.echo(json.dumps(line, ensure_ascii=False))
         return
-    table = Table("at (UTC)", "actor", "action", "target", "details")
+    grid = table(
+        "at (UTC)",
+        "actor",
+        "action",
+        "target",
+        "details",
+        whole=("action", "target"),
+        narrow={"at (UTC)": 10, "actor": 14},
+    )
     for e in entries:
-        details = ", ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
-    console.print(table)
+        details = " ".join(f"{k}={v}" for k, v in e.details.items() if v is not None)
+        grid.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or "", details)
+    console.print(grid)
     if not entries:
         console.print("No audit events in that period.")
 

@@ -7,21 +7,17 @@ the barrier, and an anonymous raiser must never be recoverable from one.
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bot.config import ConfigError, load_settings
-from bot.ports import Messenger, MessengerError
+from bot.cli.common import fail_config, literal_console, offline_loop, os_actor
+from bot.config import ConfigError
 from bot.services.barriers import records_as_csv, records_as_json
 
-err = Console(stderr=True)
-EXIT_USAGE = 2
+err = literal_console(stderr=True)
 
 barriers_app = typer.Typer(help="The barrier register (escalations).", no_args_is_help=True)
 
@@ -31,23 +27,6 @@ class Format(StrEnum):
 
     CSV = "csv"
     JSON = "json"
-
-
-class _NoMessenger:
-    """The export sends nothing; an attempt would be a bug, reported as such."""
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-            raise MessengerError("not_connected", name)
-
-        return refuse
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli:unknown"
 
 
 @barriers_app.command("export")
@@ -60,16 +39,12 @@ def export(
     ] = None,
 ) -> None:
     """Export every barrier for board papers (who raised them is never included)."""
-    from bot.app import build
-
     try:
-        loop = build(load_settings(), messenger=cast(Messenger, _NoMessenger()), with_slack=False)
+        loop = offline_loop()
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        fail_config(exc)
     try:
-        records = loop.services.escalations.export_records(actor=_actor(), fmt=fmt.value)
+        records = loop.services.escalations.export_records(actor=os_actor(), fmt=fmt.value)
     finally:
         loop.engine.dispose()
     text = records_as_csv(records) if fmt is Format.CSV else records_as_json(records)
@@ -77,7 +52,7 @@ def export(
         typer.echo(text, nl=False)
         return
     out.write_text(text, encoding="utf-8")
-    err.print(f"Exported {len(records)} barriers to {out}.", highlight=False)
+    err.print(f"Exported {len(records)} barriers to {out}.")
 
 
 def register(app: typer.Typer) -> None:

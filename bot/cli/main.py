@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.commands.barriers import register as register_barrier_commands
-from bot.commands.digest import register as register_digest_commands
-from bot.commands.privacy import register as register_privacy_commands
-from bot.commands.workspaces import register as register_workspace_commands
+from bot.cli.barriers import register as register_barrier_commands
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    fail,
+    fail_config,
+    literal_console,
+    offline_loop,
+    print_json,
+    table,
+)
+from bot.cli.digest import register as register_digest_commands
+from bot.cli.failures import CliGroup, quiet_logs, set_verbose
+from bot.cli.privacy import register as register_privacy_commands
+from bot.cli.workspaces import register as register_workspace_commands
 from bot.config import ConfigError, Settings, load_alliance, load_settings
 
 app = typer.Typer(
+    cls=CliGroup,
     help="LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations.",
     no_args_is_help=True,
     add_completion=False,
@@ -28,11 +38,9 @@ app = typer.Typer(
 prompts_app = typer.Typer(help="Send the weekly prompt.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
 
-console = Console()
-err = Console(stderr=True)
+console = literal_console()
+err = literal_console(stderr=True)
 
-EXIT_CONFIG = 2
-EXIT_FAILED = 1
 WORKER_HEALTHCHECK_SECONDS = 60
 
 
@@ -53,33 +61,24 @@ def main_options(
             help="Print LearnLoop's version and exit.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="On a failure, print the traceback too; show libraries' log lines.",
+        ),
+    ] = False,
 ) -> None:
     """LearnLoop: weekly 'what did we learn?' check-ins, digests and escalations."""
-
-
-def _usage_error(message: str) -> typer.Exit:
-    """One plain line on stderr (printed literally, never wrapped) and exit code 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_CONFIG)
+    set_verbose(verbose)
 
 
 def _settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        _fail(exc)
-
-
-def _fail(exc: ConfigError) -> typer.Exit:
-    # Plain lines: a console would wrap a long one at 80 columns and read markup in it.
-    for problem in exc.problems:
-        typer.echo(f"error: {problem}", err=True)
-    raise typer.Exit(EXIT_CONFIG)
-
-
-def _print_json(data: object) -> None:
-    """Issue 8: machine-readable output on stdout (progress and errors stay on stderr)."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        fail_config(exc)
 
 
 def _send_report_json(report: Any) -> dict[str, Any]:
@@ -133,7 +132,7 @@ def serve(
             # and the workers never migrate or store the alliance file at the same time.
             set_up(settings)
     except ConfigError as exc:
-        _fail(exc)
+        fail_config(exc)
     # Issue 8: uvicorn logs through LearnLoop's handler (JSON, request ids); LearnLoop writes
     # its own access line, which names the route and never the query string.
     options: dict[str, Any] = {
@@ -170,26 +169,29 @@ def socket() -> None:
         settings.require_socket_mode()
         loop = build(settings)
     except ConfigError as exc:
-        _fail(exc)
+        fail_config(exc)
     assert loop.bolt is not None and settings.slack_app_token is not None
-    console.print(f"LearnLoop for [bold]{loop.alliance.alliance.name}[/bold] over Socket Mode.")
-    SocketModeHandler(loop.bolt, settings.slack_app_token.get_secret_value()).start()
+    handler = SocketModeHandler(loop.bolt, settings.slack_app_token.get_secret_value())
+    # Each retry of a first connection that cannot succeed would log a line; CliGroup says
+    # in one what failed and what to check.
+    with quiet_logs("learnloop.slack", "slack_sdk", "slack_bolt"):
+        handler.connect()
+    typer.echo(f"LearnLoop for {loop.alliance.alliance.name} is connected over Socket Mode.")
+    threading.Event().wait()  # the connection's own threads serve until the process stops
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (SQLite or PostgreSQL)."""
-    from storage.db import current_revision, make_engine
+    from bot.app import open_database
+    from storage.db import current_revision
     from storage.db import migrate as run_migrations
 
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
+    # A failure (no server, no such database, a driver error) is explained by CliGroup.
     before = current_revision(engine)
-    try:
-        run_migrations(engine)
-    except Exception as exc:  # noqa: BLE001 - report any driver error in one line
-        err.print(f"[red]error:[/red] migration failed: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
+    run_migrations(engine)
     after = current_revision(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
@@ -209,12 +211,14 @@ def check_config(
     try:
         config = load_alliance(target)
     except ConfigError as exc:
-        err.print(f"[red]{target}: {len(exc.problems)} problem(s)[/red]")
+        count = len(exc.problems)
+        # Plain lines: paths and ids printed as they are, never read as markup.
+        typer.echo(f"{target}: {count} problem{'' if count == 1 else 's'}", err=True)
         for problem in exc.problems:
-            err.print(f"  {problem}", highlight=False, markup=False)
+            typer.echo(f"  {problem}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
     console.print(
-        f"[green]{target} is valid:[/green] {config.alliance.name} — "
+        f"{target} is valid: {config.alliance.name} — "
         f"{len(config.agencies)} agencies, {len(config.cohorts)} cohorts, "
         f"{len(config.digests)} digests, {len(config.themes)} themes."
     )
@@ -235,25 +239,24 @@ def prompts_send(
         settings.require_platform()  # issue 7: Slack, Teams, or both
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
-        _fail(exc)
+        fail_config(exc)
     if cohort is not None and cohort not in {c.id for c in loop.alliance.cohorts}:
         known = ", ".join(c.id for c in loop.alliance.cohorts) or "none"
-        err.print(f"[red]error:[/red] no cohort {cohort!r} (known: {known})")
-        raise typer.Exit(EXIT_CONFIG)
+        fail(f"no cohort {cohort!r} (known: {known})")
     reports = loop.services.prompts.send(cohort, now=now)
     if as_json:
         # Issue 8: for scripts and cron wrappers (counts and error codes only).
-        _print_json([_send_report_json(r) for r in reports])
+        print_json([_send_report_json(r) for r in reports])
         raise typer.Exit(EXIT_FAILED if any(r.failed for r in reports) else 0)
-    table = Table("cohort", "cycle", "due", "sent", "already", "paused", "inactive", "failed")
+    grid = table("cohort", "cycle", "due", "sent", "already", "paused", "inactive", "failed")
     for r in reports:
-        table.add_row(
+        grid.add_row(
             r.cohort_id,
             r.cycle,
             "yes" if r.due else "not yet",
             *(str(n) for n in (r.sent, r.already, r.paused, r.inactive, r.failed)),
         )
-    console.print(table)
+    console.print(grid)
     errors = sum((r.errors for r in reports), start=type(reports[0].errors)()) if reports else {}
     for code, count in sorted(errors.items()):
         console.print(f"  {count} × {code}")
@@ -300,7 +303,7 @@ def worker(
         settings.require_platform()  # issue 7: Slack, Teams, or both
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
-        _fail(exc)
+        fail_config(exc)
     if loop.engine.dialect.name == "sqlite":
         logging.getLogger("learnloop").info(
             "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
@@ -310,7 +313,7 @@ def worker(
     try:
         server = serve_worker_http(loop.metrics, status, metrics_host, port)
     except OSError as exc:
-        _usage_error(
+        fail(
             f"WORKER_METRICS_PORT: cannot listen on {metrics_host}:{port} ({exc.strerror}): "
             "choose a free port"
         )
@@ -339,19 +342,17 @@ def prompts_status(
     """Per cohort: how many are due, sent, answered, skipped, failed (counts only, no names)."""
     import re
 
-    from bot.app import build
-
     if cycle is not None and not re.fullmatch(r"\d{4}-W\d{2}", cycle):
-        err.print(f"[red]error:[/red] --cycle {cycle!r}: write an ISO week like 2026-W48")
-        raise typer.Exit(EXIT_CONFIG)
+        fail(f"--cycle {cycle!r}: write an ISO week like 2026-W48")
     settings = _settings()
     try:
-        loop = build(settings)
+        # It only reads the ledger: no Slack token is needed, and nothing is sent.
+        loop = offline_loop(settings)
     except ConfigError as exc:
-        _fail(exc)
+        fail_config(exc)
     statuses = loop.services.prompts.status(cycle)
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "cohort": s.cohort_id,
@@ -366,7 +367,7 @@ def prompts_status(
         )
         loop.engine.dispose()
         return
-    table = Table(
+    grid = table(
         "cohort",
         "cycle",
         "due",
@@ -381,7 +382,7 @@ def prompts_status(
     )
     errors: dict[str, int] = {}
     for s in statuses:
-        table.add_row(
+        grid.add_row(
             s.cohort_id,
             s.cycle.split(":", 1)[1],
             str(s.due),
@@ -393,15 +394,16 @@ def prompts_status(
         )
         for code, count in s.errors.items():
             errors[code] = errors.get(code, 0) + count
-    console.print(table)
+    console.print(grid)
     console.print(
-        "[dim]waiting: due but not yet delivered (being sent or retried); "
-        "sent: delivered, no answer yet[/dim]"
+        "waiting: due but not yet delivered (being sent or retried)\n"
+        "sent: delivered, no answer yet",
+        style="dim",
     )
     if errors:
         console.print("Errors by kind:")
         for code, count in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0])):
-            console.print(f"  {count} × {code}", highlight=False)
+            console.print(f"  {count} × {code}")
     loop.engine.dispose()
 
 
@@ -413,7 +415,7 @@ def demo(
     weeks: Annotated[int, typer.Option(min=1, max=12, help="Weeks of check-ins to make.")] = 4,
 ) -> None:
     """Try LearnLoop without Slack: an example alliance, a few weeks of check-ins, a summary."""
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     run_demo(database, weeks, console)
 
@@ -432,7 +434,7 @@ def manifest_command(
     try:
         base = public_base_url(url) if url is not None else None
     except PublicUrlError as exc:
-        _usage_error(str(exc))
+        fail(str(exc))
     typer.echo(manifest_yaml(base), nl=False)
 
 
@@ -477,11 +479,10 @@ def teams_package(
 
     bot = bot_id or _settings().teams_client_id
     if not bot:
-        err.print(
-            "[red]error:[/red] TEAMS_CLIENT_ID is not set and --bot-id was not given: "
+        fail(
+            "TEAMS_CLIENT_ID is not set and --bot-id was not given: "
             "use the Azure Bot's Microsoft App ID"
         )
-        raise typer.Exit(EXIT_CONFIG)
     try:
         document = build_package(
             out,
@@ -494,10 +495,10 @@ def teams_package(
             terms_url=terms_url,
         )
     except PackageError as exc:
-        _usage_error(str(exc))
+        fail(str(exc))
     commands = ", ".join(c["title"] for c in document["bots"][0]["commandLists"][0]["commands"])
     console.print(
-        f"[green]Wrote {out}[/green] for bot {bot} (manifest {document['manifestVersion']}, "
+        f"Wrote {out} for bot {bot} (manifest {document['manifestVersion']}, "
         f"version {document['version']}). Commands: {commands}.\n"
         "Upload it in Teams: Apps → Manage your apps → Upload an app (or Teams admin centre)."
     )

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from bot.config import EXAMPLE_CONFIG, load_alliance
-from bot.demo_digest import show_digest
+from bot.app import build, open_database
+from bot.cli.common import table
+from bot.cli.demo_digest import demo_output_dir, show_digest
+from bot.config import EXAMPLE_CONFIG, Settings, load_alliance, load_settings
 from bot.domain.checkins import Source, Visibility
+from bot.domain.escalation import Action
 from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
-from bot.services import Services, build_services
+from bot.services import Services
+from bot.services.barriers import Change
 from bot.views.message import Message, Thread
-from storage.db import make_engine, migrate
-from storage.uow import UnitOfWorkFactory
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.
 LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
@@ -112,6 +116,29 @@ LEARNINGS: dict[str, list[tuple[str, str, str, list[str]]]] = {
         ),
     ],
 }
+# One agency on Microsoft Teams (the rest are on Slack): one alliance, one digest.
+TEAMS_AGENCY = {
+    "id": "probation",
+    "name": "Somerset Probation Delivery Unit",
+    "platform": "teams",
+    "members": ["6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b"],
+}
+TEAMS_LEARNINGS = [
+    (
+        "A man leaving prison had nowhere to go on release day because the housing referral "
+        "was sent the day before.",
+        "The prison resettlement worker rang housing directly.",
+        "Referrals go out too late for an address on release day.",
+        ["Housing", "Thresholds and eligibility"],
+    ),
+    (
+        "Licence conditions were easier to keep once the recovery worker joined the first "
+        "appointment.",
+        "A joint first appointment.",
+        "Our systems can't see each other's appointments.",
+        ["Substance use", "Information sharing"],
+    ),
+]
 # The same learning told by several agencies in their own words: always shared with the alliance
 # under the author's name, so the demo digest shows a cross-agency pattern with agencies named.
 SHARED_WITH_NAME = frozenset(
@@ -197,29 +224,68 @@ def _thursday_afternoon(weeks_ago: int, zone: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(thursday, dt.time(15, 5), tzinfo=zone)
 
 
+DEMO_CONFIG_FILE = "learnloop-demo.yml"
+
+
+def write_demo_alliance(folder: Path) -> Path:
+    """The example alliance plus one agency on Teams, written beside the demo database.
+
+    The commands the demo prints at the end read it, so they see the same alliance.
+    """
+    data = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    data["agencies"].append(TEAMS_AGENCY)
+    path = folder / DEMO_CONFIG_FILE
+    path.write_text(
+        "# Written by `learnloop demo`: the example alliance with one agency on Teams.\n"
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _demo_settings(database_url: str, config: Path) -> Settings:
+    """The demo's own database and alliance file; no platform, whatever is set."""
+    return load_settings(
+        database_url=database_url,
+        learnloop_config=config,
+        teams_client_id=None,
+        slack_client_id=None,
+        slack_client_secret=None,
+    )
+
+
 def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     """Create a fresh demo database and walk `weeks` weeks of the check-in loop through it."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database:
-        from pathlib import Path
-
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
-    engine = make_engine(database_url)
-    migrate(engine)
-    alliance = load_alliance(EXAMPLE_CONFIG)
+    # A fresh schema (PostgreSQL's too), then the same composition root as every command.
+    open_database(database_url, upgrade=True).dispose()
+    folder = demo_output_dir(database_url)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = write_demo_alliance(folder)
+    alliance = load_alliance(config)
     zone = alliance.alliance.zone
     now = {"t": _thursday_afternoon(weeks, zone)}
     messenger = ConsoleMessenger()
-    services = build_services(UnitOfWorkFactory(engine), alliance, messenger, lambda: now["t"])
-    services.members.sync_config()
+    services = build(
+        _demo_settings(database_url, config),
+        alliance,
+        clock=lambda: now["t"],
+        messenger=messenger,
+        with_slack=False,
+    ).services
     rng = random.Random(2026)
-    console.print(f"[bold]LearnLoop demo[/bold] — {alliance.alliance.name}")
-    console.print(f"Config: {EXAMPLE_CONFIG}\nDatabase: {database_url}\n")
+    # Its own draws, so the Slack agencies' weeks are the same with or without it.
+    teams_rng = random.Random(2027)
+    console.print(f"LearnLoop demo — {alliance.alliance.name}", style="bold")
+    console.print(f"Config: {config}\nDatabase: {database_url}\n")
 
     outcomes: Counter[str] = Counter()
     removed: list[str] = []
-    week_table = Table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
+    barrier_source: tuple[str, int, str] | None = None
+    week_table = table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
     # Issue 8: a progress bar while the weeks are walked (it disappears when done).
     weeks_walked = track(
         range(weeks, 0, -1), description="Prompts and check-ins", console=console, transient=True
@@ -229,6 +295,10 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
         reports = services.prompts.send(now=True)
         week_counts: Counter[str] = Counter()
         for agency in alliance.agencies:
+            if agency.platform == "teams":
+                for user_id in agency.members:
+                    _teams_checkin(services, user_id, teams_rng, week_counts)
+                continue
             for user_id in agency.members:
                 roll = rng.random()
                 now["t"] += dt.timedelta(minutes=rng.randint(1, 90))
@@ -247,6 +317,8 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
                     services.checkins.thank(user_id, saved)
                     if saved.redaction_summary:
                         removed.append(saved.redaction_summary)
+                    if agency.id == BARRIER_AGENCY:
+                        barrier_source = (user_id, saved.checkin_id, hindered)
                     week_counts["form"] += 1
                 elif roll < 0.75:
                     saved = services.checkins.submit_reply(
@@ -270,9 +342,93 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
             str(week_counts["none"]),
         )
     console.print(week_table)
+    if barrier_source is not None:
+        now["t"] += dt.timedelta(hours=1)
+        _walk_a_barrier(services, messenger, barrier_source, now, console)
     _print_summary(services, console, removed)
     show_digest(services, database_url, weeks, console)  # issue 4: the digest, chart and report
+    _print_next(database_url, config, weeks, services, console)
     return services
+
+
+# The barrier the demo raises comes from a check-in of this agency.
+BARRIER_AGENCY = "housing"
+BARRIER_OUTCOME = (
+    "Housing now tells the recovery service two days before an out-of-area placement, and the "
+    "prescription moves with the person."
+)
+
+
+def _walk_a_barrier(
+    services: Services,
+    messenger: ConsoleMessenger,
+    source: tuple[str, int, str],
+    now: dict[str, dt.datetime],
+    console: Console,
+) -> None:
+    """Raise a barrier from a check-in and walk it up the whole ladder to resolved.
+
+    Each step goes through the same service calls as a steward's buttons, and shows what the
+    person who raised it was told (the messenger's transcript, nothing written here).
+    """
+    raiser, checkin_id, hindered = source
+    ladder = services.alliance.escalation_ladder
+    steward = services.alliance.roles.stewards[0]
+    names = {rung.level: rung.name for rung in ladder}
+    console.print(
+        f"\nA barrier from {raiser}'s check-in #{checkin_id}, up the ladder", style="bold"
+    )
+    grid = table("step", "by", "now at", "the raiser was told", whole=("step", "by", "now at"))
+
+    def step(label: str, actor: str, change: Change) -> None:
+        before = len(messenger.sent)
+        services.escalations.publish(change)
+        told = [text for text, to in messenger.sent[before:] if to == raiser]
+        level = f"{names.get(change.to_level, change.to_level)} ({change.to_level})"
+        grid.add_row(label, actor, level, "; ".join(told) or "—")
+        now["t"] += dt.timedelta(minutes=30)  # the same afternoon: this week's digest has it
+
+    raised = services.escalations.raise_barrier(
+        "slack",
+        raiser,
+        title=hindered.split(". ")[0].rstrip(".")[:80],
+        description=hindered,
+        who_is_affected="People placed in temporary accommodation out of area",
+        agencies=[BARRIER_AGENCY],
+        level=ladder[0].level,
+        anonymous=False,
+        checkin_ids=[checkin_id],
+    )
+    step("raised", raiser, raised)
+    for _ in ladder[1:]:
+        change = services.escalations.act(
+            "slack", steward, raised.barrier_id, None, Action.ESCALATE
+        )
+        step("escalated", steward, change)
+    resolved = services.escalations.act(
+        "slack", steward, raised.barrier_id, None, Action.RESOLVE, note=BARRIER_OUTCOME
+    )
+    step("resolved", steward, resolved)
+    console.print(grid)
+
+
+def _teams_checkin(
+    services: Services, user_id: str, rng: random.Random, counts: Counter[str]
+) -> None:
+    """A Teams member shares a learning through the same service as a Slack member."""
+    prompt_id = _open_prompt(services, user_id, "teams")
+    happened, helped, hindered, themes = rng.choice(TEAMS_LEARNINGS)
+    saved = services.checkins.submit(
+        "teams",
+        user_id,
+        answers={"learned": happened, "helped": helped, "got_in_the_way": hindered},
+        themes=themes,
+        visibility=Visibility.ALLIANCE,
+        source=Source.DEMO,
+        prompt_id=prompt_id,
+    )
+    services.checkins.thank(user_id, saved)
+    counts["form"] += 1
 
 
 def _visibility(learning: str, drawn: Visibility) -> Visibility:
@@ -280,11 +436,48 @@ def _visibility(learning: str, drawn: Visibility) -> Visibility:
     return Visibility.ALLIANCE if learning in SHARED_WITH_NAME else drawn
 
 
-def _open_prompt(services: Services, user_id: str) -> int | None:
+def _open_prompt(services: Services, user_id: str, platform: str = "slack") -> int | None:
     with services.uow() as uow:
-        member = uow.members.by_platform_id("slack", user_id)
+        member = uow.members.by_platform_id(platform, user_id)
         prompt = uow.prompts.latest_open(member.id) if member else None
         return prompt.id if prompt else None
+
+
+LEDGER_WORDS = {
+    "pending": "waiting to be delivered",
+    "sent": "delivered, not answered",
+    "expired": "expired unanswered",
+}
+
+
+def next_commands(database_url: str, config: Path, weeks: int, today: dt.date) -> list[str]:
+    """Commands that work as printed against the demo's own database and alliance file."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    where = url.render_as_string(hide_password=False)
+    first = today - dt.timedelta(weeks=weeks)
+    return [
+        f"export DATABASE_URL={shlex.quote(where)} LEARNLOOP_CONFIG={shlex.quote(str(config))}",
+        "learnloop digest preview --destination alliance",
+        "learnloop digest preview --destination manager:hospital:U0MGR2",
+        "learnloop prompts status",
+        "learnloop barriers export --format csv",
+        f"learnloop report --from {first:%Y-%m-%d} --to {today:%Y-%m-%d} --out report.html",
+        f"learnloop check-config {shlex.quote(str(config))}",
+    ]
+
+
+def _print_next(
+    database_url: str, config: Path, weeks: int, services: Services, console: Console
+) -> None:
+    today = services.checkins.clock().astimezone(services.alliance.alliance.zone).date()
+    console.print("\nNext: try the operator's commands on the demo's data", style="bold")
+    for command in next_commands(database_url, config, weeks, today):
+        console.print(f"  {command}", soft_wrap=True)
+    console.print(
+        "Then follow the README's Socket Mode steps to try LearnLoop in a real Slack workspace."
+    )
 
 
 def _print_summary(services: Services, console: Console, removed: list[str]) -> None:
@@ -295,27 +488,27 @@ def _print_summary(services: Services, console: Console, removed: list[str]) -> 
     names = {a.id: a.name for a in services.alliance.agencies}
     threshold = services.alliance.alliance.suppress_below
     # The same rule as every digest: small counts in words, agencies in name order (no ranking).
-    agencies = Table(
+    agencies = table(
         "agency", "check-ins", title="Check-ins by agency (counts only, anonymous left out)"
     )
     for agency_id, count in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0])):
         agencies.add_row(names.get(agency_id, agency_id), suppressed(count, threshold))
-    themes = Table("theme", "check-ins", title="Check-ins by theme")
+    themes = table("theme", "check-ins", title="Check-ins by theme")
     shown = {theme: suppress(count, threshold) for theme, count in by_theme.items()}
     for theme, count in sorted(shown.items(), key=lambda kv: (-kv[1].sort_key, kv[0])):
         themes.add_row(theme, str(count))
     console.print(agencies)
     console.print(themes)
+    # The ledger's states in an operator's words: "sent" alone read as if all were fine.
     console.print(
         "Prompt ledger: "
-        + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
+        + ", ".join(
+            f"{LEDGER_WORDS.get(status, status)} {count}"
+            for status, count in sorted(statuses.items())
+        )
     )
     if removed:
         console.print(
             f"\nRedaction before storage: {len(removed)} check-ins had identifiers removed, e.g. "
             f"“{removed[0]}”"
         )
-    console.print(
-        "\nNext: `learnloop check-config bot/examples/alliance.yml`, then the README's "
-        "Socket Mode steps to try it in a real Slack workspace."
-    )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-EXIT_CONFIG = 2
+from bot.cli.common import fail_config, literal_console, print_json, table
 
 
 def encryption_key() -> None:
@@ -24,20 +21,17 @@ def workspaces(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the Slack workspaces LearnLoop is installed in (OAuth mode): ids and names only."""
+    from bot.app import open_database
     from bot.config import ConfigError, load_settings
-    from storage.db import make_engine
     from storage.slack_installations import EncryptedInstallationStore, TokenCipher
 
-    err = Console(stderr=True)
     try:
         settings = load_settings()
         settings.require_oauth()
     except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error:[/red] {problem}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG) from None
+        fail_config(exc)
     assert settings.slack_client_id and settings.learnloop_encryption_key
-    engine = make_engine(settings.database_url)
+    engine = open_database(settings.database_url)
     keys = settings.learnloop_encryption_key.get_secret_value().split(",")
     store = EncryptedInstallationStore(settings.slack_client_id, engine, TokenCipher(keys))
     rows = []
@@ -55,18 +49,20 @@ def workspaces(
         )
     engine.dispose()
     if as_json:
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        print_json(rows)
         return
-    table = Table("workspace", "name", "installed (UTC)", "token rotation", title="Installed in")
+    grid = table("workspace", "name", "installed (UTC)", "token rotation", title="Installed in")
     for row in rows:
         when = dt.datetime.fromtimestamp(float(row["installed_at"]), dt.UTC)
-        table.add_row(
+        grid.add_row(
             str(row["workspace"]),
             str(row["name"] or ""),
             f"{when:%Y-%m-%d %H:%M}",
             "on" if row["token_rotation"] else "off",
         )
-    Console().print(table if rows else "Not installed in any workspace yet: open /slack/install.")
+    literal_console().print(
+        grid if rows else "Not installed in any workspace yet: open /slack/install."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -48,8 +48,6 @@ def show_digest(services: Services, database_url: str, weeks: int, console: Cons
     report_path = folder / REPORT_FILE
     report_path.write_text(render_html(report, report_charts), encoding="utf-8")
     console.print(
-        f"\nChart: {chart_path if charts else no_chart}\n"
-        f"Learning review pack: {report_path}\n"
-        "Preview any destination with `learnloop digest preview --destination ID`."
+        f"\nChart: {chart_path if charts else no_chart}\nLearning review pack: {report_path}"
     )
     return report_path

@@ -1,4 +1,4 @@
-"""What learning cycles (issue 9) cost: the form's extra questions, and an inquiry's summary.
+"""What learning cycles cost: the form's extra questions, and an inquiry's summary.
 
 Run from the repository root::
 

@@ -37,7 +37,7 @@ from storage.db import (
 )
 from storage.uow import UnitOfWorkFactory
 
-if TYPE_CHECKING:  # issue 7: the Teams SDK is imported only when Teams is configured
+if TYPE_CHECKING:  # The Teams SDK is imported only when Teams is configured
     from bot.teams.app import TeamsBot, TokenSource
     from bot.teams.messenger import TeamsMessenger
 
@@ -55,8 +55,8 @@ class LearnLoop:
     metrics: Metrics
     client: WebClient | None = None
     bolt: App | None = None
-    teams: TeamsBot | None = None  # issue 7
-    installs: SlackInstalls | None = None  # issue 8: multi-workspace (OAuth) mode
+    teams: TeamsBot | None = None
+    installs: SlackInstalls | None = None  # Multi-workspace (OAuth) mode
     # Single-workspace mode: requests naming another workspace or app are refused.
     own_workspace: OwnWorkspace | None = None
     # What /readyz compares the database's schema with: this code's head and known revisions.
@@ -117,7 +117,7 @@ def build(
     `migrations` replaces the migrations this code ships (tests of a release that is ahead
     of its database).
     """
-    # Issue 6: before anything can log, so no token, payload or identifier reaches a log.
+    # Before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
     engine = open_database(settings.database_url)
@@ -126,9 +126,9 @@ def build(
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
-    # Issue 3: one pacer per process keeps fan-out DMs just under Slack's rate limit.
+    # One pacer per process keeps fan-out DMs just under Slack's rate limit.
     pacer = Pacer()
-    # Issue 8: in OAuth mode tokens come from each workspace's install (a missing key refuses).
+    # In OAuth mode tokens come from each workspace's install (a missing key refuses).
     installs = (
         build_installs(settings, engine, WorkspaceService(uow))
         if with_slack and settings.slack_oauth_enabled
@@ -159,7 +159,7 @@ def build(
             else None
         )
         if teams is not None:
-            # Issue 7: one alliance on both platforms; each call goes where its address lives.
+            # One alliance on both platforms; each call goes where its address lives.
             from bot.messenger_router import MessengerRouter
 
             messenger = MessengerRouter(slack=slack_messenger, teams=teams[1])

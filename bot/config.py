@@ -36,7 +36,7 @@ from bot.domain.platforms import is_entra_object_id, platform_of
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///learnloop.db"
 EXAMPLE_CONFIG = Path(__file__).parent / "examples" / "alliance.yml"
-# Issue 8: a Slack workspace id (T…) or Enterprise Grid organisation id (E…).
+# A Slack workspace id (T…) or Enterprise Grid organisation id (E…).
 SLACK_TEAM_PATTERN = r"^[TE][A-Z0-9]{2,}$"
 
 
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    # Issue 8: Fernet key(s) sealing Slack tokens at rest (OAuth mode); the first one encrypts,
+    # Fernet key(s) sealing Slack tokens at rest (OAuth mode); the first one encrypts,
     # any of a comma-separated list decrypts, so a key can be rotated without reinstalling.
     learnloop_encryption_key: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
@@ -80,14 +80,14 @@ class Settings(BaseSettings):
     # The worker's /metrics and /healthz (0: any free port, named in its log).
     worker_metrics_port: int = Field(default=3001, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Issue 8: one JSON object per line (for log collectors), or "text" to read in a terminal.
+    # One JSON object per line (for log collectors), or "text" to read in a terminal.
     log_format: Literal["json", "text"] = "json"
     teams_client_id: str | None = None
     teams_client_secret: SecretStr | None = None
     teams_tenant_id: str | None = None
     teams_cloud: Literal["public", "us_gov", "us_gov_dod", "china"] = "public"
     teams_openid_metadata_url: str | None = None
-    # Issue 7: a user-assigned managed identity whose id differs from TEAMS_CLIENT_ID, or "system".
+    # A user-assigned managed identity whose id differs from TEAMS_CLIENT_ID, or "system".
     teams_managed_identity_client_id: str | None = None
     # How long one digest send may wait out Slack's 429s (Retry-After) and 5xx before leaving
     # the rest of the digest for the worker's next pass.
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     @field_validator("learnloop_encryption_key")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        # Issue 8: a key that cannot decrypt must fail at start-up, not at the first install.
+        # A key that cannot decrypt must fail at start-up, not at the first install.
         if value is None or not value.get_secret_value().strip():
             return None
         for i, key in enumerate(value.get_secret_value().split(",")):
@@ -138,11 +138,11 @@ class Settings(BaseSettings):
 
     @property
     def slack_oauth_enabled(self) -> bool:
-        """Issue 8: multi-workspace mode (installs through /slack/install) is configured."""
+        """Multi-workspace mode (installs through /slack/install) is configured."""
         return bool(self.slack_client_id) or self.slack_client_secret is not None
 
     def require_oauth(self) -> None:
-        """Issue 8: fail unless everything OAuth mode needs is set, naming each missing variable."""
+        """Fail unless everything OAuth mode needs is set, naming each missing variable."""
         problems = []
         if not self.slack_client_id:
             problems.append("SLACK_CLIENT_ID is not set: OAuth mode needs the app's client id")
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     def require_slack(self) -> None:
         """Fail with a line naming each missing variable that talking to Slack needs."""
         if self.slack_oauth_enabled:
-            # Issue 8: in OAuth mode each workspace's token comes from its install.
+            # In OAuth mode each workspace's token comes from its install.
             self.require_oauth()
         token = () if self.slack_oauth_enabled else (("SLACK_BOT_TOKEN", self.slack_bot_token),)
         missing = [
@@ -179,7 +179,7 @@ class Settings(BaseSettings):
     @field_validator("teams_openid_metadata_url")
     @classmethod
     def _openid_url_shape(cls, value: str | None) -> str | None:
-        # Issue 7: the Teams SDK finds the signing keys next to the metadata document, at
+        # The Teams SDK finds the signing keys next to the metadata document, at
         # .../keys, so the URL must end the way Bot Framework's own does.
         if value is not None and not (
             value.startswith(("https://", "http://")) and value.endswith("/openidconfiguration")
@@ -192,17 +192,17 @@ class Settings(BaseSettings):
 
     @property
     def teams_enabled(self) -> bool:
-        """Issue 7: whether Microsoft Teams is configured (it needs at least the bot's app id)."""
+        """Whether Microsoft Teams is configured (it needs at least the bot's app id)."""
         return bool(self.teams_client_id)
 
     @property
     def slack_enabled(self) -> bool:
-        """Issue 7: whether Slack is configured (a bot token, or OAuth for many workspaces)."""
+        """Whether Slack is configured (a bot token, or OAuth for many workspaces)."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         return bool(token) or self.slack_oauth_enabled
 
     def require_platform(self) -> None:
-        """Issue 7: fail unless Slack or Teams is set up; Slack, when used, needs its secrets."""
+        """Fail unless Slack or Teams is set up; Slack, when used, needs its secrets."""
         if self.slack_enabled or not self.teams_enabled:
             self.require_slack()
 
@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         if self.slack_bot_token is None:
             raise ConfigError(["SLACK_BOT_TOKEN is not set: it is needed to talk to Slack"])
         if self.slack_oauth_enabled:
-            # Issue 8: installs arrive over HTTP (/slack/oauth_redirect), which Socket Mode lacks.
+            # Installs arrive over HTTP (/slack/oauth_redirect), which Socket Mode lacks.
             raise ConfigError(
                 [
                     "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set, but Socket Mode serves one "
@@ -284,7 +284,7 @@ class AllianceSettings(_Strict):
     bank_holidays: Literal["ENG", "WLS", "SCT", "NIR"] | None = None
     suppress_below: int = Field(default=3, ge=1)
     retention_months: int = Field(default=24, ge=1)
-    # Issue 8: in OAuth mode, the workspace of the alliance's own channels (digests, ladder)
+    # In OAuth mode, the workspace of the alliance's own channels (digests, ladder)
     # and of agencies that name none.
     slack_team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
 
@@ -322,11 +322,11 @@ class Agency(_Strict):
     channel: str | None = None
     usergroup: str | None = None
     managers: list[str] = []
-    # Issue 8: the Slack workspace (team id) the agency's people are in, in OAuth mode.
+    # The Slack workspace (team id) the agency's people are in, in OAuth mode.
     team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
 
 
-# Issue 9: Slack's Block Kit limits a question set must fit, so `check-config` refuses a set
+# Slack's Block Kit limits a question set must fit, so `check-config` refuses a set
 # that Slack would refuse when the modal opens (docs.slack.dev/reference/block-kit).
 SLACK_MAX_MODAL_BLOCKS = 100
 SLACK_MAX_OPTION_CHARS = 75
@@ -456,7 +456,7 @@ class Schedule(_Strict):
 
 
 class Purpose(_Strict):
-    """Issue 9: the `purpose:` block — how often the purpose question joins the prompt."""
+    """The `purpose:` block — how often the purpose question joins the prompt."""
 
     cadence: Literal["monthly", "quarterly", "half_yearly", "yearly"] = "quarterly"
     question: str = Field(default=PURPOSE_QUESTION, min_length=1, max_length=MAX_LABEL_CHARS)
@@ -505,7 +505,7 @@ class AllianceConfig(_Strict):
     cohorts: list[Cohort] = []
     digests: list[DigestDestination] = []
     escalation_ladder: list[LadderRung] = []
-    purpose: Purpose | None = None  # issue 9
+    purpose: Purpose | None = None
     # More ways the alliance's services write a concept (local names, abbreviations), added to
     # the pattern finder's built-in synonym table: {"temporary accommodation": ["Holly House"]}.
     pattern_terms: dict[
@@ -576,7 +576,7 @@ class AllianceConfig(_Strict):
 
 
 def _platform_id_problems(i: int, agency: Agency) -> list[str]:
-    """Issue 7: ids that belong to the other platform (one alliance can span Slack and Teams)."""
+    """Ids that belong to the other platform (one alliance can span Slack and Teams)."""
     problems: list[str] = []
     people = [("members", agency.members), ("managers", agency.managers)]
     for field_name, ids in people:
@@ -632,7 +632,7 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
             )
         problems.extend(_platform_id_problems(i, agency))
         if agency.team and agency.platform != "slack":
-            # Issue 8: only Slack has workspaces; a Teams agency is reached through its tenant.
+            # Only Slack has workspaces; a Teams agency is reached through its tenant.
             problems.append(f"agencies.{i}.team: only a Slack agency has a workspace (team) id")
     for i, qset in enumerate(config.question_sets):
         duplicates(f"question_sets.{i}.questions", [q.id for q in qset.questions])
@@ -662,7 +662,7 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
 
 
 def _learning_cycle_problems(config: AllianceConfig) -> list[str]:
-    """Issue 9: themes that must fit Slack's menu, and the purpose block's cohorts."""
+    """Themes that must fit Slack's menu, and the purpose block's cohorts."""
     problems: list[str] = []
     if len(config.themes) > SLACK_MAX_SELECT_OPTIONS:
         problems.append(

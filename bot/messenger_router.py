@@ -1,4 +1,4 @@
-"""Issue 7: one Messenger for an alliance on Slack and Teams, routing each call by its address.
+"""One Messenger for an alliance on Slack and Teams, routing each call by its address.
 
 Services keep calling a single Messenger; whether a person, channel or message is on Slack or
 on Teams is told from the id itself (`bot.domain.platforms.platform_of`), so each person is

@@ -14,12 +14,12 @@ Clock = Callable[[], dt.datetime]
 # Platform errors that mean the person can no longer be reached: retrying will not help.
 UNREACHABLE_ERRORS = frozenset(
     {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "channel_not_found"}
-    # Issue 7: on Teams, someone who hasn't installed the app, or blocked or removed it
+    # On Teams, someone who hasn't installed the app, or blocked or removed it
     # (installing it again makes them reachable again).
     | {"not_installed", "conversation_blocked", "conversation_not_found"}
 )
 
-# Issue 3: failures worth trying again on a later tick (the call may simply not have got through).
+# Failures worth trying again on a later tick (the call may simply not have got through).
 TRANSIENT_ERRORS = frozenset(
     {
         "ratelimited",
@@ -104,7 +104,7 @@ class DigestProgress:
 
 @dataclass(frozen=True)
 class UserProfile:
-    """Issue 3: what the platform says about a person that decides whether and when to prompt."""
+    """What the platform says about a person that decides whether and when to prompt."""
 
     timezone: str | None
     is_bot: bool = False
@@ -129,7 +129,7 @@ class Messenger(Protocol):
         """User ids of a channel's members (humans only where the platform says so)."""
         ...
 
-    # Issue 3: scheduled prompts.
+    # Scheduled prompts.
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         """User ids of a user group's members."""
@@ -143,7 +143,7 @@ class Messenger(Protocol):
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...
 
-        # Issue 5: escalations.
+        # Escalations.
 
         ...
 
@@ -151,13 +151,13 @@ class Messenger(Protocol):
         """A link people can follow to a message, or None if the platform has none."""
         ...
 
-    # Issue 6: privacy.
+    # Privacy.
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
         """DM a person a file (their data export), with a short comment."""
         ...
 
-    # Issue 4: the weekly learning digest.
+    # The weekly learning digest.
 
     def post_digest(
         self, channel: str, digest: Thread, progress: DigestProgress | None = None

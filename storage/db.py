@@ -28,7 +28,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """An engine for the URL; a SQLite file (and its folder) is created on first use."""
     url = make_url(database_url)
-    # Issue 6: a failed statement's error message (and SQL echo) must not quote check-in text.
+    # A failed statement's error message (and SQL echo) must not quote check-in text.
     kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

@@ -1,4 +1,4 @@
-"""Digest storage (issue 4): the once-only digest ledger and the period queries.
+"""Digest storage: the once-only digest ledger and the period queries.
 
 Every read is bounded by the period's `created_at` range, so it walks the
 `ix_checkins_created_agency` index and its cost follows the week, not the history. Counts are
@@ -54,7 +54,7 @@ class DigestStatus:
     CLAIMABLE = (PENDING, WAITING)
 
 
-# (question_set_id, answers, questions as asked) -> (learning, barrier); issue 9: the third.
+# (question_set_id, answers, questions as asked) -> (learning, barrier): the third.
 TextOf = Callable[[str, Mapping[str, Any], Sequence[Mapping[str, Any]]], tuple[str, str]]
 
 
@@ -239,7 +239,7 @@ class DigestRepository:
     ) -> tuple[dict[str, int], dict[str, int]]:
         """(check-ins, distinct people taking part) per agency in [start, end): counts only.
 
-        Issue 9: someone who answered "Nothing this week" took part without a check-in, so
+        Someone who answered "Nothing this week" took part without a check-in, so
         people are those with a check-in *or* a prompt closed as `nothing` in the period.
         Anonymous check-ins are never counted against an agency, nor their authors as its
         people: `anonymous()` gives the alliance-wide number.
@@ -431,7 +431,7 @@ class DigestRepository:
                 CheckinRow.question_set_id,
                 CheckinRow.answers,
                 MemberRow.display_name,
-                CheckinRow.questions,  # issue 9: read each entry through its own questions
+                CheckinRow.questions,  # Read each entry through its own questions
             )
             .outerjoin(MemberRow, MemberRow.id == CheckinRow.member_id)
             .where(where)

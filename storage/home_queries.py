@@ -1,4 +1,4 @@
-"""Issue 8: what the App Home reads for admins — counts (own entries: storage/entry_queries.py)."""
+"""What the App Home reads for admins — counts (own entries: storage/entry_queries.py)."""
 
 from __future__ import annotations
 

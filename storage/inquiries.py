@@ -1,4 +1,4 @@
-"""Issue 9 storage: inquiries, their tagged check-ins, and purpose answers. Never commits."""
+"""Learning cycles in storage: inquiries, their tagged check-ins, purpose answers. No commits."""
 
 from __future__ import annotations
 

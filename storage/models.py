@@ -61,7 +61,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# Issue 5: the agency row for people who act in LearnLoop (stewards, owners of barriers) but
+# The agency row for people who act in LearnLoop (stewards, owners of barriers) but
 # are in none of the configured agencies. Config ids cannot start with "_", so it never clashes;
 # such a member moves to their real agency as soon as one is known (MemberRepository.ensure).
 OUTSIDE_AGENCY_ID = "_outside"
@@ -131,7 +131,7 @@ class PromptRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Issue 3: set while a send is in flight. A row still marked after a crash is "in doubt":
+    # Set while a send is in flight. A row still marked after a crash is "in doubt":
     # the worker looks for the message in the DM before it ever sends again.
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -164,7 +164,7 @@ class CheckinRow(Base):
     __tablename__ = "checkins"
     __table_args__ = (
         Index("ix_checkins_created_agency", "created_at", "agency_id"),
-        # Issue 9: "has this person answered the purpose question this period?" on form open.
+        # "has this person answered the purpose question this period?" on form open.
         Index("ix_checkins_member_purpose", "member_id", "purpose_period"),
     )
 
@@ -181,7 +181,7 @@ class CheckinRow(Base):
     redaction_count: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Issue 9: the inquiry running for the author's cohort when this was shared, and the
+    # The inquiry running for the author's cohort when this was shared, and the
     # purpose period (e.g. "2026-Q4") when it answered the purpose question.
     inquiry_id: Mapped[int | None] = mapped_column(
         ForeignKey("inquiries.id", ondelete="SET NULL"), index=True
@@ -212,7 +212,7 @@ class EscalationRow(Base):
     """A systemic barrier on its way up the ladder."""
 
     __tablename__ = "escalations"
-    # Issue 5: the register lists by status, newest change first.
+    # The register lists by status, newest change first.
     __table_args__ = (Index("ix_escalations_status_updated", "status", "updated_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -228,9 +228,9 @@ class EscalationRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    # Issue 5: a link to the card, so /barriers and the digest can point at it.
+    # A link to the card, so /barriers and the digest can point at it.
     card_url: Mapped[str | None] = mapped_column(String(500))
-    # Issue 5: the modal submission that raised it, so a double submit stores it once.
+    # The modal submission that raised it, so a double submit stores it once.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -254,7 +254,7 @@ class EscalationEventRow(Base):
     """Append-only history of a barrier: who did what, when, from which state to which."""
 
     __tablename__ = "escalation_events"
-    # Issue 5: the register reads a barrier's history, and the digest reads events by period.
+    # The register reads a barrier's history, and the digest reads events by period.
     __table_args__ = (Index("ix_escalation_events_escalation_at", "escalation_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -270,7 +270,7 @@ class EscalationEventRow(Base):
 
 
 class EscalationReminderRow(Base):
-    """Issue 5: one stale-barrier reminder per (ladder level, week), claimed before posting."""
+    """One stale-barrier reminder per (ladder level, week), claimed before posting."""
 
     __tablename__ = "escalation_reminders"
     __table_args__ = (UniqueConstraint("level", "period"),)
@@ -324,7 +324,7 @@ class AuditEventRow(Base):
 
 
 class TombstoneRow(Base):
-    """Issue 6: someone who deleted their data, as a one-way key (never their platform id).
+    """Someone who deleted their data, as a one-way key (never their platform id).
 
     Checked before a member is created, so a retried event, a listed id in the config or a
     channel sync cannot bring back a person who asked to be forgotten.
@@ -337,7 +337,7 @@ class TombstoneRow(Base):
 
 
 class TeamsConversationRow(Base):
-    """Issue 7: where LearnLoop can reach someone (or a channel) in Microsoft Teams.
+    """Where LearnLoop can reach someone (or a channel) in Microsoft Teams.
 
     Stored when the app is installed, because Teams only allows a bot to message a person
     proactively in a conversation it was given: the id, the regional service URL and the tenant.
@@ -364,7 +364,7 @@ class TeamsConversationRow(Base):
 
 
 class InquiryRow(Base):
-    """Issue 9: a focused question a cohort is asked for a few weeks (a steward starts it)."""
+    """A focused question a cohort is asked for a few weeks (a steward starts it)."""
 
     __tablename__ = "inquiries"
     __table_args__ = (Index("ix_inquiries_cohort_status", "cohort_id", "status"),)
@@ -386,6 +386,6 @@ class InquiryRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-# Issue 8: slack_sdk's OAuth tables (installations, bots, install states), declared by the
+# Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

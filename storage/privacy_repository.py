@@ -1,4 +1,4 @@
-"""Issue 6: the queries behind subject access, erasure and retention. Never commits."""
+"""The queries behind subject access, erasure and retention. Never commits."""
 
 from __future__ import annotations
 

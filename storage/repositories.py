@@ -107,7 +107,7 @@ class MemberRepository:
     def ensure(self, platform: str, user_id: str, agency_id: str) -> MemberRow:
         """The member, created in `agency_id` if new (an existing member keeps their agency).
 
-        Raises DataDeleted for someone who deleted their data (issue 6): callers filter them
+        Raises DataDeleted for someone who deleted their data: callers filter them
         out first; this is the safety net that keeps them from being re-created.
         """
         if self.session.get(TombstoneRow, subject_key(platform, user_id)) is not None:
@@ -126,7 +126,7 @@ class MemberRepository:
         member = self.by_platform_id(platform, user_id)
         assert member is not None
         if member.agency_id == OUTSIDE_AGENCY_ID and agency_id != OUTSIDE_AGENCY_ID:
-            # Issue 5: a steward or owner placed outside the agencies now has a real one.
+            # A steward or owner placed outside the agencies now has a real one.
             member.agency_id = agency_id
         return member
 
@@ -144,7 +144,7 @@ class MemberRepository:
             update(MemberRow).where(MemberRow.id == member_id).values(paused_until=until)
         )
 
-    # Issue 3: the roster for scheduled prompts.
+    # The roster for scheduled prompts.
     def ensure_many(self, platform: str, agencies: dict[str, str]) -> list[MemberRow]:
         """Members for many user ids at once (user id -> agency id for anyone new)."""
         rows: list[MemberRow] = []
@@ -157,7 +157,7 @@ class MemberRepository:
             found = {row.platform_user_id: row for row in self.session.scalars(query)}
             missing = [u for u in chunk if u not in found]
             if missing:
-                # Issue 6: the safety net of ensure(), in bulk: skip (not raise) anyone who
+                # The safety net of ensure(), in bulk: skip (not raise) anyone who
                 # deleted their data, so the rest of the batch is still stored.
                 keys = {subject_key(platform, u): u for u in missing}
                 gone = set(
@@ -188,7 +188,7 @@ class MemberRepository:
                 )
                 found.update({row.platform_user_id: row for row in self.session.scalars(query)})
             for row in found.values():
-                if row.agency_id == OUTSIDE_AGENCY_ID:  # issue 5: see ensure()
+                if row.agency_id == OUTSIDE_AGENCY_ID:  # See ensure()
                     row.agency_id = agencies[row.platform_user_id]
             rows.extend(found[u] for u in chunk if u in found)
         return rows
@@ -236,7 +236,7 @@ class PromptRepository:
             query = query.where(PromptRow.cycle.endswith(cycle_suffix))
         return {status: count for status, count in self.session.execute(query)}
 
-    # Issue 3: the scheduler's ledger operations.
+    # The scheduler's ledger operations.
     def insert_pending(self, cohort_id: str, entries: Sequence[tuple[int, str]]) -> None:
         """Ledger rows for (member id, cycle) pairs, before anything is sent; existing ones stay."""
         if not entries:
@@ -428,7 +428,7 @@ class AuditRepository:
         return row
 
     def since(self, since: dt.datetime | None = None) -> list[AuditEventRow]:
-        """Issue 6: events at or after `since` (all when None), oldest first."""
+        """Events at or after `since` (all when None), oldest first."""
         query = select(AuditEventRow).order_by(AuditEventRow.at, AuditEventRow.id)
         if since is not None:
             query = query.where(AuditEventRow.at >= since)

@@ -1,4 +1,4 @@
-"""Issue 8: where multi-workspace Slack installs are kept — slack_sdk's SQLAlchemy stores, sealed.
+"""Where multi-workspace Slack installs are kept — slack_sdk's SQLAlchemy stores, sealed.
 
 slack_sdk's `SQLAlchemyInstallationStore` keeps bot and user tokens in clear text. LearnLoop
 subclasses it so every secret (bot and user tokens, their refresh tokens, an incoming-webhook

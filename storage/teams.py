@@ -1,4 +1,4 @@
-"""Issue 7: Teams conversation references, by conversation, person or member. Never commits."""
+"""Teams conversation references, by conversation, person or member. Never commits."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ class UnitOfWork:
     checkins: CheckinRepository
     config: ConfigRepository
     audit: AuditRepository
-    inquiries: InquiryRepository  # issue 9
+    inquiries: InquiryRepository
     escalations: EscalationRepository
     privacy: PrivacyRepository
     digests: DigestRepository

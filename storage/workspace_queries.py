@@ -1,4 +1,4 @@
-"""Issue 8: which agency a Slack user or DM channel belongs to (to pick the workspace's token)."""
+"""Which agency a Slack user or DM channel belongs to (to pick the workspace's token)."""
 
 from __future__ import annotations
 

@@ -233,7 +233,7 @@ class FakeSlackAPI:
         self._channels: dict[str, JsonDict] = {}
         self._pending_files: dict[str, JsonDict] = {}
         self._home_views: dict[str, str] = {}
-        # Issue 3: what was really posted (per channel), rate limits and random server errors.
+        # What was really posted (per channel), rate limits and random server errors.
         self._history: dict[str, list[JsonDict]] = {}
         self._limits: dict[str, list[float]] = {}  # method -> [rate, tokens, last refill]
         # Per-conversation limits: method -> (rate, burst); (method, channel) -> its bucket.
@@ -741,7 +741,7 @@ class FakeSlackAPI:
         }
 
     def _chat_get_permalink(self, params: JsonDict) -> JsonDict:
-        # Issue 5: Slack's permalink shape, .../archives/<channel>/p<ts without the dot>.
+        # Slack's permalink shape, .../archives/<channel>/p<ts without the dot>.
         channel = str(params.get("channel", ""))
         ts = str(params.get("message_ts", ""))
         if not channel or not ts:

@@ -105,7 +105,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def visible_text(blocks: list[dict[str, Any]]) -> str:
-    """Issue 8: every piece of text a person would read in some blocks, one line per piece."""
+    """Every piece of text a person would read in some blocks, one line per piece."""
     pieces: list[str] = []
 
     def text_of(obj: Any) -> None:

@@ -1,4 +1,4 @@
-"""`learnloop demo`, `digest preview|send` and `report` as a deployer runs them (issue 4)."""
+"""`learnloop demo`, `digest preview|send` and `report` as a deployer runs them."""
 
 from __future__ import annotations
 

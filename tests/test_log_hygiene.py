@@ -1,4 +1,4 @@
-"""Issue 6: no tokens, secrets, Slack payloads or service-user identifiers in any log line."""
+"""No tokens, secrets, Slack payloads or service-user identifiers in any log line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 6: after a realistic run, no raw identifier is anywhere in the database or the logs.
+"""After a realistic run, no raw identifier is anywhere in the database or the logs.
 
 The run goes through the live app over signed HTTP: a prompt answered with the form, a
 `/checkin` pre-filled with raw text, a plain DM reply and its Slack retry, "Add detail", an

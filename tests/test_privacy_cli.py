@@ -1,4 +1,4 @@
-"""Issue 6: `learnloop export`, `purge` and `audit`, run as a deployer would run them."""
+"""`learnloop export`, `purge` and `audit`, run as a deployer would run them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 9: question sets, the purpose block and Slack's modal limits in `check-config`."""
+"""Question sets, the purpose block and Slack's modal limits in `check-config`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8: every `learnloop` command the quick start documents runs, as a real subprocess.
+"""Every `learnloop` command the quick start documents runs, as a real subprocess.
 
 The commands are read out of docs/quickstart.md and the README's "Try it" block, so a command
 added to the guide without a test here fails `test_every_documented_command_is_run`.

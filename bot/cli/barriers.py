@@ -1,4 +1,4 @@
-"""Issue 5: `learnloop barriers export` — the barrier register for board papers.
+"""`learnloop barriers export` — the barrier register for board papers.
 
 The export has every barrier, where it is on the ladder, who owns it, its outcome and (in JSON)
 its history. Who raised a barrier is never in it, named or anonymous: board papers are about

@@ -172,13 +172,13 @@ class ConsoleMessenger:
         self.sent.append((f"updated: {message.summary.plain()}", ref.channel))
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
-        """Record a file DM (issue 6: a data export)."""
+        """Record a file DM (a data export)."""
         self.sent.append((f"file {filename}", user_id))
 
     def post_digest(
         self, channel: str, digest: Thread, progress: DigestProgress | None = None
     ) -> MessageRef:
-        """Record a digest (issue 4; the demo prints it instead)."""
+        """Record a digest (the demo prints it instead)."""
         self.sent.append(("digest", channel))
         ref = self._ref(channel)
         if progress is not None and not progress.parts:
@@ -189,29 +189,29 @@ class ConsoleMessenger:
     def upload_chart(
         self, channel: str, png: bytes, filename: str, title: str, alt_text: str
     ) -> None:
-        """Record a chart upload (issue 4)."""
+        """Record a chart upload."""
         self.sent.append((f"chart {filename}", channel))
 
     def join_channel(self, channel: str) -> None:
-        """Nothing to join in the demo (issue 4)."""
+        """Nothing to join in the demo."""
 
     def channel_members(self, channel: str) -> list[str]:
         """No channels in the demo alliance."""
         return []
 
     def usergroup_members(self, usergroup: str) -> list[str]:
-        """No user groups in the demo alliance (issue 3)."""
+        """No user groups in the demo alliance."""
         return []
 
     def user_profile(self, user_id: str) -> UserProfile | None:
-        """No profiles: everyone is in the alliance's time zone (issue 3)."""
+        """No profiles: everyone is in the alliance's time zone."""
         return None
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
-        """Nothing is ever in doubt in the demo (issue 3)."""
+        """Nothing is ever in doubt in the demo."""
         return None
 
-    # Issue 5: escalations.
+    # Escalations.
 
     def link_to(self, ref: MessageRef) -> str | None:
         """No links outside Slack."""
@@ -286,7 +286,7 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     removed: list[str] = []
     barrier_source: tuple[str, int, str] | None = None
     week_table = table("week", "prompts sent", "shared (form)", "replied", "skipped", "no answer")
-    # Issue 8: a progress bar while the weeks are walked (it disappears when done).
+    # A progress bar while the weeks are walked (it disappears when done).
     weeks_walked = track(
         range(weeks, 0, -1), description="Prompts and check-ins", console=console, transient=True
     )
@@ -346,7 +346,7 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
         now["t"] += dt.timedelta(hours=1)
         _walk_a_barrier(services, messenger, barrier_source, now, console)
     _print_summary(services, console, removed)
-    show_digest(services, database_url, weeks, console)  # issue 4: the digest, chart and report
+    show_digest(services, database_url, weeks, console)  # The digest, chart and report
     _print_next(database_url, config, weeks, services, console)
     return services
 

@@ -1,4 +1,4 @@
-"""Issue 4's part of `learnloop demo`: the week's digest, its chart and a review pack on disk."""
+"""The digest part of `learnloop demo`: the week's digest, its chart and a review pack on disk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4: `learnloop digest preview|send` and `learnloop report` (the learning review pack)."""
+"""`learnloop digest preview|send` and `learnloop report` (the learning review pack)."""
 
 from __future__ import annotations
 

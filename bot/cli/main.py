@@ -94,7 +94,7 @@ def _send_report_json(report: Any) -> dict[str, Any]:
 
 
 def _logging(settings: Settings) -> None:
-    # Issue 8: JSON lines with a request id (LOG_FORMAT=text for a terminal).
+    # JSON lines with a request id (LOG_FORMAT=text for a terminal).
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format, sys.stderr)
@@ -124,7 +124,7 @@ def serve(
     _logging(settings)
     count = worker_count(workers, settings)
     try:
-        settings.require_platform()  # issue 7: Slack, Teams, or both
+        settings.require_platform()  # Slack, Teams, or both
         if count == 1:
             loop = build(settings, with_slack=settings.slack_enabled)
         else:
@@ -133,7 +133,7 @@ def serve(
             set_up(settings)
     except ConfigError as exc:
         fail_config(exc)
-    # Issue 8: uvicorn logs through LearnLoop's handler (JSON, request ids); LearnLoop writes
+    # Uvicorn logs through LearnLoop's handler (JSON, request ids); LearnLoop writes
     # its own access line, which names the route and never the query string.
     options: dict[str, Any] = {
         "host": host,
@@ -236,7 +236,7 @@ def prompts_send(
     settings = _settings()
     _logging(settings)
     try:
-        settings.require_platform()  # issue 7: Slack, Teams, or both
+        settings.require_platform()  # Slack, Teams, or both
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         fail_config(exc)
@@ -245,7 +245,7 @@ def prompts_send(
         fail(f"no cohort {cohort!r} (known: {known})")
     reports = loop.services.prompts.send(cohort, now=now)
     if as_json:
-        # Issue 8: for scripts and cron wrappers (counts and error codes only).
+        # For scripts and cron wrappers (counts and error codes only).
         print_json([_send_report_json(r) for r in reports])
         raise typer.Exit(EXIT_FAILED if any(r.failed for r in reports) else 0)
     grid = table("cohort", "cycle", "due", "sent", "already", "paused", "inactive", "failed")
@@ -264,7 +264,7 @@ def prompts_send(
         raise typer.Exit(EXIT_FAILED)
 
 
-# Issue 3: the scheduler and the operator's view of the ledger.
+# The scheduler and the operator's view of the ledger.
 
 
 @app.command()
@@ -300,7 +300,7 @@ def worker(
     settings = _settings()
     _logging(settings)
     try:
-        settings.require_platform()  # issue 7: Slack, Teams, or both
+        settings.require_platform()  # Slack, Teams, or both
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         fail_config(exc)
@@ -474,7 +474,7 @@ def teams_package(
         ),
     ] = None,
 ) -> None:
-    """Issue 7: build the Teams app package (manifest.json and icons) to upload to Teams."""
+    """Build the Teams app package (manifest.json and icons) to upload to Teams."""
     from bot.teams.package import PackageError, build_package
 
     bot = bot_id or _settings().teams_client_id
@@ -504,15 +504,15 @@ def teams_package(
     )
 
 
-# Issue 6: `export`, `purge` and `audit` live in their own module.
+# `export`, `purge` and `audit` live in their own module.
 register_privacy_commands(app)
-# Issue 4: `digest preview|send` and `report` live in their own module.
+# `digest preview|send` and `report` live in their own module.
 register_digest_commands(app)
 
 
-# Issue 5: `barriers export` lives in its own module.
+# `barriers export` lives in its own module.
 register_barrier_commands(app)
-# Issue 8: `encryption-key` and `workspaces` (multi-workspace installs).
+# `encryption-key` and `workspaces` (multi-workspace installs).
 register_workspace_commands(app)
 
 

@@ -1,4 +1,4 @@
-"""Issue 6: `learnloop export`, `learnloop purge`, `learnloop audit` (admin commands).
+"""`learnloop export`, `learnloop purge`, `learnloop audit` (admin commands).
 
 Shell access to the deployment is the admin gate for these commands, as it is for the
 database itself: whoever can run them could read the database directly. Each run is

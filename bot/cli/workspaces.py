@@ -1,4 +1,4 @@
-"""Issue 8: `learnloop encryption-key` and `learnloop workspaces` (multi-workspace installs)."""
+"""`learnloop encryption-key` and `learnloop workspaces` (multi-workspace installs)."""
 
 from __future__ import annotations
 

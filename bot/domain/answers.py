@@ -1,4 +1,4 @@
-"""Reading a stored check-in through the questions it was answered with (issue 9).
+"""Reading a stored check-in through the questions it was answered with.
 
 Each check-in keeps a snapshot of its questions (id, label, kind, barrier…). Everything that
 shows a check-in — exports, digests, inquiry summaries — reads it through these functions, so

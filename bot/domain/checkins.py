@@ -50,11 +50,11 @@ class PromptStatus(StrEnum):
     SKIPPED = "skipped"
     EXPIRED = "expired"
     FAILED = "failed"
-    # Issue 9: "Nothing this week" — took part, with nothing to report; no check-in, no text.
+    # "Nothing this week" — took part, with nothing to report; no check-in, no text.
     NOTHING = "nothing"
 
 
-# Issue 9: the ledger states that count as taking part in a cycle (participation counts).
+# The ledger states that count as taking part in a cycle (participation counts).
 TAKING_PART = frozenset({PromptStatus.ANSWERED, PromptStatus.NOTHING})
 
 

@@ -1,4 +1,4 @@
-"""Issue 7: which chat platform an id belongs to, told from the id alone.
+"""Which chat platform an id belongs to, told from the id alone.
 
 One alliance spans Slack and Microsoft Teams, and services address people and channels by a
 bare string. The two platforms' ids never look alike, so the shape decides:

@@ -32,10 +32,10 @@ class Services:
     privacy: PrivacyService
     digests: DigestService
     escalations: EscalationService
-    teams: TeamsConversationService  # issue 7: where people are reachable on Teams
-    inquiries: InquiryService  # issue 9: inquiries and the form's extra questions
-    purpose: PurposeService  # issue 9: the purpose question
-    home: HomeService  # issue 8: the App Home
+    teams: TeamsConversationService  # Where people are reachable on Teams
+    inquiries: InquiryService  # Inquiries and the form's extra questions
+    purpose: PurposeService  # The purpose question
+    home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
 
 
@@ -52,8 +52,8 @@ def build_services(
     one, so that both see the same conversations.
     """
     members = MemberService(uow, alliance, clock)
-    purpose = PurposeService(uow, alliance, clock)  # issue 9
-    inquiries = InquiryService(uow, alliance, messenger, clock, purpose)  # issue 9
+    purpose = PurposeService(uow, alliance, clock)
+    inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
     escalations = EscalationService(uow, alliance, members, messenger, clock)
     entries = EntryService(uow, alliance, members, clock)
     return Services(
@@ -68,6 +68,6 @@ def build_services(
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
-        home=HomeService(uow, alliance, members, escalations, clock, entries),  # issue 8
+        home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
     )

@@ -24,7 +24,7 @@ from bot.domain.errors import NotFound, ValidationFailed
 from bot.domain.purpose import period_of
 from bot.ports import Clock, MessageRef, Messenger, MessengerError
 from bot.services.base import MemberFacingService
-from bot.services.inquiries import AskedSet, InquiryService  # issue 9
+from bot.services.inquiries import AskedSet, InquiryService
 from bot.services.members import MemberService
 from bot.views.checkin import (
     CheckinSavedView,
@@ -56,7 +56,7 @@ class SavedCheckin:
     redaction_summary: str
     prompt_ref: MessageRef | None
     prompt_id: int | None
-    # Issue 5: the barrier question was answered, so thanks offer "Escalate this".
+    # The barrier question was answered, so thanks offer "Escalate this".
     barrier_named: bool = False
     # Another delivery of the same event stored it: that one says thanks, this one is silent.
     repeat: bool = False
@@ -115,13 +115,13 @@ def question_specs(qset: QuestionSet) -> list[QuestionSpec]:
 
 def snapshot(qset: QuestionSet) -> list[dict[str, Any]]:
     """The questions as asked, stored with each check-in."""
-    # Issue 9: all of each question (barrier flag, choices…), so an old check-in can still be
+    # All of each question (barrier flag, choices…), so an old check-in can still be
     # shown, exported, digested and given more detail after its set changes.
     return [q.model_dump(mode="json") for q in qset.questions]
 
 
 def snapshot_set(question_set_id: str, questions: list[dict[str, Any]]) -> QuestionSet | None:
-    """Issue 9: the set a check-in was answered with, rebuilt from its snapshot (None if not)."""
+    """The set a check-in was answered with, rebuilt from its snapshot (None if not)."""
     rebuilt = []
     for item in questions:
         try:
@@ -145,7 +145,7 @@ class CheckinService(MemberFacingService):
         inquiries: InquiryService | None = None,
     ) -> None:
         super().__init__(uow, alliance, members, messenger, clock)
-        # Issue 9: adds an inquiry's question and the purpose question to the form.
+        # Adds an inquiry's question and the purpose question to the form.
         self.inquiries = inquiries
 
     # ------------------------------------------------------------------ reading
@@ -159,7 +159,7 @@ class CheckinService(MemberFacingService):
     ) -> QuestionSet:
         """The questions this person's form asks (NotAMember if they are not in the alliance).
 
-        Issue 9: the cohort's set plus any inquiry or purpose question due now (for the cycle
+        The cohort's set plus any inquiry or purpose question due now (for the cycle
         of `prompt_id` when given); for `checkin_id`, the questions that check-in was answered
         with, so giving an old entry more detail never meets a changed set.
         """
@@ -277,7 +277,7 @@ class CheckinService(MemberFacingService):
     ) -> SavedCheckin:
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
-            # Issue 9: new entries get today's questions; more detail keeps the entry's own.
+            # New entries get today's questions; more detail keeps the entry's own.
             existing_row = uow.checkins.get(checkin_id) if checkin_id is not None else None
             if existing_row is not None and existing_row.member_id == member.id:
                 if not may_edit(existing_row.created_at, self.clock()):
@@ -359,7 +359,7 @@ class CheckinService(MemberFacingService):
                 created = True
             self._answer_prompt(uow, row, member.id, prompt_id, answer_latest_prompt)
             saved = self._saved(uow, row, created=created, summary=draft.redaction_summary)
-            barrier = qset.barrier_question  # issue 5
+            barrier = qset.barrier_question
             saved = replace(saved, barrier_named=bool(barrier and draft.answers.get(barrier.id)))
             uow.commit()
             return saved
@@ -455,7 +455,7 @@ class CheckinService(MemberFacingService):
         return ref
 
     def nothing_this_week(self, platform: str, user_id: str, prompt_id: int) -> PromptState:
-        """Issue 9: "Nothing this week" — taking part with nothing to report.
+        """ "Nothing this week" — taking part with nothing to report.
 
         Recorded on the ledger row alone (status `nothing`): no check-in and no text, so it
         counts in participation but never in learnings, themes or quotes, and as the prompt is
@@ -567,7 +567,7 @@ class CheckinService(MemberFacingService):
             PromptStatus.SENT,
             PromptStatus.PENDING,
             PromptStatus.SKIPPED,
-            PromptStatus.NOTHING,  # issue 9: something came up after all
+            PromptStatus.NOTHING,  # Something came up after all
         ):
             prompt.status = PromptStatus.ANSWERED
             prompt.closed_at = self.clock()
@@ -575,7 +575,7 @@ class CheckinService(MemberFacingService):
             row.prompt_id = prompt.id
 
     def _asked(self, uow: UnitOfWork, member: Any, prompt_id: int | None) -> AskedSet:
-        """Issue 9: the questions the form asks now, and what its check-in is tagged with."""
+        """The questions the form asks now, and what its check-in is tagged with."""
         cohort = self.members.cohort_of(member.agency_id)
         if self.inquiries is None:
             return AskedSet(self.alliance.question_set_for(cohort))
@@ -586,14 +586,14 @@ class CheckinService(MemberFacingService):
         return self.inquiries.asked(uow, cohort, member.id, cycle)
 
     def _stored_set(self, row: CheckinRow) -> QuestionSet:
-        """Issue 9: the set a stored check-in was answered with (today's set if unreadable)."""
+        """The set a stored check-in was answered with (today's set if unreadable)."""
         rebuilt = snapshot_set(row.question_set_id, list(row.questions or []))
         if rebuilt is not None:
             return rebuilt
         return self.alliance.question_set_for(self.members.cohort_of(row.agency_id))
 
     def _purpose_period_of(self, created_at: dt.datetime) -> str | None:
-        """Issue 9: the purpose period a check-in made at this time belongs to."""
+        """The purpose period a check-in made at this time belongs to."""
         purpose = self.alliance.purpose
         if purpose is None:
             return None

@@ -117,7 +117,7 @@ class DigestService:
         self.alliance = alliance
         self.messenger = messenger
         self.clock = clock
-        # Issue 9: the purpose and inquiry sections.
+        # The purpose and inquiry sections.
         self.inquiries = inquiries or InquiryService(uow, alliance, messenger, clock)
         self._texts = _answer_picker(alliance)
         # Built once: the alliance's own words for the pattern finder's concepts.
@@ -261,7 +261,7 @@ class DigestService:
                 pattern_table=self._pattern_table,
             )
         )
-        # Issue 9: what people said the system is for, and the inquiries of the period.
+        # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
         return replace(
             view,
@@ -503,7 +503,7 @@ def _answer_picker(alliance: AllianceConfig) -> Any:
         question_set_id: str, answers: Mapping[str, Any], asked: Sequence[Mapping[str, Any]] = ()
     ) -> tuple[str, str]:
         if any("barrier" in q for q in asked):
-            # Issue 9: the questions stored with the entry say which answer is which, even
+            # The questions stored with the entry say which answer is which, even
             # after its set changed or left the config.
             return learning_text(asked, answers), barrier_text(asked, answers)
         learning_id, barrier_id = picks.get(question_set_id, (None, None))

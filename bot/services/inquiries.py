@@ -1,4 +1,4 @@
-"""Issue 9: inquiries — start, list and close them — and the questions a check-in form asks now.
+"""Inquiries — start, list and close them — and the questions a check-in form asks now.
 
 While an inquiry runs, the cohort's form carries its question after the set's own questions,
 and every check-in the cohort makes is tagged to it. The purpose question joins the form in the

@@ -23,7 +23,7 @@ class MemberInfo:
     agency_id: str
     paused_until: dt.datetime | None
     active: bool
-    # Issue 3: the time zone from the platform profile, and when it was last looked up.
+    # The time zone from the platform profile, and when it was last looked up.
     timezone: str | None = None
     timezone_checked_at: dt.datetime | None = None
 
@@ -78,7 +78,7 @@ class MemberService:
         """The member for a platform user, or NotAMember."""
         row = uow.members.by_platform_id(platform, user_id)
         if row is None or row.agency_id == OUTSIDE_AGENCY_ID:
-            # Issue 5: people outside every agency (stewards, barrier owners) have a member row
+            # People outside every agency (stewards, barrier owners) have a member row
             # for the register, but still can't check in until they are in an agency.
             if row is None and uow.privacy.tombstone(subject_key(platform, user_id)) is not None:
                 raise DataDeleted()
@@ -86,7 +86,7 @@ class MemberService:
         return row
 
     def forgotten(self, uow: UnitOfWork, people: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Issue 6: the (platform, user id) pairs that deleted their data: never re-create them."""
+        """The (platform, user id) pairs that deleted their data: never re-create them."""
         keys = {subject_key(platform, user_id): (platform, user_id) for platform, user_id in people}
         return {keys[k] for k in uow.privacy.tombstoned(list(keys))}
 

@@ -1,4 +1,4 @@
-"""Privacy (issue 6): what LearnLoop holds about a person, export, erasure, retention, audit.
+"""Privacy: what LearnLoop holds about a person, export, erasure, retention, audit.
 
 Every export goes through the visibility policy (bot/domain/visibility.py): a person's own
 export is read as `Audience.author`, an agency's as `Audience.agency`, so an anonymous entry
@@ -435,7 +435,7 @@ class PrivacyService(MemberFacingService):
             "themes": [t.name for t in row.themes],
             "questions": list(row.questions or []),
             "answers": dict(row.answers or {}),
-            # Issue 9: each answer under the question it answered, read through the check-in's
+            # Each answer under the question it answered, read through the check-in's
             # own questions (a set changed since never relabels it), and its cycle tags.
             "answered": [
                 {"question": label, "answer": text}

@@ -46,7 +46,7 @@ from bot.services.roster import Roster
 from bot.views.checkin import PromptView, ReminderView, prompt_message, reminder_message
 from storage.uow import UnitOfWorkFactory
 
-if TYPE_CHECKING:  # issue 9
+if TYPE_CHECKING:
     from bot.services.inquiries import InquiryService
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class PromptService(MemberFacingService):
         inquiries: InquiryService | None = None,
     ) -> None:
         super().__init__(uow, alliance, members, messenger, clock)
-        # Issue 9: names this cycle's extra questions (an inquiry's, the purpose question).
+        # Names this cycle's extra questions (an inquiry's, the purpose question).
         self.inquiries = inquiries
         self.roster = Roster(uow, alliance, members, messenger, clock)
         self.holidays = BankHolidays(alliance.alliance.bank_holidays)
@@ -284,7 +284,7 @@ class PromptService(MemberFacingService):
                 prompt_id=prompt_id,
                 alliance_name=self.alliance.alliance.name,
                 question=PROMPT_QUESTION,
-                extra_questions=self._extra_questions(prompt_id),  # issue 9
+                extra_questions=self._extra_questions(prompt_id),
             )
             try:
                 ref = self.messenger.send(member.user_id, prompt_message(view), paced=True)
@@ -306,7 +306,7 @@ class PromptService(MemberFacingService):
                 self._in_flight.discard(prompt_id)
 
     def _extra_questions(self, prompt_id: int) -> tuple[str, ...]:
-        """Issue 9: the questions this prompt's cycle asks on top of the set, for the DM."""
+        """The questions this prompt's cycle asks on top of the set, for the DM."""
         if self.inquiries is None:
             return ()
         with self.uow() as uow:

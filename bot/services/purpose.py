@@ -1,4 +1,4 @@
-"""Issue 9: the purpose question — when a cohort is asked it, and its answers for the digest."""
+"""The purpose question — when a cohort is asked it, and its answers for the digest."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ class Roster(MemberFacingService):
             for user_id in user_ids:
                 found.setdefault((agency.platform, user_id), agency.id)
         with self.uow() as uow:
-            # Issue 6: people who deleted their data are neither re-created nor prompted.
+            # People who deleted their data are neither re-created nor prompted.
             forgotten = self.members.forgotten(uow, list(found))
             by_platform: dict[str, dict[str, str]] = {}
             for (platform, user_id), agency_id in found.items():

@@ -1,4 +1,4 @@
-"""Issue 7: installs of the Teams app, and where each person or channel can be reached."""
+"""Installs of the Teams app, and where each person or channel can be reached."""
 
 from __future__ import annotations
 

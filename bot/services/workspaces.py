@@ -1,4 +1,4 @@
-"""Issue 8: the audit trail of Slack workspaces joining and leaving the alliance."""
+"""The audit trail of Slack workspaces joining and leaving the alliance."""
 
 from __future__ import annotations
 

@@ -49,8 +49,8 @@ def build_web_client(
 ) -> WebClient:
     """A WebClient for SLACK_API_URL that retries on 429 (after Retry-After), 5xx and resets.
 
-    `pacers` (issue 3) are told about each 429 of their method so a fan-out slows down.
-    With a `router` (issue 8, OAuth mode) each call uses its workspace's bot token.
+    `pacers` are told about each 429 of their method so a fan-out slows down.
+    With a `router` (OAuth mode) each call uses its workspace's bot token.
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     rate_limit: RetryHandler = RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
@@ -94,7 +94,7 @@ def build_bolt_app(
 ) -> App:
     """The Bolt app, ready for `handlers.slack.register`; listeners get services from the context.
 
-    With `installs` (issue 8, OAuth mode) each request is authorized with its workspace's
+    With `installs` (OAuth mode) each request is authorized with its workspace's
     token, and the app serves the install flow.
     """
     signing_secret = (
@@ -116,7 +116,7 @@ def build_bolt_app(
         # Unhandled events (e.g. a reaction) still get their 200 so Slack doesn't retry them.
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("learnloop.bolt"),
-        # Issue 8: listeners see the request's context variables (workspace, request id).
+        # Listeners see the request's context variables (workspace, request id).
         listener_executor=ContextThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="learnloop-listener"
         ),
@@ -132,7 +132,7 @@ def build_bolt_app(
         context["installs"] = installs
         context["after_ack"] = after_ack
         context["forms"] = forms
-        # Issue 8: outbound calls made while handling this request default to its workspace.
+        # Outbound calls made while handling this request default to its workspace.
         token = request_workspace.set(context.team_id or context.enterprise_id)
         try:
             next()

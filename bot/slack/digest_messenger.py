@@ -1,4 +1,4 @@
-"""The digest half of the Slack Messenger (issue 4): the message, its thread, the chart, joining.
+"""The digest half of the Slack Messenger: the message, its thread, the chart, joining.
 
 A mixin of `SlackMessenger` (which supplies `client`, `_call` and `channel_pacer`), like the
 escalation one. A digest is several posts into one channel, so each waits for the channel's

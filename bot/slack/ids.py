@@ -17,10 +17,10 @@ class Action(StrEnum):
     PAUSE_PROMPTS = CheckinAction.PAUSE_PROMPTS.value
     ADD_DETAIL = CheckinAction.ADD_DETAIL.value
     VISIBILITY = VISIBILITY_FIELD
-    # Issue 5: "Escalate this" on a check-in's thanks (the barrier ids are in bot/views/barriers).
+    # "Escalate this" on a check-in's thanks (the barrier ids are in bot/views/barriers).
     ESCALATE_CHECKIN = CheckinAction.ESCALATE_CHECKIN.value
     # The privacy panel's and the App Home's ids are in bot/views/privacy.py and home.py.
-    # Issue 9: "Nothing this week" on the prompt, and the inputs of the inquiry form.
+    # "Nothing this week" on the prompt, and the inputs of the inquiry form.
     NOTHING_THIS_WEEK = CheckinAction.NOTHING_THIS_WEEK.value
     INQUIRY_INPUT = "inquiry_input"
     # An author's own entries (App Home): each button's value is the entry's id.
@@ -34,7 +34,7 @@ class View(StrEnum):
     """callback_id of every modal."""
 
     CHECKIN = CHECKIN_FORM
-    # Issue 9: inquiries.
+    # Inquiries.
     INQUIRY_START = "inquiry_start_modal"
     # An author's own entries.
     ENTRY_EDIT = EDIT_FORM
@@ -46,7 +46,7 @@ class Block(StrEnum):
     """block_id of fixed blocks."""
 
     VISIBILITY = VISIBILITY_FIELD
-    # Issue 9: the inquiry form.
+    # The inquiry form.
     INQUIRY_QUESTION = "inquiry_question"
     INQUIRY_COHORT = "inquiry_cohort"
     INQUIRY_WEEKS = "inquiry_weeks"
@@ -57,5 +57,5 @@ class Command(StrEnum):
 
     CHECKIN = "/checkin"
     LEARNLOOP = "/learnloop"
-    ESCALATE = "/escalate"  # issue 5
-    BARRIERS = "/barriers"  # issue 5
+    ESCALATE = "/escalate"
+    BARRIERS = "/barriers"

@@ -65,7 +65,7 @@ def manifest(url: str | None = None) -> dict[str, Any]:
     if events_url:
         events = {"request_url": events_url, **events}
         interactivity["request_url"] = events_url
-        # Issue 8: where Slack returns installers in multi-workspace (OAuth) mode.
+        # Where Slack returns installers in multi-workspace (OAuth) mode.
         redirect = f"{events_url.removesuffix('/slack/events')}/slack/oauth_redirect"
         oauth_config = {"redirect_urls": [redirect], **oauth_config}
     return {

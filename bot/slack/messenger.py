@@ -46,13 +46,13 @@ def _call(method: str, fn: Callable[[], T], metrics: Metrics | None = None) -> T
             code = "ratelimited"
             retry_after = _retry_after(exc.response.headers)
         elif exc.response is not None and exc.response.status_code >= 500:
-            # Issue 3: a 5xx that outlived the retry handler is worth retrying on a later tick.
+            # A 5xx that outlived the retry handler is worth retrying on a later tick.
             code = "server_error"
         error = MessengerError(code, method, retry_after)
         cause: Exception = exc
     except SlackClientError as exc:
         error, cause = MessengerError("client_error", method), exc
-    except TimeoutError as exc:  # issue 3: Slack may have acted on it; the answer never came
+    except TimeoutError as exc:  # Slack may have acted on it; the answer never came
         error, cause = MessengerError("timeout", method), exc
     except OSError as exc:  # connection refused / timed out after the retry handlers gave up
         error, cause = MessengerError("connection_error", method), exc
@@ -86,7 +86,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
     ) -> None:
         self.client = client
         self.metrics = metrics
-        # Issue 3: spaces out fan-out DMs (prompts, reminders) just under Slack's rate limit.
+        # Spaces out fan-out DMs (prompts, reminders) just under Slack's rate limit.
         self.pacer = pacer
         # Slack also limits each conversation to about a message a second: a digest's parts
         # and charts go into one channel, one after another.
@@ -156,7 +156,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             return resp
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:
-        """Issue 6: upload a file into the person's DM with the app (their data export)."""
+        """Upload a file into the person's DM with the app (their data export)."""
         # files.completeUploadExternal shares into a conversation id, not a user id.
         opened: Any = self._call(
             "conversations.open", lambda: self.client.conversations_open(users=user_id)
@@ -189,7 +189,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             if not cursor:
                 return members
 
-    # Issue 3: scheduled prompts.
+    # Scheduled prompts.
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         """User ids in a user group."""

@@ -1,4 +1,4 @@
-"""Issue 8: multi-workspace installs — the OAuth flow, its stores and the authorize step.
+"""Multi-workspace installs — the OAuth flow, its stores and the authorize step.
 
 OAuth mode is on when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set. Then
 `GET /slack/install` starts an install, `GET /slack/oauth_redirect` finishes it, each workspace's

@@ -1,4 +1,4 @@
-"""Issue 8: several Slack workspaces in one alliance — which workspace's token each call uses.
+"""Several Slack workspaces in one alliance — which workspace's token each call uses.
 
 Inside a request Bolt already hands listeners a client with the right token. Outside one
 (prompts, reminders, digests, barrier notices sent by the worker or the CLI) LearnLoop's

@@ -1,4 +1,4 @@
-"""Microsoft Teams: the Teams SDK App, Adaptive Cards and the Messenger port on Teams (issue 7)."""
+"""Microsoft Teams: the Teams SDK App, Adaptive Cards and the Messenger port on Teams."""
 
 import warnings
 

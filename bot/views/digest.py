@@ -157,7 +157,7 @@ class DigestView:
     quotes: tuple[Quote, ...] = ()
     barriers: BarrierSummary = field(default_factory=BarrierSummary)
     weekly_totals: tuple[tuple[str, Count], ...] = ()
-    # Issue 9: purpose answers, inquiries running, and the findings of those that closed.
+    # Purpose answers, inquiries running, and the findings of those that closed.
     purpose: PurposeSectionView | None = None
     inquiries: tuple[InquiryLine, ...] = ()
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()

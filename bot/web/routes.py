@@ -127,7 +127,7 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             elif schema.state == "newer":
                 checks["schema_problem"] = schema.problem()
         if loop.installs is not None:
-            # Issue 8: each workspace has its own token. One revoked token (or none installed
+            # Each workspace has its own token. One revoked token (or none installed
             # yet) must not take the process out of service: others, and installs, need it.
             try:
                 checks["workspaces"] = len(loop.installs.tokens.installed())
@@ -218,7 +218,7 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
 
     oauth_flow = bolt.oauth_flow if bolt is not None else None
     if oauth_flow is not None:
-        # Issue 8: multi-workspace installs (only when SLACK_CLIENT_ID/SECRET are set).
+        # Multi-workspace installs (only when SLACK_CLIENT_ID/SECRET are set).
 
         @api.get(INSTALL_PATH)
         async def slack_install(request: Request) -> Response:
@@ -234,7 +234,7 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             response = await run_in_threadpool(oauth_flow.handle_callback, bolt_request)
             return to_starlette_response(response)
 
-    # Issue 7: Teams posts activities to /api/messages; the SDK validates each one's JWT.
+    # Teams posts activities to /api/messages; the SDK validates each one's JWT.
     if loop.teams is not None:
         loop.teams.mount(api)
     else:

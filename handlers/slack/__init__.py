@@ -26,9 +26,9 @@ def register(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
-    home.register(app)  # issue 8: before privacy (it answers Export and Delete in the Home tab)
+    home.register(app)  # Before privacy (it answers Export and Delete in the Home tab)
     entries.register(app)  # an author's own entries, in the Home tab
     privacy.register(app)
     escalations.register(app)
-    inquiries.register(app)  # issue 9
-    installs.register(app)  # issue 8
+    inquiries.register(app)
+    installs.register(app)

@@ -36,7 +36,7 @@ def share_learning(
     forms: CheckinForms = context["forms"]
 
     def open_form() -> None:
-        # Issue 9: the prompt's cycle decides whether the purpose question is asked.
+        # The prompt's cycle decides whether the purpose question is asked.
         qset = services.checkins.question_set_for("slack", body["user"]["id"], prompt_id=prompt_id)
         client.views_open(
             trigger_id=body["trigger_id"], view=forms.modal(qset, {"prompt_id": prompt_id})
@@ -54,7 +54,7 @@ def skip_week(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: 
 def nothing_this_week(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services
 ) -> None:
-    """Issue 9: "Nothing this week" — counts as taking part, stores no text, is never reminded."""
+    """ "Nothing this week" — counts as taking part, stores no text, is never reminded."""
     ack()
     services.checkins.nothing_this_week("slack", body["user"]["id"], _int_value(action))
 
@@ -82,7 +82,7 @@ def add_detail(
     forms: CheckinForms = context["forms"]
 
     def open_form() -> None:
-        # Issue 9: the questions this check-in was answered with, even if the set changed since.
+        # The questions this check-in was answered with, even if the set changed since.
         qset = services.checkins.question_set_for("slack", user_id, checkin_id=checkin_id)
         draft = services.checkins.draft_of("slack", user_id, checkin_id)
         client.views_open(

@@ -38,7 +38,7 @@ def open_checkin(
     def open_form() -> None:
         qset = services.checkins.question_set_for("slack", command["user_id"])
         text = (command.get("text") or "").strip()
-        # Issue 9: a custom set may open with a choice question; the text goes to the first
+        # A custom set may open with a choice question; the text goes to the first
         # text one.
         first = next(
             (

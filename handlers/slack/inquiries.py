@@ -1,4 +1,4 @@
-"""Issue 9: `/learnloop inquiry start | list | close` and the "Start an inquiry" form."""
+"""`/learnloop inquiry start | list | close` and the "Start an inquiry" form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8: a workspace uninstalling LearnLoop, or Slack revoking its tokens."""
+"""A workspace uninstalling LearnLoop, or Slack revoking its tokens."""
 
 from __future__ import annotations
 

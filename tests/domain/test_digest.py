@@ -1,4 +1,4 @@
-"""The digest's aggregates on hand-made data with known answers (issue 4)."""
+"""The digest's aggregates on hand-made data with known answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 9, pure rules: the inquiry command, the purpose cycle, summaries, stored answers."""
+"""Learning cycles, pure rules: the inquiry command, purpose cycle, summaries, stored answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 6: the pure rules behind erasure and retention."""
+"""The pure rules behind erasure and retention."""
 
 from __future__ import annotations
 

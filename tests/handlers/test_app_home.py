@@ -1,4 +1,4 @@
-"""Issue 8: the App Home per role, through the live app (app_home_opened → views.publish)."""
+"""The App Home per role, through the live app (app_home_opened → views.publish)."""
 
 from __future__ import annotations
 

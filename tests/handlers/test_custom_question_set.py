@@ -1,4 +1,4 @@
-"""Issue 9: a cohort with its own question set, end to end through the live app."""
+"""A cohort with its own question set, end to end through the live app."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 9: an inquiry's whole life through the live app — start, ask, tag, list, close, summary."""
+"""An inquiry's whole life through the live app — start, ask, tag, list, close, summary."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 9: "Nothing this week" — taking part with one click, no text, never reminded."""
+""" "Nothing this week" — taking part with one click, no text, never reminded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8: multi-workspace installs end to end — the OAuth flow against the fake Slack API,
+"""Multi-workspace installs end to end — the OAuth flow against the fake Slack API,
 tokens encrypted at rest, each workspace's calls signed with its own token, uninstall, rotation.
 """
 

@@ -1,4 +1,4 @@
-"""Issue 6: `/learnloop privacy` end to end — signed HTTP into the app, Slack answered by the fake.
+"""`/learnloop privacy` end to end — signed HTTP into the app, Slack answered by the fake.
 
 Export arrives as a JSON file in the person's DM; delete asks first, removes their data, and a
 tombstone stops a retried event from bringing them back until they press "Start again".

@@ -1,4 +1,4 @@
-"""Issue 9: the purpose question, asked in the first cycle of a quarter, gathered in digests."""
+"""The purpose question, asked in the first cycle of a quarter, gathered in digests."""
 
 from __future__ import annotations
 

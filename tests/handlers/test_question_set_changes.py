@@ -1,4 +1,4 @@
-"""Issue 9: changing a cohort's question set never breaks the check-ins answered before.
+"""Changing a cohort's question set never breaks the check-ins answered before.
 
 The same database is served first with one configuration, then with a new one in which the
 cohort's set was replaced (the old set is gone from the file). Old check-ins still export with

@@ -1,4 +1,4 @@
-"""Issue 8: JSON log lines carrying the request id, from the web layer down to Bolt's threads,
+"""JSON log lines carrying the request id, from the web layer down to Bolt's threads,
 and never a token or a word of a check-in."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 6: export, erasure, tombstones, retention and the audit log, through the real services.
+"""Export, erasure, tombstones, retention and the audit log, through the real services.
 
 Direct service calls on each backend, with a recording messenger and a settable clock.
 """

@@ -1,4 +1,4 @@
-"""The digest's period queries and ledger on SQLite and PostgreSQL (issue 4)."""
+"""The digest's period queries and ledger on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

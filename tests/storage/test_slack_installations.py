@@ -1,4 +1,4 @@
-"""Issue 8: the encrypted installation store on both backends, and its tables in the migration."""
+"""The encrypted installation store on both backends, and its tables in the migration."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 6's privacy panel on Teams: see, export (with Teams' file consent) and delete."""
+"""The privacy panel on Teams: see, export (with Teams' file consent) and delete."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Issue 6: UPDATE and DELETE on audit_events fail, on both backends (TRUNCATE, used only by
+# UPDATE and DELETE on audit_events fail, on both backends (TRUNCATE, used only by
 # the test suite to empty a database, is not a row operation and is not blocked).
 _AUDIT_APPEND_ONLY = {
     "sqlite": [
@@ -131,7 +131,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("channel_id", sa.String(length=64), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),
-        # Issue 5: link to the barrier's card, and the submission that raised it.
+        # Link to the barrier's card, and the submission that raised it.
         sa.Column("card_url", sa.String(length=500), nullable=True),
         sa.Column("idempotency_key", sa.String(length=128), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -152,7 +152,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalations")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_escalations_idempotency_key")),
     )
-    # Issue 5: the register lists by status, newest change first.
+    # The register lists by status, newest change first.
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.create_index(
             "ix_escalations_status_updated", ["status", "updated_at"], unique=False
@@ -172,7 +172,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        # Issue 3: a send in flight (in doubt after a crash).
+        # A send in flight (in doubt after a crash).
         sa.Column("sending_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["cohort_id"], ["cohorts.id"], name=op.f("fk_prompts_cohort_id_cohorts")
@@ -189,7 +189,7 @@ def upgrade() -> None:
     with op.batch_alter_table("prompts", schema=None) as batch_op:
         batch_op.create_index("ix_prompts_cycle_status", ["cycle", "status"], unique=False)
 
-    # Issue 9: inquiries (created before checkins, which point at them).
+    # Inquiries (created before checkins, which point at them).
     op.create_table(
         "inquiries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -227,7 +227,7 @@ def upgrade() -> None:
         sa.Column("redaction_count", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=128), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        # Issue 9: the inquiry a check-in belongs to, and the purpose period it answered.
+        # The inquiry a check-in belongs to, and the purpose period it answered.
         sa.Column("inquiry_id", sa.Integer(), nullable=True),
         sa.Column("purpose_period", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(
@@ -258,7 +258,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_checkins_created_agency", ["created_at", "agency_id"], unique=False
         )
-        # Issue 9: an inquiry's check-ins.
+        # An inquiry's check-ins.
         batch_op.create_index(batch_op.f("ix_checkins_inquiry_id"), ["inquiry_id"], unique=False)
         batch_op.create_index(
             "ix_checkins_member_purpose", ["member_id", "purpose_period"], unique=False
@@ -290,12 +290,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_events")),
     )
-    # Issue 5: a barrier's history in order, and events by period for the digest.
+    # A barrier's history in order, and events by period for the digest.
     with op.batch_alter_table("escalation_events", schema=None) as batch_op:
         batch_op.create_index(
             "ix_escalation_events_escalation_at", ["escalation_id", "at"], unique=False
         )
-    # Issue 5: stale-barrier reminders, one per (ladder level, week).
+    # Stale-barrier reminders, one per (ladder level, week).
     op.create_table(
         "escalation_reminders",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -369,14 +369,14 @@ def upgrade() -> None:
         ),
     )
     # ### end Alembic commands ###
-    # Issue 6: tombstones of people who deleted their data (a one-way key, never their id).
+    # Tombstones of people who deleted their data (a one-way key, never their id).
     op.create_table(
         "tombstones",
         sa.Column("subject_key", sa.String(length=64), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("subject_key", name=op.f("pk_tombstones")),
     )
-    # Issue 7: where LearnLoop can reach people and channels in Microsoft Teams.
+    # Where LearnLoop can reach people and channels in Microsoft Teams.
     op.create_table(
         "teams_conversations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -406,7 +406,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_teams_conversations_member_id"), ["member_id"], unique=False
         )
-    # Issue 8: slack_sdk's OAuth tables (storage/slack_installations.py). Secrets are TEXT:
+    # Slack_sdk's OAuth tables (storage/slack_installations.py). Secrets are TEXT:
     # they are stored encrypted, which is longer than slack_sdk's 200 characters.
     op.create_table(
         "slack_installations",
@@ -476,24 +476,24 @@ def upgrade() -> None:
         sa.Column("expire_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_oauth_states")),
     )
-    # Issue 6: the audit log is append-only, enforced by the database itself.
+    # The audit log is append-only, enforced by the database itself.
     for statement in _AUDIT_APPEND_ONLY[op.get_bind().dialect.name]:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    # Issue 8: slack_sdk's OAuth tables.
+    # Slack_sdk's OAuth tables.
     op.drop_table("slack_oauth_states")
     op.drop_index("slack_bots_idx", table_name="slack_bots")
     op.drop_table("slack_bots")
     op.drop_index("slack_installations_idx", table_name="slack_installations")
     op.drop_table("slack_installations")
-    # Issue 7: Teams conversation references.
+    # Teams conversation references.
     with op.batch_alter_table("teams_conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_teams_conversations_member_id"))
         batch_op.drop_index(batch_op.f("ix_teams_conversations_aad_object_id"))
     op.drop_table("teams_conversations")
-    # Issue 6: tombstones and the audit log's append-only guard.
+    # Tombstones and the audit log's append-only guard.
     for statement in _AUDIT_APPEND_ONLY_DROP[op.get_bind().dialect.name]:
         op.execute(statement)
     op.drop_table("tombstones")
@@ -501,19 +501,19 @@ def downgrade() -> None:
     op.drop_table("learning_links")
     op.drop_table("escalation_links")
     op.drop_table("checkin_themes")
-    # Issue 5: stale-barrier reminders and the history index.
+    # Stale-barrier reminders and the history index.
     op.drop_table("escalation_reminders")
     with op.batch_alter_table("escalation_events", schema=None) as batch_op:
         batch_op.drop_index("ix_escalation_events_escalation_at")
 
     op.drop_table("escalation_events")
     with op.batch_alter_table("checkins", schema=None) as batch_op:
-        batch_op.drop_index("ix_checkins_member_purpose")  # issue 9
-        batch_op.drop_index(batch_op.f("ix_checkins_inquiry_id"))  # issue 9
+        batch_op.drop_index("ix_checkins_member_purpose")
+        batch_op.drop_index(batch_op.f("ix_checkins_inquiry_id"))
         batch_op.drop_index("ix_checkins_created_agency")
 
     op.drop_table("checkins")
-    # Issue 9: inquiries (after the checkins that point at them).
+    # Inquiries (after the checkins that point at them).
     with op.batch_alter_table("inquiries", schema=None) as batch_op:
         batch_op.drop_index("ix_inquiries_cohort_status")
     op.drop_table("inquiries")
@@ -522,8 +522,7 @@ def downgrade() -> None:
 
     op.drop_table("prompts")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
-        batch_op.drop_index("ix_escalations_status_updated")  # issue 5
-
+        batch_op.drop_index("ix_escalations_status_updated")
     op.drop_table("escalations")
     op.drop_table("members")
     op.drop_table("themes")

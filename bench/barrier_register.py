@@ -19,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.config import EXAMPLE_CONFIG, load_alliance
+from bot.alliance import load_alliance
 from bot.domain.escalation import Action
 from bot.ports import MessageRef
 from bot.services import Services, build_services
+from bot.settings import EXAMPLE_CONFIG
 from storage.db import make_engine, migrate
 from storage.uow import UnitOfWorkFactory
 

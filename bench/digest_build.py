@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
 from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bot.config import parse_alliance  # noqa: E402
+from bot.alliance import parse_alliance  # noqa: E402
 from bot.ports import DigestProgress  # noqa: E402
 from bot.services.digests import Destination, DigestService  # noqa: E402
 from bot.slack.messenger import SlackMessenger  # noqa: E402

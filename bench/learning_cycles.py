@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 from digest_build import BARRIERS, WHAT, WHO, WHY  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bot.config import AllianceConfig, parse_alliance  # noqa: E402
+from bot.alliance import AllianceConfig, parse_alliance  # noqa: E402
 from bot.domain.checkins import Source  # noqa: E402
 from bot.ports import MessageRef  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402

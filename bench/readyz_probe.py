@@ -34,8 +34,8 @@ for folder in (ROOT, ROOT / "tests"):
 from slack_api import FakeSlackAPI  # noqa: E402
 from slack_sdk.errors import SlackApiError  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
 from bot.readiness import SlackReadiness, auth_test_call  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.slack.app import build_web_client  # noqa: E402
 
 # Slower than the production client's 10 s timeout, as a struggling Slack can be.

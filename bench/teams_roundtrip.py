@@ -44,8 +44,8 @@ from teams_connector import FakeBotConnector  # noqa: E402
 from teams_fixtures import bot_token, teams_settings  # noqa: E402
 from teams_requests import TeamsDriver, TeamsUser  # noqa: E402
 
+from bot.alliance import parse_alliance  # noqa: E402
 from bot.app import build  # noqa: E402
-from bot.config import parse_alliance  # noqa: E402
 from bot.web.routes import create_web_app  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 

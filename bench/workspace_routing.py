@@ -37,8 +37,9 @@ from slack_api import FakeSlackAPI  # noqa: E402
 from slack_requests import slash_command  # noqa: E402
 from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
 
+from bot.alliance import parse_alliance  # noqa: E402
 from bot.app import LearnLoop, build  # noqa: E402
-from bot.config import Settings, parse_alliance  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.web.routes import create_web_app  # noqa: E402
 
 SECRET = "bench-signing-secret"

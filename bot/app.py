@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 import handlers.slack as slack_handlers
-from bot.config import AllianceConfig, ConfigError, Settings, load_alliance
+from bot.alliance import AllianceConfig, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
 from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, system_clock
@@ -21,6 +21,7 @@ from bot.services import Services, build_services
 from bot.services.members import MemberService
 from bot.services.teams import TeamsConversationService
 from bot.services.workspaces import WorkspaceService
+from bot.settings import ConfigError, Settings
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import SlackInstalls, build_installs

@@ -143,10 +143,6 @@ class Messenger(Protocol):
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...
 
-        # Escalations.
-
-        ...
-
     def link_to(self, ref: MessageRef) -> str | None:
         """A link people can follow to a message, or None if the platform has none."""
         ...

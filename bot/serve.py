@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from bot.config import Settings, load_settings
+from bot.settings import Settings, load_settings
 
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 

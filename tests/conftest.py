@@ -25,9 +25,10 @@ from slack_fixtures import fake_slack  # noqa: F401 - re-exported fixture
 from slack_requests import SIGNING_SECRET, SignedRequest
 from sqlalchemy import Engine, text
 
+from bot.alliance import AllianceConfig, parse_alliance
 from bot.app import LearnLoop, build
-from bot.config import AllianceConfig, Settings, parse_alliance
 from bot.ports import Clock, system_clock
+from bot.settings import Settings
 from bot.web.routes import create_web_app
 from storage.db import make_engine, migrate
 from storage.models import Base

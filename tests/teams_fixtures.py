@@ -24,9 +24,10 @@ from teams_auth import KeyService
 from teams_connector import FakeBotConnector
 from teams_requests import APP_ID, TENANT_ID, TeamsDriver, TeamsUser
 
+from bot.alliance import AllianceConfig, parse_alliance
 from bot.app import build
-from bot.config import AllianceConfig, Settings, parse_alliance
 from bot.ports import Clock, system_clock
+from bot.settings import Settings
 from bot.web.routes import create_web_app
 
 MEGAN = TeamsUser("7faf8ab2-3d56-4244-b585-20c8a42ed2b8", "Megan Bowen")

@@ -9,15 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bot.alliance import DEFAULT_QUESTION_SET, load_alliance, parse_alliance
 from bot.cli import app
-from bot.config import (
-    DEFAULT_QUESTION_SET,
-    EXAMPLE_CONFIG,
-    ConfigError,
-    load_alliance,
-    load_settings,
-    parse_alliance,
-)
+from bot.settings import EXAMPLE_CONFIG, ConfigError, load_settings
 
 
 def example() -> dict:

@@ -7,7 +7,7 @@ import json
 
 from conftest import STEWARD, alliance_config
 
-from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
+from bot.alliance import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.slack.blocks import CheckinForms, checkin_modal
 
 THEMES = ["Housing", "Hospital discharge"]

@@ -15,7 +15,7 @@ from conftest import Live
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import Settings
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

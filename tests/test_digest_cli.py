@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.demo_digest import CHART_FILE, REPORT_FILE
-from bot.config import EXAMPLE_CONFIG
+from bot.settings import EXAMPLE_CONFIG
 
 
 @pytest.fixture(scope="module")

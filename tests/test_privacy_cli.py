@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from bot.app import build
 from bot.cli import app
-from bot.config import Settings
 from bot.domain.checkins import Source
+from bot.settings import Settings
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

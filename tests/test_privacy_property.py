@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from teams_ui import card_text
 
+from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
-from bot.config import parse_alliance
 from bot.domain.checkins import Source
 from bot.ports import Messenger, MessengerError
 from bot.render.digest import render_html, render_text, text_lines

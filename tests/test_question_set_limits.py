@@ -9,17 +9,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import (
-    EXAMPLE_CONFIG,
+from bot.alliance import (
     MAX_QUESTIONS,
     SLACK_MAX_MODAL_BLOCKS,
-    ConfigError,
     Question,
     QuestionKind,
     QuestionSet,
     parse_alliance,
 )
+from bot.cli import app
+from bot.settings import EXAMPLE_CONFIG, ConfigError
 from bot.slack.blocks import checkin_modal
 
 

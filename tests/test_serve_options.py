@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.serve import cpu_quota, default_workers, worker_count
+from bot.settings import ConfigError, Settings, load_settings
 
 
 def settings(**values: object) -> Settings:

@@ -36,7 +36,7 @@ from sqlalchemy import text
 from worker_process import wait_for, worker_env, write_config
 
 from bot.app import build
-from bot.config import Settings
+from bot.settings import Settings
 from bot.slack.ids import View
 from storage.db import make_engine
 

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import fail_config, literal_console, offline_loop, os_actor
-from bot.config import ConfigError
 from bot.services.barriers import records_as_csv, records_as_json
+from bot.settings import ConfigError
 
 err = literal_console(stderr=True)
 

@@ -12,8 +12,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.ports import Messenger, MessengerError
+from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from bot.app import LearnLoop

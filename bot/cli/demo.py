@@ -14,16 +14,17 @@ from rich.console import Console
 from rich.progress import track
 from sqlalchemy.engine import make_url
 
+from bot.alliance import load_alliance
 from bot.app import build, open_database
 from bot.cli.common import table
 from bot.cli.demo_digest import demo_output_dir, show_digest
-from bot.config import EXAMPLE_CONFIG, Settings, load_alliance, load_settings
 from bot.domain.checkins import Source, Visibility
 from bot.domain.escalation import Action
 from bot.domain.suppression import suppress, suppressed
 from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services
 from bot.services.barriers import Change
+from bot.settings import EXAMPLE_CONFIG, Settings, load_settings
 from bot.views.message import Message, Thread
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.

@@ -20,8 +20,8 @@ from bot.cli.common import (
     print_json,
     table,
 )
-from bot.config import ConfigError, Settings, load_settings
 from bot.domain.errors import LearnLoopError
+from bot.settings import ConfigError, Settings, load_settings
 
 console = literal_console()
 err = literal_console(stderr=True)

@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED
-from bot.config import ConfigError
+from bot.settings import ConfigError
 
 # Libraries that talk at INFO about routine work (Alembic names each migration it checks).
 QUIET_LOGGERS = ("alembic",)
@@ -134,7 +134,7 @@ def _database_address(exc: BaseException) -> str:
     """The database the command was using, password hidden (from the settings, if loadable)."""
     from sqlalchemy.engine import make_url
 
-    from bot.config import load_settings
+    from bot.settings import load_settings
 
     try:
         url = make_url(load_settings().database_url)
@@ -160,7 +160,7 @@ def _slack_problem(exc: BaseException) -> tuple[str, int] | None:
             EXIT_FAILED,
         )
     if isinstance(exc, urllib.error.URLError | TimeoutError | ConnectionError):
-        from bot.config import load_settings
+        from bot.settings import load_settings
 
         try:
             api = load_settings().slack_api_url

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.alliance import load_alliance
 from bot.cli.barriers import register as register_barrier_commands
 from bot.cli.common import (
     EXIT_CONFIG,
@@ -26,7 +27,7 @@ from bot.cli.digest import register as register_digest_commands
 from bot.cli.failures import CliGroup, quiet_logs, set_verbose
 from bot.cli.privacy import register as register_privacy_commands
 from bot.cli.workspaces import register as register_workspace_commands
-from bot.config import ConfigError, Settings, load_alliance, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
     cls=CliGroup,

@@ -25,9 +25,9 @@ from bot.cli.common import (
     os_actor,
     table,
 )
-from bot.config import ConfigError
 from bot.domain.errors import DataDeleted, LearnLoopError, NotAMember
 from bot.services.privacy import to_json
+from bot.settings import ConfigError
 
 console = literal_console()
 err = literal_console(stderr=True)

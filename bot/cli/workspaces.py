@@ -22,7 +22,7 @@ def workspaces(
 ) -> None:
     """List the Slack workspaces LearnLoop is installed in (OAuth mode): ids and names only."""
     from bot.app import open_database
-    from bot.config import ConfigError, load_settings
+    from bot.settings import ConfigError, load_settings
     from storage.slack_installations import EncryptedInstallationStore, TokenCipher
 
     try:

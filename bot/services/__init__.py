@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import AllianceConfig
+from bot.alliance import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.barriers import EscalationService
 from bot.services.checkins import CheckinService

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import DEFAULT_QUESTION_SET, AllianceConfig, QuestionSet
+from bot.alliance import DEFAULT_QUESTION_SET, AllianceConfig, QuestionSet
 from bot.domain.cycles import is_due
 from bot.domain.errors import DataDeleted, LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import AllianceConfig
+from bot.alliance import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.members import MemberService
 from storage.uow import UnitOfWorkFactory

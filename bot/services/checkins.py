@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import AllianceConfig, Question, QuestionKind, QuestionSet
+from bot.alliance import AllianceConfig, Question, QuestionKind, QuestionSet
 from bot.domain.checkins import (
     PromptStatus,
     QuestionSpec,

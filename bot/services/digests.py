@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.config import (
+from bot.alliance import (
     DEFAULT_QUESTION_SET,
     AllianceConfig,
     QuestionKind,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.config import AllianceConfig
+from bot.alliance import AllianceConfig
 from bot.domain.checkins import Visibility
 from bot.domain.entries import editable_until, may_edit
 from bot.domain.errors import NotFound, ValidationFailed

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import replace
 
-from bot.config import AllianceConfig, Cohort, Weekday
+from bot.alliance import AllianceConfig, Cohort, Weekday
 from bot.domain.privacy import subject_key
 from bot.domain.roles import Role
 from bot.domain.suppression import suppress_all

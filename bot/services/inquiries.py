@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from bot.config import (
+from bot.alliance import (
     INQUIRY_QUESTION_ID,
     AllianceConfig,
     Cohort,

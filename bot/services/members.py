@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.config import AllianceConfig, Cohort
+from bot.alliance import AllianceConfig, Cohort
 from bot.domain.errors import DataDeleted, NotAMember
 from bot.domain.privacy import subject_key
 from bot.ports import Clock

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.config import AllianceConfig, Cohort
+from bot.alliance import AllianceConfig, Cohort
 from bot.domain.checkins import PromptStatus
 from bot.domain.cycles import cycle_for, local_now
 from bot.domain.schedule import (

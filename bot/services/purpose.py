@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.config import (
+from bot.alliance import (
     PURPOSE_QUESTION,
     PURPOSE_QUESTION_ID,
     AllianceConfig,

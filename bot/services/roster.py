@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.config import AllianceConfig, Cohort
+from bot.alliance import AllianceConfig, Cohort
 from bot.ports import Clock, Messenger, MessengerError, UserProfile
 from bot.services.base import MemberFacingService
 from bot.services.members import MemberInfo, MemberService

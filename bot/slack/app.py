@@ -15,9 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.config import Settings
 from bot.metrics import CountingRetryHandler, Metrics
 from bot.services import Services
+from bot.settings import Settings
 from bot.slack.blocks import CheckinForms
 from bot.slack.oauth import SlackInstalls, authorizer, oauth_settings
 from bot.slack.pacing import PacedRateLimitRetryHandler, PacedServerErrorRetryHandler, Pacer

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.config import QuestionSet
+from bot.alliance import QuestionSet
 from bot.slack import render
 from bot.slack.ids import View as ViewId
 from bot.views.checkin import NO_NAMES, CheckinForm, checkin_form

@@ -24,8 +24,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.services.workspaces import WorkspaceService
+from bot.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
 from bot.slack.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY, WorkspaceTokens
 from storage.slack_installations import EncryptedInstallationStore, TokenCipher, oauth_state_store

@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.web import SlackResponse
 
-from bot.config import AllianceConfig
+from bot.alliance import AllianceConfig
 from storage.slack_installations import EncryptedInstallationStore, SealError
 from storage.uow import UnitOfWorkFactory
 from storage.workspace_queries import WorkspaceQueries

@@ -33,7 +33,7 @@ from microsoft_teams.apps import App, AppOptions, FastAPIAdapter
 from microsoft_teams.apps.auth import InboundActivityTokenValidator
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRouteHandler
 
-from bot.config import ConfigError, Settings
+from bot.settings import ConfigError, Settings
 from bot.teams.inbound import TokenValidator, guarded_messages
 from bot.teams.portal import AsyncPortal
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.config import Question, QuestionKind, QuestionSet
+from bot.alliance import Question, QuestionKind, QuestionSet
 from bot.domain.checkins import MAX_ANSWER_CHARS, Visibility
 from bot.views.message import (
     Actions,

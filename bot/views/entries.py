@@ -309,6 +309,9 @@ def read_state(state: str | None) -> tuple[int | None, int]:
     if not isinstance(data, dict):
         return None, 0
     checkin_id, offset = data.get("checkin_id"), data.get("offset")
-    valid_id = isinstance(checkin_id, int) and not isinstance(checkin_id, bool)
-    valid_offset = isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0
-    return (checkin_id if valid_id else None), (offset if valid_offset else 0)
+    valid_id = (
+        checkin_id if isinstance(checkin_id, int) and not isinstance(checkin_id, bool) else None
+    )
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        offset = 0
+    return valid_id, offset

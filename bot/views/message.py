@@ -153,7 +153,6 @@ class Message:
     summary: Words
     blocks: tuple[Block, ...] = ()
     tag: Tag | None = None
-    tag: Tag | None = None
 
 
 @dataclass(frozen=True)
@@ -183,10 +182,9 @@ def mentioned(message: Message | Form) -> list[str]:
         add(message.summary)
     flat: list[Block | Field] = []
     for item in items:
-        if isinstance(item, Part):
-            flat.extend(inner.items if isinstance(inner, Group) else inner for inner in item.blocks)
-        else:
-            flat.extend(item.items if isinstance(item, Group) else (item,))
+        inner_items: tuple[Block | Field, ...] = item.blocks if isinstance(item, Part) else (item,)
+        for inner in inner_items:
+            flat.extend(inner.items if isinstance(inner, Group) else (inner,))
     for item in flat:
         if isinstance(item, Paragraph):
             add(item.text)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.config import QuestionKind
+from bot.alliance import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.slack import render

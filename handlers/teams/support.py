@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -117,16 +116,6 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 # ------------------------------------------------------------------- error boundary
 
-# Only text still written as a Slack-spelled string goes through this (the barrier register's
-# usage, and errors not yet written as Words); delete it once those are Words. Words never do.
-_SLASH = re.compile(r"/(?:learnloop )?(checkin|escalate|barriers|pause|resume|privacy|help)\b")
-
-
-def teams_words(message: str) -> str:
-    """A Slack-spelled string in Teams' terms: Slack's `/barriers mine` is typed as
-    `barriers mine` here."""
-    return _SLASH.sub(r"\1", message)
-
 
 def user_message(error: Exception) -> str:
     """What to tell the person, in Teams' markdown: a domain error's own words, or an apology
@@ -135,7 +124,7 @@ def user_message(error: Exception) -> str:
     if not isinstance(error, LearnLoopError):
         log.exception("unhandled error (reference %s)", reference, exc_info=error)
     said = error_said(error, reference)
-    return markdown(said) if isinstance(said, Words) else teams_words(said)
+    return markdown(said) if isinstance(said, Words) else said
 
 
 def reported(

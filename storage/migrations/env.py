@@ -9,7 +9,7 @@ from storage.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # pragma: no cover - only when someone runs the alembic CLI by hand
-    from bot.config import load_settings
+    from bot.settings import load_settings
     from storage.db import make_engine
 
     engine = make_engine(load_settings().database_url)

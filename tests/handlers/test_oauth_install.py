@@ -27,8 +27,9 @@ from slack_requests import (
 )
 from slack_ui import wait_until
 
+from bot.alliance import parse_alliance
 from bot.app import build
-from bot.config import ConfigError, Settings, parse_alliance
+from bot.settings import ConfigError, Settings
 from bot.slack.workspaces import request_workspace
 from bot.web.routes import create_web_app
 from storage.slack_installations import EncryptedInstallationStore, SealError, TokenCipher

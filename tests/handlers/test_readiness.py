@@ -23,8 +23,8 @@ from sqlalchemy import Engine, inspect, text
 from worker_process import wait_for
 
 from bot.app import build
-from bot.config import ConfigError
 from bot.readiness import SlackReadiness, auth_test_call
+from bot.settings import ConfigError
 from bot.web.routes import create_web_app
 from storage.db import (
     MIGRATIONS,

@@ -18,11 +18,11 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import LearnLoop, build
-from bot.config import Settings
 from bot.domain.checkins import Source
 from bot.domain.errors import DataDeleted, NotAMember, NotFound
 from bot.domain.privacy import subject_key
 from bot.ports import MessageRef
+from bot.settings import Settings
 from bot.views.privacy import PrivacyStage
 from storage.models import (
     AuditEventRow,

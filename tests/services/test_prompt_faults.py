@@ -17,8 +17,8 @@ from conftest import ALICE, BOB, CAROL, DAN, TEST_ALLIANCE, Clock_, Live, allian
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.config import Settings
 from bot.services.prompts import MAX_ATTEMPTS, PromptService
+from bot.settings import Settings
 from bot.slack.app import build_web_client
 from bot.slack.messenger import SlackMessenger
 

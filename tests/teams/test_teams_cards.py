@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from teams_ui import card_text, fill, inputs
 
-from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
+from bot.alliance import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.domain.suppression import suppress
 from bot.teams import render
 from bot.teams.cards import card_dict, escape_markdown

@@ -29,11 +29,12 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
 )
 from teams_requests import APP_ID, TENANT_ID, TeamsDriver
 
+from bot.alliance import parse_alliance
 from bot.app import build
-from bot.config import ConfigError, Settings, load_settings, parse_alliance
 from bot.domain.platforms import parse_teams_address, platform_of, teams_address
 from bot.messenger_router import MessengerRouter
 from bot.ports import MessageRef, Messenger, MessengerError
+from bot.settings import ConfigError, Settings, load_settings
 from bot.teams.app import teams_cloud, teams_options
 from bot.teams.messenger import TeamsMessenger
 from bot.views.message import Message

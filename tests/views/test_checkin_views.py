@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.config import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
+from bot.alliance import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.slack import render as slack
 from bot.teams import render as teams
 from bot.views.checkin import (

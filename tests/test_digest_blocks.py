@@ -18,7 +18,7 @@ from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart, render_html, render_text
 from bot.slack.render import MESSAGE_BLOCKS as MAX_BLOCKS
 from bot.slack.render import SECTION_CHARS
-from bot.teams.cards import escape_markdown
+from bot.teams.render import escape as escape_markdown
 from bot.views.digest import (
     AgencyParticipation,
     BarrierLine,

@@ -274,6 +274,20 @@ def test_the_pack_starts_at_the_first_week_with_data(
     assert meta is not None and meta.group(1).count("Somerset Learning Alliance") == 1
 
 
+def test_demo_shows_the_prompt_and_form_a_practitioner_sees(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    seen = output[output.index("sees: the weekly prompt in a DM") : output.index("prompts sent")]
+    # The prompt's words and its buttons, as the check-in views write them for every platform.
+    assert "What did we learn this week?" in seen
+    for button in ("Share a learning", "Nothing this week", "Skip this week", "Pause prompts"):
+        assert f"[ {button} ]" in seen
+    # The form behind "Share a learning": its questions, themes and who can see the entry.
+    form = seen[seen.index("the form:") :]
+    for label in ("What happened that you learned from?", "Themes (optional)", "Who can see this?"):
+        assert label in form
+    assert "( ) The alliance, anonymously" in form and "[ Save learning ]" in form
+
+
 def test_demo_walks_a_barrier_up_the_ladder_telling_the_raiser(demo_db: tuple[Path, str]) -> None:
     _, output = demo_db
     walk = output[output.index("A barrier from U0HOUS") : output.index("Check-ins by agency")]

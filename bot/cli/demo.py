@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import track
 from sqlalchemy.engine import make_url
 
-from bot.alliance import load_alliance
+from bot.alliance import AllianceConfig, load_alliance
 from bot.app import build, open_database
 from bot.cli.common import table
 from bot.cli.demo_digest import demo_output_dir, show_digest
+from bot.cli.terminal import form_text, message_text
 from bot.domain.checkins import Source, Visibility
 from bot.domain.escalation import Action
 from bot.domain.suppression import suppress, suppressed
@@ -25,6 +26,7 @@ from bot.ports import DigestProgress, MessageRef, UserProfile
 from bot.services import Services
 from bot.services.barriers import Change
 from bot.settings import EXAMPLE_CONFIG, Settings, load_settings
+from bot.views.checkin import checkin_form
 from bot.views.message import Message, Thread
 
 # Realistic, fictional learnings. Some carry identifiers on purpose: the demo shows them removed.
@@ -158,6 +160,8 @@ class ConsoleMessenger:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
     counter: int = 0
+    # The first message each person was sent, as the view wrote it (the demo shows one).
+    first: dict[str, Message] = field(default_factory=dict)
 
     def _ref(self, channel: str) -> MessageRef:
         self.counter += 1
@@ -166,6 +170,7 @@ class ConsoleMessenger:
     def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
         """Record a message."""
         self.sent.append((message.summary.plain(), to))
+        self.first.setdefault(to, message)
         return self._ref(to)
 
     def update(self, ref: MessageRef, message: Message) -> None:
@@ -295,6 +300,8 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
         now["t"] = _thursday_afternoon(week - 1, zone)
         reports = services.prompts.send(now=True)
         week_counts: Counter[str] = Counter()
+        if week == weeks:
+            _show_what_a_practitioner_sees(services, messenger, alliance, console)
         for agency in alliance.agencies:
             if agency.platform == "teams":
                 for user_id in agency.members:
@@ -350,6 +357,24 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
     show_digest(services, database_url, weeks, console)  # The digest, chart and report
     _print_next(database_url, config, weeks, services, console)
     return services
+
+
+def _show_what_a_practitioner_sees(
+    services: Services, messenger: ConsoleMessenger, alliance: AllianceConfig, console: Console
+) -> None:
+    """The first week's prompt and the form behind "Share a learning", as text."""
+    practitioner = next(
+        (m for a in alliance.agencies if a.platform != "teams" for m in a.members), None
+    )
+    prompt = messenger.first.get(practitioner) if practitioner else None
+    if practitioner is None or prompt is None:
+        return
+    qset = services.checkins.question_set_for("slack", practitioner)
+    form = checkin_form(alliance.version, qset, alliance.themes).blank
+    console.print(f"What {practitioner} sees: the weekly prompt in a DM", style="bold")
+    console.print(message_text(prompt), markup=False, highlight=False)
+    console.print('\n…and, after pressing "Share a learning", the form:', style="bold")
+    console.print(form_text(form) + "\n", markup=False, highlight=False)
 
 
 # The barrier the demo raises comes from a check-in of this agency.

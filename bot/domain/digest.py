@@ -101,7 +101,12 @@ def week_period(
         day = monday + dt.timedelta(days=slot_weekday)
         end_local = dt.datetime.combine(day, slot_time, tzinfo=zone)
         start_local = dt.datetime.combine(day - dt.timedelta(days=7), slot_time, tzinfo=zone)
-    label = f"week {week} of {year} ({_day(start_local)} – {_day(end_local - _SECOND)})"
+    days = f"{_day(start_local)} – {_day(end_local - _SECOND)}"
+    # A slot's seven days mostly fall in the ISO week before the key's, so only the dates say
+    # which days a digest covers; the ISO week number would name the wrong week.
+    label = (
+        f"week {week} of {year} ({days})" if slot_weekday is None else f"{days} {end_local.year}"
+    )
     return Period(
         key=f"{year}-W{week:02d}",
         start=start_local.astimezone(dt.UTC),

@@ -1,4 +1,4 @@
-"""The check-in form on Slack, and the mrkdwn helpers older Block Kit modules still share.
+"""The check-in form on Slack, rendered once per question set and config version.
 
 The check-in form's words and fields live in `bot.views.checkin`; this module only renders
 that form with `bot.slack.render` and keeps the rendered blank modal per question set and
@@ -14,24 +14,7 @@ from typing import Any
 from bot.alliance import QuestionSet
 from bot.slack import render
 from bot.slack.ids import View as ViewId
-from bot.views.checkin import NO_NAMES, CheckinForm, checkin_form
-
-__all__ = ["NO_NAMES", "CheckinForms", "checkin_modal", "escape_mrkdwn", "fallback_text"]
-
-
-def escape_mrkdwn(text: str) -> str:
-    """Escape &, < and > so user text can't ping (<!channel>) or fake links in mrkdwn."""
-    return render.escape(text)
-
-
-def fallback_text(text: str) -> str:
-    """A message's `text` (notifications, screen readers) from raw words, escaped for mrkdwn.
-
-    Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in the
-    fallback pings the channel even when the blocks are escaped. Every builder passes its raw
-    fallback through here, once.
-    """
-    return escape_mrkdwn(text)
+from bot.views.checkin import CheckinForm, checkin_form
 
 
 def _state(metadata: Mapping[str, Any]) -> str:

@@ -83,6 +83,14 @@ def test_week_period_ends_at_the_slot_and_meets_the_next() -> None:
     assert plain.end - plain.start == dt.timedelta(days=7)
 
 
+def test_a_slot_weeks_label_names_its_days_not_an_iso_week_it_mostly_is_not() -> None:
+    # "2026-W47" at Friday 09:00 covers Friday 13 to Friday 20 November: days of ISO week 46.
+    assert PERIOD.label == "13 Nov – 20 Nov 2026"
+    assert week_period("2026-W47", LONDON).label == "week 47 of 2026 (16 Nov – 22 Nov)"
+    across = week_period("2027-W01", LONDON, 4, dt.time(9, 0))
+    assert across.label == "1 Jan – 8 Jan 2027"
+
+
 def test_week_across_the_clock_change_keeps_local_nine_oclock() -> None:
     # BST ends on 25 October 2026: the window is 7 local days, 169 real hours.
     period = week_period("2026-W44", LONDON, 4, dt.time(9, 0))

@@ -14,8 +14,8 @@ from teams_ui import card_text, fill, inputs
 from bot.alliance import DEFAULT_QUESTION_SET, Question, QuestionKind, QuestionSet
 from bot.domain.suppression import suppress
 from bot.teams import render
-from bot.teams.cards import card_dict, escape_markdown
-from bot.teams.render import MAX_CARD_BYTES
+from bot.teams.render import MAX_CARD_BYTES, card_dict
+from bot.teams.render import escape as escape_markdown
 from bot.views.barriers import (
     BarrierCardView,
     EscalateFormView,

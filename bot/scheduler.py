@@ -103,6 +103,8 @@ class Worker:
             if self._stopping.is_set():
                 return False
             leading = self.lock.acquire()
+            if self.status is not None:
+                self.status.leadership(leading)
             if leading != self.leading:
                 log.info("this worker is now %s", "the leader" if leading else "on standby")
                 self.leading = leading

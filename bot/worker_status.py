@@ -57,6 +57,12 @@ class WorkerStatus:
             self.ticks += 1
             self.leading = leading
 
+    def leadership(self, leading: bool) -> None:
+        """Whether this worker holds the leader lock, as soon as it knows (a first tick that
+        sends a whole cycle can run for minutes before it finishes)."""
+        with self._lock:
+            self.leading = leading
+
     def job_failed(self, job: str) -> None:
         """A scheduled job raised (the others still ran)."""
         with self._lock:

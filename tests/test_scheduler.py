@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.scheduler import Job, Worker, due_jobs
+from bot.worker_status import WorkerStatus
 
 NOW = dt.datetime(2026, 11, 26, 15, 0, tzinfo=dt.UTC)
 
@@ -117,6 +118,19 @@ def test_standby_runs_nothing_until_it_leads() -> None:
     lock.leading = True  # the leader died: its lock was released
     assert worker.tick()
     assert prompts.calls == [NOW] and worker.leading
+
+
+def test_the_heartbeat_says_it_leads_while_its_first_tick_is_still_running() -> None:
+    status = WorkerStatus(tick_seconds=60, clock=lambda: 0.0)
+    seen: list[bool] = []
+    # A first tick that sends a whole cycle runs for minutes: the heartbeat must not say
+    # "standby" all that time.
+    worker = Worker(
+        [Job("prompts.run_due", lambda now: seen.append(status.leading))], Lock(), status=status
+    )
+    assert worker.tick()
+    assert seen == [True]
+    assert status.health()[1]["leader"] is True
 
 
 def test_stop_asks_services_to_finish_and_no_tick_runs_after(monkeypatch: Any) -> None:

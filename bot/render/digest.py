@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.render.pages import html_words
 from bot.views.digest import DigestView, digest_message
 from bot.views.message import (
     Actions,
@@ -24,7 +25,6 @@ from bot.views.message import (
     Paragraph,
     Quote,
 )
-from bot.views.words import Channel, Cmd, Emph, Link, Literal, Mention, Strong, Words
 
 
 @dataclass(frozen=True)
@@ -71,28 +71,6 @@ def render_text(view: DigestView) -> str:
 
 
 # ------------------------------------------------------------------------------ HTML
-
-
-def html_words(said: Words) -> str:
-    """Words as escaped HTML."""
-    h = html.escape
-    out: list[str] = []
-    for part in said.parts:
-        if isinstance(part, str):
-            out.append(h(part))
-        elif isinstance(part, Strong):
-            out.append(f"<strong>{h(part.text)}</strong>")
-        elif isinstance(part, Emph):
-            out.append(f"<em>{h(part.text)}</em>")
-        elif isinstance(part, Literal):
-            out.append(f"<code>{h(part.text)}</code>")
-        elif isinstance(part, Cmd):
-            out.append(f"<code>{h(part.neutral())}</code>")
-        elif isinstance(part, Link):
-            out.append(f'<a href="{h(part.url)}">{h(part.label)}</a>')
-        elif isinstance(part, Mention | Channel):
-            out.append(h(part.fallback))
-    return "".join(out)
 
 
 def html_blocks(blocks: Iterable[Block], heading: str = "h1") -> list[str]:

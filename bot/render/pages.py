@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from bot.views.legal import PublicPage
-from bot.views.words import Cmd, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Cmd, Speller, Words
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;"
@@ -13,29 +13,35 @@ _STYLE = (
 )
 
 
+class _Html(Speller):
+    """HTML, every piece of text escaped; a page has no platform, so a command is shown as a
+    person would say it."""
+
+    def text(self, value: str) -> str:
+        return html.escape(value)
+
+    def strong(self, value: str) -> str:
+        return f"<strong>{html.escape(value)}</strong>"
+
+    def emph(self, value: str) -> str:
+        return f"<em>{html.escape(value)}</em>"
+
+    def literal(self, value: str) -> str:
+        return f"<code>{html.escape(value)}</code>"
+
+    def command(self, cmd: Cmd) -> str:
+        return f"<code>{html.escape(cmd.neutral())}</code>"
+
+    def link(self, url: str, label: str) -> str:
+        return f'<a href="{html.escape(url)}">{html.escape(label)}</a>'
+
+
+_HTML = _Html()
+
+
 def html_words(text: Words | str) -> str:
-    """Words as HTML, every piece of text escaped (a page has no platform, so a command is
-    shown as a person would say it)."""
-    esc = html.escape
-    if isinstance(text, str):
-        return esc(text)
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, str):
-            out.append(esc(part))
-        elif isinstance(part, Strong):
-            out.append(f"<strong>{esc(part.text)}</strong>")
-        elif isinstance(part, Emph):
-            out.append(f"<em>{esc(part.text)}</em>")
-        elif isinstance(part, Literal):
-            out.append(f"<code>{esc(part.text)}</code>")
-        elif isinstance(part, Cmd):
-            out.append(f"<code>{esc(part.neutral())}</code>")
-        elif isinstance(part, Link):
-            out.append(f'<a href="{esc(part.url)}">{esc(part.label)}</a>')
-        elif isinstance(part, Mention):
-            out.append(esc(part.fallback))
-    return "".join(out)
+    """Words as HTML, every piece of text escaped."""
+    return _HTML.spell(text)
 
 
 def render_page_html(page: PublicPage) -> str:

@@ -33,7 +33,14 @@ from bot.views.message import (
     TextField,
     Thread,
 )
-from bot.views.words import Channel, Cmd, Command, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import (
+    Channel,
+    Cmd,
+    Command,
+    Mention,
+    Speller,
+    Words,
+)
 
 # Slack's published limits for the parts we fill in.
 HEADER_CHARS = 150
@@ -89,44 +96,59 @@ def _channel(span: Channel) -> str:
     return escape(span.fallback)
 
 
+class _Plain(Speller):
+    """Plain text (plain_text objects): commands spelled the Slack way."""
+
+    def command(self, cmd: Cmd) -> str:
+        return slash(cmd)
+
+
+class _Notification(_Plain):
+    """A message's `text`: no markup, but escaped, with people and channels linked."""
+
+    def text(self, value: str) -> str:
+        return escape(value)
+
+    def command(self, cmd: Cmd) -> str:
+        return escape(slash(cmd))
+
+    def mention(self, span: Mention) -> str:
+        return _mention(span)
+
+    def channel(self, span: Channel) -> str:
+        return _channel(span)
+
+
+class _Mrkdwn(_Notification):
+    """Slack's mrkdwn."""
+
+    def strong(self, value: str) -> str:
+        return f"*{escape(value)}*"
+
+    def emph(self, value: str) -> str:
+        return f"_{escape(value)}_"
+
+    def literal(self, value: str) -> str:
+        return f"`{escape(value)}`"
+
+    def command(self, cmd: Cmd) -> str:
+        return f"`{escape(slash(cmd))}`"
+
+    def link(self, url: str, label: str) -> str:
+        return f"<{url}|{escape(label)}>"
+
+
+_PLAIN, _NOTIFICATION, _MRKDWN = _Plain(), _Notification(), _Mrkdwn()
+
+
 def mrkdwn(text: Words | str) -> str:
     """Words spelled in Slack's mrkdwn."""
-    if isinstance(text, str):
-        return escape(text)
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, str):
-            out.append(escape(part))
-        elif isinstance(part, Strong):
-            out.append(f"*{escape(part.text)}*")
-        elif isinstance(part, Emph):
-            out.append(f"_{escape(part.text)}_")
-        elif isinstance(part, Literal):
-            out.append(f"`{escape(part.text)}`")
-        elif isinstance(part, Cmd):
-            out.append(f"`{escape(slash(part))}`")
-        elif isinstance(part, Link):
-            out.append(f"<{part.url}|{escape(part.label)}>")
-        elif isinstance(part, Mention):
-            out.append(_mention(part))
-        elif isinstance(part, Channel):
-            out.append(_channel(part))
-    return "".join(out)
+    return _MRKDWN.spell(text)
 
 
 def plain(text: Words | str) -> str:
     """Words as plain text (notification text, plain_text objects): commands spelled for Slack."""
-    if isinstance(text, str):
-        return text
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, Cmd):
-            out.append(slash(part))
-        elif isinstance(part, str):
-            out.append(part)
-        else:
-            out.append(Words((part,)).plain())
-    return "".join(out)
+    return _PLAIN.spell(text)
 
 
 def notification(text: Words) -> str:
@@ -135,19 +157,7 @@ def notification(text: Words) -> str:
     Slack parses a message's `text` like any mrkdwn field, so a title with `<!here>` in it
     would ping the channel even when the blocks are escaped.
     """
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, Cmd):
-            out.append(escape(slash(part)))
-        elif isinstance(part, Mention):
-            out.append(_mention(part))
-        elif isinstance(part, Channel):
-            out.append(_channel(part))
-        elif isinstance(part, str):
-            out.append(escape(part))
-        else:
-            out.append(escape(Words((part,)).plain()))
-    return "".join(out)
+    return _NOTIFICATION.spell(text)
 
 
 def _plain_text(text: str, limit: int) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from bot.views.message import (
     TextField,
     Thread,
 )
-from bot.views.words import Channel, Cmd, Emph, Link, Literal, Mention, Strong, Words
+from bot.views.words import Cmd, Mention, Speller, Words
 
 # Display names of people the card mentions, by LearnLoop id (Teams has no <@id> syntax).
 Names = Mapping[str, str]
@@ -85,47 +85,55 @@ def _mention(span: Mention, names: Names) -> str:
     return escape(names.get(span.user_id) or span.fallback)
 
 
+class _Plain(Speller):
+    """Plain text (a card's fallback text, a notification): commands as typed, people named."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+
+    def command(self, cmd: Cmd) -> str:
+        return typed(cmd)
+
+    def mention(self, span: Mention) -> str:
+        return self.names.get(span.user_id) or span.fallback
+
+
+class _Markdown(_Plain):
+    """The markdown Teams renders in a TextBlock."""
+
+    def text(self, value: str) -> str:
+        return escape(value)
+
+    def strong(self, value: str) -> str:
+        return f"**{escape(value)}**"
+
+    def emph(self, value: str) -> str:
+        return f"_{escape(value)}_"
+
+    def literal(self, value: str) -> str:
+        return f"`{value}`"
+
+    def command(self, cmd: Cmd) -> str:
+        return f"**{escape(typed(cmd))}**"
+
+    def link(self, url: str, label: str) -> str:
+        return f"[{escape(label)}]({url})"
+
+    def mention(self, span: Mention) -> str:
+        return _mention(span, self.names)
+
+    # A channel: a bot is given no link to a Teams channel, nor can it link to a Slack one, so
+    # the default (its escaped fallback) stands.
+
+
 def markdown(text: Words | str, names: Names = NO_NAMES) -> str:
     """Words spelled in the markdown Teams renders in a TextBlock."""
-    if isinstance(text, str):
-        return escape(text)
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, str):
-            out.append(escape(part))
-        elif isinstance(part, Strong):
-            out.append(f"**{escape(part.text)}**")
-        elif isinstance(part, Emph):
-            out.append(f"_{escape(part.text)}_")
-        elif isinstance(part, Literal):
-            out.append(f"`{part.text}`")
-        elif isinstance(part, Cmd):
-            out.append(f"**{escape(typed(part))}**")
-        elif isinstance(part, Link):
-            out.append(f"[{escape(part.label)}]({part.url})")
-        elif isinstance(part, Mention):
-            out.append(_mention(part, names))
-        elif isinstance(part, Channel):
-            # A bot is given no link to a Teams channel, nor can it link to a Slack one.
-            out.append(escape(part.fallback))
-    return "".join(out)
+    return _Markdown(names).spell(text)
 
 
 def plain(text: Words | str, names: Names = NO_NAMES) -> str:
     """Words as plain text (a card's fallback text, a notification): commands as typed."""
-    if isinstance(text, str):
-        return text
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, Cmd):
-            out.append(typed(part))
-        elif isinstance(part, Mention):
-            out.append(names.get(part.user_id) or part.fallback)
-        elif isinstance(part, str):
-            out.append(part)
-        else:
-            out.append(Words((part,)).plain())
-    return "".join(out)
+    return _Plain(names).spell(text)
 
 
 def _text(value: str, **style: Any) -> TextBlock:

@@ -103,19 +103,75 @@ class Words:
 
     def plain(self) -> str:
         """The words with no markup, commands in their neutral form (logs, search, tests)."""
+        return PLAIN.spell(self)
+
+
+class Speller:
+    """How one output spells each kind of span; `spell` walks a sentence once for all of them.
+
+    The defaults are plain text with commands in their neutral form. Each renderer overrides
+    what its format marks up (Slack's mrkdwn, Teams' markdown, HTML) and how it names commands,
+    people and channels; `text` is where it escapes a person's own words.
+    """
+
+    def text(self, value: str) -> str:
+        """Plain words (escaped by formats with markup)."""
+        return value
+
+    def strong(self, value: str) -> str:
+        """Words that stand out."""
+        return self.text(value)
+
+    def emph(self, value: str) -> str:
+        """Words in italics."""
+        return self.text(value)
+
+    def literal(self, value: str) -> str:
+        """Text shown exactly as it is."""
+        return self.text(value)
+
+    def command(self, cmd: Cmd) -> str:
+        """A command, as a person would give it here."""
+        return self.text(cmd.neutral())
+
+    def link(self, url: str, label: str) -> str:
+        """A link with its label."""
+        return self.text(label)
+
+    def mention(self, span: Mention) -> str:
+        """A person."""
+        return self.text(span.fallback)
+
+    def channel(self, span: Channel) -> str:
+        """A conversation."""
+        return self.text(span.fallback)
+
+    def spell(self, said: Words | str) -> str:
+        """A sentence in this speller's format."""
+        if isinstance(said, str):
+            return self.text(said)
         out: list[str] = []
-        for part in self.parts:
+        for part in said.parts:
             if isinstance(part, str):
-                out.append(part)
+                out.append(self.text(part))
+            elif isinstance(part, Strong):
+                out.append(self.strong(part.text))
+            elif isinstance(part, Emph):
+                out.append(self.emph(part.text))
+            elif isinstance(part, Literal):
+                out.append(self.literal(part.text))
             elif isinstance(part, Cmd):
-                out.append(part.neutral())
+                out.append(self.command(part))
             elif isinstance(part, Link):
-                out.append(part.label)
-            elif isinstance(part, Mention | Channel):
-                out.append(part.fallback)
+                out.append(self.link(part.url, part.label))
+            elif isinstance(part, Mention):
+                out.append(self.mention(part))
             else:
-                out.append(part.text)
+                out.append(self.channel(part))
         return "".join(out)
+
+
+PLAIN = Speller()
 
 
 def words(*parts: Words | Span | None) -> Words:

@@ -7,6 +7,7 @@ before its submission is acknowledged, then the Home tab is republished saying w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -96,18 +97,34 @@ def submit_edit(
     publish(client, services, user_id, notice, offset=offset)
 
 
+def _open_step(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    services: Services,
+    load: Callable[[str, str, int], Any],
+    modal: Callable[[Any, int], dict[str, Any]],
+) -> None:
+    """A step on one of the author's entries: its view from the service, in a modal; a
+    problem (the entry is gone, not theirs) is shown on the Home tab instead."""
+    ack()
+    user_id, offset = body["user"]["id"], _home_offset(body)
+    try:
+        step = load(PLATFORM, user_id, _entry_id(action))
+    except LearnLoopError as exc:
+        publish(client, services, user_id, offset=offset, problem=exc.message)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=modal(step, offset))
+
+
 def choose_visibility(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
 ) -> None:
     """ "Change who can see it": the three choices, the current one selected."""
-    ack()
-    user_id, offset = body["user"]["id"], _home_offset(body)
-    try:
-        choice = services.entries.visibility_choice(PLATFORM, user_id, _entry_id(action))
-    except LearnLoopError as exc:
-        publish(client, services, user_id, offset=offset, problem=exc.message)
-        return
-    client.views_open(trigger_id=body["trigger_id"], view=visibility_modal(choice, offset))
+    _open_step(
+        ack, body, action, client, services, services.entries.visibility_choice, visibility_modal
+    )
 
 
 def submit_visibility(
@@ -136,14 +153,7 @@ def confirm_delete(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
 ) -> None:
     """ "Delete": the confirmation step, saying what goes and what stays."""
-    ack()
-    user_id, offset = body["user"]["id"], _home_offset(body)
-    try:
-        confirm = services.entries.confirm_delete(PLATFORM, user_id, _entry_id(action))
-    except LearnLoopError as exc:
-        publish(client, services, user_id, offset=offset, problem=exc.message)
-        return
-    client.views_open(trigger_id=body["trigger_id"], view=delete_modal(confirm, offset))
+    _open_step(ack, body, action, client, services, services.entries.confirm_delete, delete_modal)
 
 
 def submit_delete(

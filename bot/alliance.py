@@ -271,6 +271,38 @@ class DigestDestination(_Strict):
     schedule: Schedule | None = None
 
 
+# An address LearnLoop may write to: one @, a dot in the domain, no spaces (not a full RFC 5322
+# check; the SMTP server has the last word).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Person(_Strict):
+    """Someone reached by e-mail and the Learning Board, who may have no chat account."""
+
+    email: str = Field(pattern=EMAIL_PATTERN)
+    name: str = Field(min_length=1)
+    # board | commissioner | steward | manager:AGENCY
+    role: str = Field(pattern=r"^(board|commissioner|steward|manager:[a-z0-9][a-z0-9_-]*)$")
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @property
+    def manages(self) -> str | None:
+        """The agency id this person manages, if their role is `manager:AGENCY`."""
+        return self.role.split(":", 1)[1] if self.role.startswith("manager:") else None
+
+
+class ContributorGroup(_Strict):
+    """A group whose members share through a web link, not a chat account (counted as an agency
+    of its own in digests and on the board)."""
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+
+
 class LadderRung(_Strict):
     """One level of the escalation ladder."""
 
@@ -291,6 +323,10 @@ class AllianceConfig(_Strict):
     digests: list[DigestDestination] = []
     escalation_ladder: list[LadderRung] = []
     purpose: Purpose | None = None
+    # People reached by e-mail and the Learning Board (issue 15).
+    people: list[Person] = []
+    # Groups who contribute through a link, such as a lived experience panel.
+    contributors: list[ContributorGroup] = []
     # More ways the alliance's services write a concept (local names, abbreviations), added to
     # the pattern finder's built-in synonym table: {"temporary accommodation": ["Holly House"]}.
     pattern_terms: dict[
@@ -438,6 +474,16 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
         if cohort.question_set is not None and cohort.question_set not in set_ids:
             problems.append(
                 f"cohorts.{i}.question_set: unknown question set {cohort.question_set!r}"
+            )
+    duplicates("people", [p.email for p in config.people])
+    duplicates("contributors", [c.id for c in config.contributors])
+    for i, person in enumerate(config.people):
+        if person.manages is not None and person.manages not in agency_ids:
+            problems.append(f"people.{i}.role: unknown agency {person.manages!r}")
+    for i, group in enumerate(config.contributors):
+        if group.id in agency_ids:
+            problems.append(
+                f"contributors.{i}.id: {group.id!r} is already an agency's id; choose another"
             )
     for i, digest in enumerate(config.digests):
         if digest.scope.startswith("agency:") and digest.scope[7:] not in agency_ids:

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # How long one digest send may wait out Slack's 429s (Retry-After) and 5xx before leaving
     # the rest of the digest for the worker's next pass.
     learnloop_digest_retry_seconds: float = Field(default=60.0, ge=0, le=600)
+    # Issue 15: e-mail and the Learning Board. smtp://user:pass@host:port or smtp+starttls://…
+    smtp_url: SecretStr | None = None
+    # Signs sign-in links, contributor links and board cookies; required once the alliance
+    # file lists `people` or `contributors`.
+    board_secret_key: SecretStr | None = None
+    # The public base URL used in links (https://learnloop.example.org).
+    board_url: str | None = None
 
     @field_validator("slack_api_url")
     @classmethod

@@ -12,6 +12,7 @@ from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
+from bot.services.library import LibraryService
 from bot.services.members import MemberService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
@@ -37,6 +38,7 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    library: LibraryService  # `find`: search past learnings the asker may read
 
 
 def build_services(
@@ -70,4 +72,5 @@ def build_services(
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        library=LibraryService(uow, alliance, members, clock),
     )

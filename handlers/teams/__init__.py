@@ -25,6 +25,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 import handlers.teams.barriers as barriers
 import handlers.teams.entries as entries
+import handlers.teams.library as library
 import handlers.teams.privacy as privacy
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
@@ -79,6 +80,9 @@ from handlers.teams.support import (
 
 # The longest pause request still read as a command rather than as a learning.
 MAX_PAUSE_WORDS = 3
+# A search is a few words; a longer message that happens to open with "find" is a learning,
+# unless it names a --theme or an --agency.
+MAX_FIND_WORDS = 8
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -185,6 +189,8 @@ def parse_command(text: str) -> TypedCommand | None:
         return None
     if name is Command.PAUSE and extra_words > MAX_PAUSE_WORDS:
         return None
+    if name is Command.FIND and extra_words > MAX_FIND_WORDS and "--" not in rest:
+        return None
     return TypedCommand(name, rest)
 
 
@@ -245,6 +251,7 @@ COMMANDS: dict[Command, CommandHandler] = {
     **barriers.COMMANDS,
     **privacy.COMMANDS,
     **entries.COMMANDS,
+    **library.COMMANDS,
 }
 
 
@@ -347,6 +354,7 @@ VERBS: dict[str, VerbHandler] = {
     **barriers.VERBS,
     **privacy.VERBS,
     **entries.VERBS,
+    **library.VERBS,
 }
 
 

@@ -144,15 +144,15 @@ def _longest_name(value: str, options: Sequence[Named]) -> tuple[Named, str] | N
 
 
 def _unknown(flag: str, value: str, options: Sequence[Named]) -> BadSearch:
-    noun = "theme" if flag == "theme" else "agency"
+    noun, nouns = ("theme", "themes") if flag == "theme" else ("agency", "agencies")
     choices = ", ".join(o.names[0] for o in options)
     if not options:
-        return _problem(words(f"This alliance has no {noun}s to search by."))
+        return _problem(words(f"This alliance has no {nouns} to search by."))
     return _problem(
         words(
             f"I don't know the {noun} ",
             Literal(value),
-            f". The {noun}s you can search by are: {choices}.",
+            f". The {nouns} you can search by are: {choices}.",
         )
     )
 

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from bot.alliance import AllianceConfig
-from bot.domain.errors import NotAMember, NotFound
+from bot.domain.errors import NotAMember
 from bot.domain.search import BadSearch, Named, Search, excerpt, parse_search
 from bot.domain.visibility import Audience, attribution, can_read
 from bot.ports import Clock
@@ -65,9 +65,9 @@ class LibraryService:
             text = str(state["q"])
             after = Cursor(dt.datetime.fromisoformat(str(state["t"])), int(state["i"]))
         except (ValueError, TypeError, KeyError):
-            raise NotFound(out_of_date(Cmd(Command.FIND))) from None
+            return FindView(query="", problem=out_of_date(Cmd(Command.FIND)))
         if after.created_at.tzinfo is None:
-            raise NotFound(out_of_date(Cmd(Command.FIND)))
+            return FindView(query="", problem=out_of_date(Cmd(Command.FIND)))
         try:
             search = self.read(text)
         except BadSearch as problem:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.domain.platforms import platform_of
 from bot.domain.suppression import Count
+from bot.views.assurance import AssuranceView, assurance_section
 from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView, purpose_section
 from bot.views.inquiry import digest_section as inquiry_digest_section
 from bot.views.message import (
@@ -161,6 +162,8 @@ class DigestView:
     purpose: PurposeSectionView | None = None
     inquiries: tuple[InquiryLine, ...] = ()
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
+    # The review pack's barrier ageing, time to resolution and themes over time (not digests).
+    assurance: AssuranceView | None = None
 
     @property
     def chart_title(self) -> str:
@@ -350,6 +353,7 @@ def digest_message(view: DigestView) -> Message:
         for title, group in barrier_groups(view.barriers):
             items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
         blocks += [Divider(), Group(tuple(items))]
+    blocks += assurance_section(view.assurance)
     blocks += purpose_section(view.purpose)
     blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
     blocks.append(Paragraph(footer(view), subtle=True))

@@ -242,3 +242,16 @@ def test_terms_are_bounded() -> None:
     with pytest.raises(BadSearch):
         parse_terms(" ".join(f"w{i}" for i in range(40)))
     assert parse_terms("") == Terms()
+
+
+def test_a_search_matching_many_walks_newest_first_with_the_same_answer(
+    uow: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both SQLite plans (few matches: by id; many: newest first) give the same pages."""
+    ids = [_add(uow, f"U{i}", "nhs", f"hospital discharge number {i}", days=i) for i in range(7)]
+    _add(uow, "U1", "nhs", "discharge kept in the team", visibility="team", days=9)
+    me = _reader(uow, "U9", "housing")
+    few = _find(uow, me, "discharge", limit=4)
+    monkeypatch.setattr("storage.search_queries.FEW_MATCHES", 1)
+    assert _find(uow, me, "discharge", limit=4) == few == list(reversed(ids))[:4]
+    assert _find(uow, me, "discharge --agency nhs", limit=10) == list(reversed(ids))

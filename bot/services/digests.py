@@ -127,6 +127,10 @@ class DigestService:
         # Built once: the alliance's own words for the pattern finder's concepts.
         self._pattern_table = SynonymTable().extended(alliance.pattern_terms)
         self._waiting_tries: dict[str, dt.datetime] = {}
+        # Set for one worker tick: an agency's channel and each of its managers read the same
+        # digest, so it is built once per tick (audience and period) rather than once each.
+        self._tick_views: dict[tuple[Audience, str, dt.datetime, dt.datetime], DigestView] | None
+        self._tick_views = None
 
     # ------------------------------------------------------------------ destinations
 
@@ -173,7 +177,13 @@ class DigestService:
     def build(self, dest: Destination, week: str | Period | None = None) -> DigestView:
         """The digest a destination gets for a week (nothing is posted or recorded)."""
         period = week if isinstance(week, Period) else self.period(dest, week)
-        return self._build(dest.audience, period, self._scope_label(dest))
+        key = (dest.audience, period.key, period.start, period.end)
+        if self._tick_views is not None and key in self._tick_views:
+            return self._tick_views[key]
+        view = self._build(dest.audience, period, self._scope_label(dest))
+        if self._tick_views is not None:
+            self._tick_views[key] = view
+        return view
 
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""
@@ -425,7 +435,22 @@ class DigestService:
             return []
         with self.uow() as uow:
             statuses = uow.digests.statuses([d.id for d in due], key)
-        results = []
+        results: list[SendResult] = []
+        self._tick_views = {}
+        try:
+            self._send_each(due, statuses, key, now, results)
+        finally:
+            self._tick_views = None
+        return results
+
+    def _send_each(
+        self,
+        due: list[Destination],
+        statuses: Mapping[str, str],
+        key: str,
+        now: dt.datetime,
+        results: list[SendResult],
+    ) -> None:
         for dest in due:
             status = statuses.get(dest.id, DigestStatus.PENDING)
             if status not in (*DigestStatus.CLAIMABLE, DigestStatus.POSTING):
@@ -440,7 +465,6 @@ class DigestService:
             except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
                 log.exception("digest %s for %s could not be built", dest.id, key)
                 results.append(SendResult(dest.id, key, "retry", "build_failed"))
-        return results
 
     def _retry_waiting_now(self, destination_id: str, now: dt.datetime) -> bool:
         """Whether a digest waiting for an invitation is due another try (every few minutes).

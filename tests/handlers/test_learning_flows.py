@@ -34,15 +34,17 @@ DAN_TEAM = "The discharge lounge closes at five, so people wait on the ward."
 OUTCOME = "Pharmacies now take scripts sent by the ward."
 
 
-def flows_alliance() -> Any:
+def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
     agencies = [
         {**TEST_ALLIANCE["agencies"][0], "managers": [HOUSING_MANAGER]},
         {**TEST_ALLIANCE["agencies"][1], "managers": [HOSPITAL_MANAGER]},
     ]
-    digests = [
+    digests: list[dict[str, Any]] = [
         {"id": "alliance", "channel": "C0STEWARDS", "scope": "alliance"},
         {"id": "housing", "channel": "C0HOUSING", "scope": "agency:housing"},
     ]
+    if schedule is not None:
+        digests = [{**d, "schedule": schedule} for d in digests]
     return alliance_config(agencies=agencies, digests=digests)
 
 
@@ -275,3 +277,27 @@ def test_the_note_is_switched_from_the_home_tab(make_live: Callable[..., Live]) 
         True,
         1,
     )
+
+
+def test_an_agency_channel_and_its_manager_share_one_build_per_tick(
+    make_live: Callable[..., Live], monkeypatch: Any
+) -> None:
+    friday = {"days": ["fri"], "time": "09:00"}
+    live = make_live(alliance=flows_alliance(friday), clock=Clock_(THURSDAY))
+    share(live, ALICE, ALICE_SHARED, "alliance")
+    service = live.loop.services.digests
+    built: list[Any] = []
+    inputs = service._inputs
+
+    def counted(audience: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(audience)
+        return inputs(audience, *args, **kwargs)
+
+    monkeypatch.setattr(service, "_inputs", counted)
+    results = service.send_due(FRIDAY_NOTE)
+    posted = {r.destination_id for r in results if r.status == "posted"}
+    assert {"housing", f"manager:housing:{HOUSING_MANAGER}"} <= posted
+    # The channel and the manager read the same digest: built once in the tick.
+    assert sum(1 for a in built if a.agency_id == "housing") == 1
+    assert posted_to(live, "C0HOUSING").count(ALICE_SHARED[:20]) >= 1
+    assert ALICE_SHARED[:20] in posted_to(live, HOUSING_MANAGER)

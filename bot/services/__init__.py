@@ -12,6 +12,7 @@ from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
+from bot.services.library import LibraryService
 from bot.services.members import MemberService
 from bot.services.notes import AllianceNoteService
 from bot.services.privacy import PrivacyService
@@ -39,6 +40,7 @@ class Services:
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
     notes: AllianceNoteService  # the practitioners' weekly alliance note
+    library: LibraryService  # `find`: search past learnings the asker may read
 
 
 def build_services(
@@ -74,4 +76,5 @@ def build_services(
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
+        library=LibraryService(uow, alliance, members, clock),
     )

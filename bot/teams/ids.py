@@ -59,6 +59,7 @@ class Command(StrEnum):
     PRIVACY = "privacy"
     ENTRIES = "entries"
     DIGEST = "digest"
+    FIND = "find"
 
 
 # Commands answered in a team channel; the rest are one person's and answered in the 1:1 chat.

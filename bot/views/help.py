@@ -44,6 +44,16 @@ def _commands(platform: str) -> tuple[Words, ...]:
             " — get (or stop) the weekly note of what the whole alliance learned",
         ),
         words(Cmd(Command.PRIVACY), " — see, export or delete what LearnLoop holds about you"),
+        words(
+            Cmd(Command.FIND, "WORDS [--theme THEME] [--agency AGENCY]"),
+            " — search past learnings you can read, newest first (",
+            Literal('"a phrase"'),
+            ", ",
+            Literal("-word"),
+            " to leave a word out, ",
+            Literal("or"),
+            " between alternatives)",
+        ),
     ]
     if platform == "teams":
         # Teams has no App Home tab: a person's own learnings are a command there.

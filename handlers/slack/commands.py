@@ -17,7 +17,7 @@ from bot.slack.render import message
 from bot.views.checkin import RESUMED, paused_words
 from bot.views.digest import note_switched, note_usage
 from bot.views.help import help_message, unknown_command
-from handlers.slack import privacy
+from handlers.slack import library, privacy
 from handlers.slack.errors import after_ack, reported
 from handlers.slack.inquiries import run_inquiry_command
 
@@ -61,7 +61,7 @@ def open_checkin(
 def learnloop_command(
     ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """`/learnloop help | pause | resume | privacy | digest on|off`."""
+    """`/learnloop help | pause | resume | privacy | inquiry | find | digest on|off`."""
     words = (command.get("text") or "").strip().split(maxsplit=1)
     sub = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
@@ -73,7 +73,7 @@ def learnloop_command(
         ack()
         switch_note(command["user_id"], rest, respond, services)
         return
-    if sub not in ("pause", "resume", "privacy", "inquiry"):
+    if sub not in ("pause", "resume", "privacy", "inquiry", "find"):
         text, blocks = message(unknown_command(f"/learnloop {sub}", PLATFORM))
         ack(text=text, blocks=blocks)
         return
@@ -81,6 +81,9 @@ def learnloop_command(
     user_id = command["user_id"]
     if sub == "privacy":
         privacy.show_panel(user_id, respond, services)
+        return
+    if sub == "find":
+        library.find(user_id, rest, respond, services)
         return
     if sub == "inquiry":
         run_inquiry_command(command, rest, respond, client, services)

@@ -25,6 +25,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 import handlers.teams.barriers as barriers
 import handlers.teams.entries as entries
+import handlers.teams.library as library
 import handlers.teams.privacy as privacy
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
@@ -80,6 +81,9 @@ from handlers.teams.support import (
 
 # The longest pause request still read as a command rather than as a learning.
 MAX_PAUSE_WORDS = 3
+# A search is a few words; a longer message that happens to open with "find" is a learning,
+# unless it names a --theme or an --agency.
+MAX_FIND_WORDS = 8
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -188,6 +192,8 @@ def parse_command(text: str) -> TypedCommand | None:
         return None
     if name is Command.DIGEST and rest.lower().rstrip(".!") not in ("", "on", "off"):
         return None  # "Digest of the week: …" is a learning
+    if name is Command.FIND and extra_words > MAX_FIND_WORDS and "--" not in rest:
+        return None
     return TypedCommand(name, rest)
 
 
@@ -259,6 +265,7 @@ COMMANDS: dict[Command, CommandHandler] = {
     **barriers.COMMANDS,
     **privacy.COMMANDS,
     **entries.COMMANDS,
+    **library.COMMANDS,
 }
 
 
@@ -361,6 +368,7 @@ VERBS: dict[str, VerbHandler] = {
     **barriers.VERBS,
     **privacy.VERBS,
     **entries.VERBS,
+    **library.VERBS,
 }
 
 

@@ -5,7 +5,7 @@ PostgreSQL keeps a stored, generated column `search_vector` =
 `websearch_to_tsquery('english', …)`, which never raises on any input. SQLite keeps an FTS5
 table (`checkins_fts`, Porter-stemmed, contentless) in step with `checkins` by triggers, and is
 given a MATCH expression built only from quoted letters and digits. Both are made by the
-migration `0004_library_search`.
+migration `0005_library_search`.
 
 The reader's rule is `bot.domain.visibility.can_read` for `Audience.member`: the WHERE clause
 here only narrows the rows the database reads, and the service checks every row it shows
@@ -25,7 +25,7 @@ from bot.domain.checkins import Visibility
 from bot.domain.search import Terms, fts5_match, websearch_text
 from storage.models import CheckinRow, CheckinThemeRow, ThemeRow
 
-# The stored tsvector column (generated from the answers) and its GIN index (migration 0004).
+# The stored tsvector column (generated from the answers) and its GIN index (migration 0005).
 PG_VECTOR = "checkins.search_vector"
 PG_INDEX = "ix_checkins_search"
 FTS_TABLE = "checkins_fts"

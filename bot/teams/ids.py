@@ -58,6 +58,7 @@ class Command(StrEnum):
     RESUME = "resume"
     PRIVACY = "privacy"
     ENTRIES = "entries"
+    DIGEST = "digest"
     FIND = "find"
 
 

@@ -4,8 +4,8 @@ PostgreSQL: a stored, generated English tsvector of each check-in's answers, GIN
 SQLite: a contentless FTS5 table, Porter-stemmed, kept in step with `checkins` by triggers,
 and filled from the check-ins already stored.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005_library
+Revises: 0004_flows
 Create Date: 2026-12-04 01:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005_library"
+down_revision: str | None = "0004_flows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -227,12 +227,22 @@ def test_hostile_queries_never_reach_the_database_as_syntax(
 def test_the_migration_indexes_entries_stored_before_it(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(engine, "0003")
-    factory = UnitOfWorkFactory(engine)
-    with factory() as u:
-        u.config.upsert_agency("housing", "Housing Services", "slack")
-        u.commit()
-    entry = _add(factory, "U1", "housing", "script transfer between pharmacies")
+    # Written as SQL: the models describe the newest schema, not revision 0003's.
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO agencies (id, name, platform) VALUES ('housing', 'H', 'slack')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO checkins (id, agency_id, question_set_id, questions, answers, "
+                "visibility, source, redaction_count, created_at) VALUES (1, 'housing', 'hls', "
+                "'[]', '{\"learned\": \"script transfer between pharmacies\"}', 'alliance', "
+                "'modal', 0, '2026-10-01 09:00:00.000000')"
+            )
+        )
+    entry = 1
     migrate(engine)
+    factory = UnitOfWorkFactory(engine)
     me = _reader(factory, "U9", "housing")
     assert _find(factory, me, "pharmacy") == [entry]
     engine.dispose()

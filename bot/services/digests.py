@@ -36,6 +36,7 @@ from bot.domain.digest import (
 )
 from bot.domain.errors import NotFound
 from bot.domain.patterns import SynonymTable
+from bot.domain.recurring import RecurringInputs, lookback_start, recurring_barriers
 from bot.domain.visibility import Audience
 from bot.ports import (
     TRANSIENT_ERRORS,
@@ -49,6 +50,7 @@ from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
 from bot.views.digest import DigestView, digest_thread, not_posted_notice
+from bot.views.recurring import RecurringBarrier
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -268,6 +270,35 @@ class DigestService:
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
             inquiries=tuple(running),
             inquiry_summaries=tuple(closed),
+            recurring=tuple(self.recurring(audience, period)),
+        )
+
+    def recurring(self, audience: Audience, period: Period) -> list[RecurringBarrier]:
+        """ "Barriers we keep meeting": for the stewards' (alliance) digest and pack only."""
+        if audience.kind != "alliance":
+            return []
+        visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        with self.uow() as uow:
+            entries = [
+                e
+                for e in uow.digests.shareable_checkins(
+                    lookback_start(period.start), period.end, visibilities, None, self._texts
+                )
+                if e.barrier.strip()
+            ]
+            raised = uow.escalations.raised_for(e.id for e in entries)
+        return recurring_barriers(
+            RecurringInputs(
+                audience=audience,
+                period_start=period.start,
+                period_end=period.end,
+                zone=self.alliance.alliance.zone,
+                entries=entries,
+                raised=raised,
+                agency_names={a.id: a.name for a in self.alliance.agencies},
+                suppress_below=self.alliance.alliance.suppress_below,
+                table=self._pattern_table,
+            )
         )
 
     # ------------------------------------------------------------------ sending

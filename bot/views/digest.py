@@ -27,6 +27,7 @@ from bot.views.message import (
     Thread,
 )
 from bot.views.message import Quote as QuoteBlock
+from bot.views.recurring import RecurringBarrier, recurring_section
 from bot.views.words import Channel, Emph, Literal, Strong, Words, joined, words
 
 
@@ -161,6 +162,8 @@ class DigestView:
     purpose: PurposeSectionView | None = None
     inquiries: tuple[InquiryLine, ...] = ()
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
+    # Stewards' digest and review pack: "what got in the way" answers that keep coming up.
+    recurring: tuple[RecurringBarrier, ...] = ()
 
     @property
     def chart_title(self) -> str:
@@ -350,6 +353,7 @@ def digest_message(view: DigestView) -> Message:
         for title, group in barrier_groups(view.barriers):
             items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
         blocks += [Divider(), Group(tuple(items))]
+    blocks += recurring_section(view.recurring)
     blocks += purpose_section(view.purpose)
     blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
     blocks.append(Paragraph(footer(view), subtle=True))

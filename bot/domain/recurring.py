@@ -122,13 +122,20 @@ def _quoted(audience: Audience, members: Sequence[CheckinFact]) -> list[CheckinF
     """The newest answer, then the newest of another turn (another agency, or anonymous)."""
     chosen = [members[0]]
     turns = {_turn(audience, members[0])}
+    said = {_said(members[0])}
     for member in members[1:]:
         if len(chosen) == MAX_QUOTES:
             break
-        if _turn(audience, member) not in turns:
+        # The same words twice (a template, a re-sent answer) are quoted once.
+        if _turn(audience, member) not in turns and _said(member) not in said:
             chosen.append(member)
             turns.add(_turn(audience, member))
+            said.add(_said(member))
     return chosen
+
+
+def _said(entry: CheckinFact) -> str:
+    return " ".join(entry.barrier.lower().split())
 
 
 def _quote(inputs: RecurringInputs, entry: CheckinFact) -> Quote:

@@ -265,12 +265,16 @@ class DigestService:
         )
         # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
+        recurring = tuple(self.recurring(audience, period))
         return replace(
             view,
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
             inquiries=tuple(running),
             inquiry_summaries=tuple(closed),
-            recurring=tuple(self.recurring(audience, period)),
+            recurring=recurring,
+            # "Barriers we keep meeting" reads the same answers over more weeks, with a way to
+            # raise them: the stewards' digest does not list them twice.
+            patterns=tuple(p for p in view.patterns if not (recurring and p.kind == "barrier")),
         )
 
     def recurring(self, audience: Audience, period: Period) -> list[RecurringBarrier]:

@@ -70,11 +70,18 @@ def recurring_barriers(
     """The barriers this audience keeps meeting, flagged and unraised ones first."""
     audience = inputs.audience
     entries = [e for e in inputs.entries if can_read(audience, e) and e.barrier.strip()]
-    groups = find_groups([e.barrier for e in entries], table=inputs.table)
+    # The same words (a template, a short stock answer) are analysed once.
+    same: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        same.setdefault(entry.barrier, []).append(index)
+    texts = list(same)
+    groups = find_groups(texts, table=inputs.table)
     found: list[tuple[tuple[int, int, int, int, int], RecurringBarrier]] = []
     for group in groups:
         members = sorted(
-            (entries[i] for i in group.members), key=lambda e: (e.created_at, e.id), reverse=True
+            (entries[i] for u in group.members for i in same[texts[u]]),
+            key=lambda e: (e.created_at, e.id),
+            reverse=True,
         )
         if len(members) < 2:
             continue
@@ -90,7 +97,7 @@ def recurring_barriers(
         raised = next((inputs.raised[m.id] for m in members if m.id in inputs.raised), None)
         flagged = raised is None and len(weeks) >= FLAG_AFTER_WEEKS
         item = RecurringBarrier(
-            label=group.label(set(range(len(entries)))),
+            label=group.label(set(range(len(texts)))),
             agencies=tuple(sorted(inputs.agency_names.get(a, a) for a in named)),
             agency_count=suppress(len(named), inputs.suppress_below),
             anonymous=anonymous,

@@ -27,6 +27,7 @@ from bot.domain.answers import barrier_text, learning_text
 from bot.domain.checkins import Visibility
 from bot.domain.digest import (
     STALE_AFTER,
+    CheckinFact,
     DigestInputs,
     Period,
     build_digest,
@@ -265,7 +266,7 @@ class DigestService:
         )
         # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
-        recurring = tuple(self.recurring(audience, period))
+        recurring = tuple(self.recurring(audience, period, checkins))
         return replace(
             view,
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
@@ -277,19 +278,26 @@ class DigestService:
             patterns=tuple(p for p in view.patterns if not (recurring and p.kind == "barrier")),
         )
 
-    def recurring(self, audience: Audience, period: Period) -> list[RecurringBarrier]:
-        """ "Barriers we keep meeting": for the stewards' (alliance) digest and pack only."""
+    def recurring(
+        self,
+        audience: Audience,
+        period: Period,
+        current: Sequence[CheckinFact] | None = None,
+    ) -> list[RecurringBarrier]:
+        """ "Barriers we keep meeting": for the stewards' (alliance) digest and pack only.
+
+        `current` is the period's shareable check-ins when the caller has read them already
+        (the digest has): then only the earlier weeks are read here.
+        """
         if audience.kind != "alliance":
             return []
         visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        until = period.start if current is not None else period.end
         with self.uow() as uow:
-            entries = [
-                e
-                for e in uow.digests.shareable_checkins(
-                    lookback_start(period.start), period.end, visibilities, None, self._texts
-                )
-                if e.barrier.strip()
-            ]
+            earlier = uow.digests.shareable_checkins(
+                lookback_start(period.start), until, visibilities, None, self._texts
+            )
+            entries = [e for e in [*earlier, *(current or ())] if e.barrier.strip()]
             raised = uow.escalations.raised_for(e.id for e in entries)
         return recurring_barriers(
             RecurringInputs(

@@ -8,6 +8,7 @@ raise-barrier modal pre-filled, and the barrier it raises links the check-ins.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -201,3 +202,41 @@ def test_a_team_only_checkin_id_is_never_linked(make_live: Callable[..., Live]) 
     [told] = live.slack.wait_for("chat.postEphemeral")
     assert "no longer shared" in told.params["text"]
     assert len(live.slack.calls("views.open")) == before
+
+
+def test_a_forged_form_state_cannot_link_others_checkins(make_live: Callable[..., Live]) -> None:
+    clock = Clock_(START)
+    live = make_live(clock=clock)
+    three_weeks(live, clock)
+    others = [r.id for r in live.rows("SELECT id FROM checkins WHERE visibility != 'team'")]
+    # Alice opens her own "Raise a barrier" and sends it back with others' ids in its state.
+    view = opened(live, slash_command("/escalate", "", user_id=ALICE))
+    forged = json.dumps({"source_checkin_id": None, "shared_checkin_ids": others})
+    resp = live.post(
+        view_submission(
+            BarrierForm.ESCALATE,
+            {**initial_state(view), **fill(view, {"Title": "Mine", "What gets in the way?": "x"})},
+            user_id=ALICE,
+            private_metadata=forged,
+            view_id="V0FORGED01",
+            view={"blocks": view["blocks"]},
+        )
+    )
+    assert resp.status_code == 200
+    assert "Only system stewards" in resp.text  # shown on the form; nothing raised
+    assert live.scalar("SELECT count(*) FROM escalations") == 0
+    assert live.scalar("SELECT count(*) FROM escalation_links") == 0
+
+
+def test_the_review_pack_reads_them_without_buttons(make_live: Callable[..., Live]) -> None:
+    from bot.render.digest import render_html
+
+    clock = Clock_(START)
+    live = make_live(clock=clock)
+    three_weeks(live, clock)
+    view, charts = live.loop.services.digests.report(
+        (START - dt.timedelta(days=3)).date(), (START + dt.timedelta(days=17)).date()
+    )
+    page = render_html(view, charts)
+    assert "Barriers we keep meeting" in page and "methadone script" in page
+    assert "Raise as a barrier" not in page and TEAM_ONLY not in page

@@ -12,6 +12,7 @@ from bot.domain.errors import StorageUnavailable
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.note_queries import NoteRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -36,6 +37,7 @@ class UnitOfWork:
     escalations: EscalationRepository
     privacy: PrivacyRepository
     digests: DigestRepository
+    notes: NoteRepository
     teams: TeamsConversationRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
         return self
 

@@ -13,6 +13,7 @@ from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
 from bot.services.members import MemberService
+from bot.services.notes import AllianceNoteService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
 from bot.services.purpose import PurposeService
@@ -37,6 +38,7 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    notes: AllianceNoteService  # the practitioners' weekly alliance note
 
 
 def build_services(
@@ -56,6 +58,7 @@ def build_services(
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
     escalations = EscalationService(uow, alliance, members, messenger, clock)
     entries = EntryService(uow, alliance, members, clock)
+    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -63,11 +66,12 @@ def build_services(
         checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
-        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
+        digests=digests,
         escalations=escalations,
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
     )

@@ -69,4 +69,8 @@ def worker_app() -> FastAPI:
     uvicorn_access.handlers.clear()
     uvicorn_access.propagate = False
     loop = build(settings, with_slack=settings.slack_enabled, set_up=False)
+    from bot.reload import watch
+
+    # Each worker reloads the alliance file on its own SIGHUP and on `learnloop reload`.
+    watch(loop)
     return create_web_app(loop)

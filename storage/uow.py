@@ -12,6 +12,7 @@ from bot.domain.errors import StorageUnavailable
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.onboarding import OnboardingRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
     privacy: PrivacyRepository
     digests: DigestRepository
     teams: TeamsConversationRepository
+    onboarding: OnboardingRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.onboarding = OnboardingRepository(self.session)
         return self
 
     def __exit__(

@@ -242,6 +242,11 @@ class TeamsMessenger:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """Not yet: looking an address up needs Microsoft Graph (`GET /users/{address}`) and
+        its own token, which this messenger does not hold. List Teams people by object id."""
+        raise MessengerError("graph_lookup_not_supported", "users.lookupByEmail")
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
         return None

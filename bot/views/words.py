@@ -27,6 +27,7 @@ class Command(StrEnum):
     INQUIRY = "inquiry"
     PURPOSE = "purpose"
     FIND = "find"
+    ADMIN = "admin"  # admin add|remove|list: people in agencies, from chat
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -10,12 +11,15 @@ from slack_sdk import WebClient
 from bot.alliance import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
+from bot.services.onboarding import BadAdminCommand
 from bot.slack import render
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
 from bot.slack.render import message
 from bot.views.checkin import RESUMED, paused_words
 from bot.views.help import help_message, unknown_command
+from bot.views.message import Message
+from bot.views.onboarding import admin_usage
 from handlers.slack import privacy
 from handlers.slack.errors import after_ack, reported
 from handlers.slack.inquiries import run_inquiry_command
@@ -68,7 +72,7 @@ def learnloop_command(
         text, blocks = message(help_message(PLATFORM))
         ack(text=text, blocks=blocks)
         return
-    if sub not in ("pause", "resume", "privacy", "inquiry"):
+    if sub not in ("pause", "resume", "privacy", "inquiry", "admin"):
         text, blocks = message(unknown_command(f"/learnloop {sub}", PLATFORM))
         ack(text=text, blocks=blocks)
         return
@@ -80,6 +84,11 @@ def learnloop_command(
     if sub == "inquiry":
         run_inquiry_command(command, rest, respond, client, services)
         return
+    if sub == "admin":
+        reply = admin_command(user_id, rest, services)
+        text, blocks = message(reply)
+        respond(text=text, blocks=blocks, response_type="ephemeral")
+        return
     if sub == "resume":
         services.members.pause("slack", user_id, None)
         respond(text=RESUMED, response_type="ephemeral")
@@ -88,6 +97,26 @@ def learnloop_command(
     services.members.pause("slack", user_id, until)
     local = until.astimezone(services.alliance.alliance.zone)
     respond(text=render.mrkdwn(paused_words(local.date())), response_type="ephemeral")
+
+
+# A person as Slack escapes them in a command (<@U123|name>), or a bare user id.
+_PERSON = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
+
+
+def admin_command(user_id: str, text: str, services: Services) -> Message:
+    """`/learnloop admin add @person agency | remove @person | list` (admins only)."""
+    onboarding = services.onboarding
+    parts = text.split()
+    action = parts[0].lower() if parts else ""
+    if action == "list" and len(parts) == 1:
+        return onboarding.listing(PLATFORM, user_id)
+    person = _PERSON.match(parts[1]) if len(parts) > 1 else None
+    person_id = (person.group(1) or person.group(2)) if person else None
+    if action == "add" and person_id and len(parts) == 3:
+        return onboarding.add(PLATFORM, user_id, person_id, parts[2])
+    if action == "remove" and person_id and len(parts) == 2:
+        return onboarding.remove(PLATFORM, user_id, person_id)
+    raise BadAdminCommand(admin_usage(onboarding.agency_ids()))
 
 
 def register(app: App) -> None:

@@ -119,6 +119,9 @@ class OnboardingService:
             member = uow.members.by_platform_id(platform, user_id)
             listed = self._listed_agency(platform, user_id)
             if member is not None and member.agency_id == agency_id:
+                if listed is None:
+                    # Kept for what they wrote and raised, but no longer able to check in.
+                    uow.escalations.ensure_outside_agency(platform)
                 member.agency_id = listed or OUTSIDE_AGENCY_ID
             uow.audit.record(
                 actor=f"{platform}:{admin_id}",

@@ -234,6 +234,12 @@ class FakeBotConnector:
         if kind == "create":
             member = (body.get("members") or [{}])[0].get("id", "unknown")
             return 201, {"id": f"a:created-{member}"}, {}
+        if kind == "members" and len(parts) == 5:
+            # GET .../members/{id}: one member of the conversation (how a mention is resolved).
+            found = [m for m in self.rosters.get(conversation_id, []) if m.get("id") == parts[4]]
+            if not found:
+                return 404, {"error": {"code": "MemberNotFoundInConversation"}}, {}
+            return 200, found[0], {}
         if kind == "members":
             return 200, self.rosters.get(conversation_id, []), {}
         return 200, {"id": activity_id}, {}

@@ -47,6 +47,7 @@ COMMAND_HELP: dict[Command, str] = {
     Command.PRIVACY: "See, export or delete what LearnLoop holds about you",
     Command.ENTRIES: "Your learnings: edit one (7 days), change who can see it, or delete it",
     Command.HELP: "What LearnLoop can do",
+    Command.ADMIN: "For admins: add @person agency, remove @person, or list",
 }
 
 

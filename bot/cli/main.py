@@ -148,15 +148,19 @@ def serve(
         watch(loop)  # SIGHUP and `learnloop reload` reload the alliance file
         uvicorn.run(create_web_app(loop), **options)
     else:
-        uvicorn.run(
-            "bot.serve:worker_app",
-            factory=True,
-            workers=count,
-            # A worker imports and builds everything before it answers the supervisor's
-            # ping; on a busy machine that takes longer than uvicorn's 5 s, and a worker
-            # killed for it would be restarted into the same wait forever.
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-            **options,
+        from bot.serve import run_workers
+
+        # SIGHUP to this process validates the alliance file and reloads it in every worker.
+        run_workers(
+            settings,
+            count,
+            {
+                # A worker imports and builds everything before it answers the supervisor's
+                # ping; on a busy machine that takes longer than uvicorn's 5 s, and a worker
+                # killed for it would be restarted into the same wait forever.
+                "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+                **options,
+            },
         )
 
 

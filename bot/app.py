@@ -278,7 +278,7 @@ def _build_teams(
     from bot.teams.messenger import TeamsMessenger
 
     bot = build_teams_bot(settings, token)
-    return bot, TeamsMessenger(bot, conversations)
+    return bot, TeamsMessenger(bot, conversations, graph_url=settings.teams_graph_url)
 
 
 def set_up(settings: Settings) -> AllianceConfig:

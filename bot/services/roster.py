@@ -179,7 +179,7 @@ class Roster(MemberFacingService):
             "agency %s: no %s user has the e-mail address at %s in the alliance file; "
             "admins told, the agency's other members are still prompted",
             agency.id,
-            agency.platform,
+            agency.platform.title(),
             path,
         )
         message = unknown_email_message(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
+    JONI,
     MEGAN,
     OUTSIDER,
     TEAMS_STEWARD,
@@ -13,6 +14,7 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
     mixed_alliance_data,
 )
 from teams_requests import TeamsDriver, TeamsUser
+from teams_ui import card_text
 
 from bot.alliance import parse_alliance
 
@@ -69,3 +71,23 @@ def test_admin_add_by_someone_who_is_not_an_admin_is_refused(make_teams_live: ob
     typed(live.driver, MEGAN, f"admin add {TEAMS_STEWARD.aad} nhs")
     assert "Only LearnLoop admins" in live.connector.last_send(MEGAN.chat_id).text
     assert live.scalar("SELECT count(*) FROM agency_additions") == 0
+
+
+def test_teams_members_by_address_are_looked_up_in_graph(make_teams_live: object) -> None:
+    data = mixed_alliance_data()
+    nhs = data["agencies"][-1]
+    nhs["members"] = [MEGAN.aad, "joni@nhs.example", "gone@nhs.example"]
+    data["roles"]["admins"] = [ADMIN.aad]
+    live = make_teams_live(parse_alliance(data))  # type: ignore[operator]
+    live.connector.graph_users["joni@nhs.example"] = JONI.aad
+    live.install(ADMIN)
+
+    cohort = live.loop.alliance.cohorts[0]
+    members = live.loop.services.prompts.roster.cohort_members(cohort)
+
+    assert {m.user_id for m in members if m.agency_id == "nhs"} == {MEGAN.aad, JONI.aad}
+    asked = [c for c in live.connector.calls if c.kind == "graph_user"]
+    assert {c.conversation_id for c in asked} == {"joni@nhs.example", "gone@nhs.example"}
+    assert all((c.headers.get("Authorization") or "").startswith("Bearer ") for c in asked)
+    told = card_text(live.connector.last_send(ADMIN.chat_id).card)
+    assert "gone@nhs.example" in told and "NHS Community Team" in told

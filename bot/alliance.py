@@ -432,7 +432,7 @@ def _platform_id_problems(i: int, agency: Agency) -> list[str]:
                 problems.append(
                     f"agencies.{i}.{field_name}.{j}: {user_id!r} is not a Microsoft Entra object "
                     "id; Teams members are listed by their object id (a GUID, from the Entra "
-                    "admin centre or Teams admin centre)"
+                    "admin centre or Teams admin centre) or their e-mail address"
                 )
             elif agency.platform == "slack" and platform_of(user_id) != "slack":
                 problems.append(

@@ -145,3 +145,35 @@ def test_sighup_to_serve_reloads_every_worker_and_a_broken_file_reaches_none(
         )
     wait_for(lambda: len(slack.calls("views.open")) == 6, 120, "six check-in forms")
     assert not [c for c in slack.calls("chat.postEphemeral") if c.params.get("user") == NEWBIE]
+
+
+def test_sighup_to_the_worker_prompts_people_new_to_the_file(tmp_path: Path) -> None:
+    from worker_process import WorkerProcess, due_now
+
+    slack = FakeSlackAPI().start()
+    slack.set_user_email("new.starter@housing.example", NEWBIE)
+    alliance = {**ALLIANCE, "cohorts": [{"id": "weekly", "schedule": due_now()}]}
+    config = write_config(tmp_path, alliance)
+    env = worker_env(f"sqlite:///{tmp_path / 'learnloop.db'}", slack.url, config)
+    worker = WorkerProcess(tmp_path, env, "worker").start()
+    try:
+
+        def prompted(user: str) -> bool:
+            assert worker.proc is not None and worker.proc.poll() is None, worker.log()[-3000:]
+            return any(c.params.get("channel") == user for c in slack.calls("chat.postMessage"))
+
+        wait_for(lambda: prompted("U0ALICE"), START_SECONDS, "the first prompt", poll=0.2)
+        members = ["U0ALICE", "new.starter@housing.example"]
+        grown = {**alliance, "agencies": [{**ALLIANCE["agencies"][0], "members": members}]}
+        write_config(tmp_path, grown)
+        assert worker.proc is not None
+        worker.proc.send_signal(signal.SIGHUP)
+
+        wait_for(lambda: prompted(NEWBIE), 120, "the prompt to the person added", poll=0.2)
+        assert "reloaded: version" in worker.log()
+        assert worker.proc.poll() is None
+        alice = [c for c in slack.calls("chat.postMessage") if c.params.get("channel") == "U0ALICE"]
+        assert len(alice) == 1, "the reload sent no second prompt"
+    finally:
+        worker.stop_quietly()
+        slack.stop()

@@ -54,6 +54,22 @@ class OnboardingRepository:
             )
         )
 
+    def listings(self, keys: Sequence[tuple[str, str, str]]) -> list[DirectoryListingRow]:
+        """Many stored listings at once, by (platform, kind, source)."""
+        wanted = set(keys)
+        sources = sorted({source for _, _, source in wanted})
+        rows: list[DirectoryListingRow] = []
+        for start in range(0, len(sources), 500):
+            query = select(DirectoryListingRow).where(
+                DirectoryListingRow.source.in_(sources[start : start + 500])
+            )
+            rows += [
+                row
+                for row in self.session.scalars(query)
+                if (row.platform, row.kind, row.source) in wanted
+            ]
+        return rows
+
     def store_listing(
         self, platform: str, kind: str, source: str, user_ids: Sequence[str], at: dt.datetime
     ) -> DirectoryListingRow:

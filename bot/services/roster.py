@@ -74,13 +74,19 @@ class Roster(MemberFacingService):
     def _members_of(self, agencies: list[Agency], refresh: bool) -> list[MemberInfo]:
         found: dict[tuple[str, str], str] = {}
         budget = [EMAILS_PER_PASS]
+        # Every stored listing of the pass in one query, not one per channel.
+        keys: list[tuple[str, str, str]] = [
+            (a.platform, "channel", a.channel) for a in agencies if a.channel
+        ]
+        keys += [(a.platform, "usergroup", a.usergroup) for a in agencies if a.usergroup]
+        stored = self._stored(keys)
         for agency in agencies:
             user_ids = list(agency.member_ids)
             user_ids += self._by_email(agency, refresh, budget)
-            if agency.channel:
-                user_ids += self._listing(agency.platform, "channel", agency.channel, refresh)
-            if agency.usergroup:
-                user_ids += self._listing(agency.platform, "usergroup", agency.usergroup, refresh)
+            for kind, source in (("channel", agency.channel), ("usergroup", agency.usergroup)):
+                if source:
+                    key = (agency.platform, kind, source)
+                    user_ids += self._listing(key, stored.get(key), refresh)
             for user_id in user_ids:
                 found.setdefault((agency.platform, user_id), agency.id)
         with self.uow() as uow:
@@ -101,12 +107,26 @@ class Roster(MemberFacingService):
             uow.commit()
         return infos
 
-    def _listing(self, platform: str, kind: str, source: str, refresh: bool) -> list[str]:
+    def _stored(
+        self, keys: list[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], tuple[list[str], dt.datetime]]:
+        if not keys:
+            return {}
+        with self.uow() as uow:
+            return {
+                (row.platform, row.kind, row.source): (list(row.user_ids), row.refreshed_at)
+                for row in uow.onboarding.listings(keys)
+            }
+
+    def _listing(
+        self,
+        key: tuple[str, str, str],
+        cached: tuple[list[str], dt.datetime] | None,
+        refresh: bool,
+    ) -> list[str]:
         """A channel's or user group's members: the stored listing while fresh, else Slack's."""
         now = self.clock()
-        with self.uow() as uow:
-            row = uow.onboarding.listing(platform, kind, source)
-            cached = (list(row.user_ids), row.refreshed_at) if row is not None else None
+        platform, kind, source = key
         if cached is not None and not refresh and now - cached[1] < LISTING_TTL:
             return cached[0]
         try:

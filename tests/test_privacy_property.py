@@ -311,6 +311,7 @@ NOT_COUNTS = [
     # How long a barrier kept coming up: a duration in weeks, not a count of people or entries.
     r"(?:over|for) \d+ weeks?",
     r"\d+-week",
+    r"\b(?:under|over) \d+ weeks|\b\d+ to \d+ weeks",  # the review pack's age bands
     r"\b\d{4}-W\d{2}\b",  # ISO weeks
     r"\b\d{4}-Q\d\b",  # purpose periods
     r"\b\d{4}-\d{2}-\d{2}(?:T[\d:.+]+)?\b",  # ISO dates and times

@@ -1,7 +1,7 @@
 """heard: remember which barrier links a steward made from "Barriers we keep meeting"
 
-Revision ID: 0004_heard
-Revises: 0004_flows
+Revision ID: 0007_heard
+Revises: 0006_onboard
 Create Date: 2026-12-04 01:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_heard"
-down_revision: str | None = "0004_flows"
+revision: str = "0007_heard"
+down_revision: str | None = "0006_onboard"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

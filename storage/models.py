@@ -269,6 +269,9 @@ class EscalationLinkRow(Base):
     checkin_id: Mapped[int] = mapped_column(
         ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
     )
+    # Who made the link: None when the raiser linked their own check-in, "recurring" when a
+    # steward raised a barrier from "Barriers we keep meeting" and linked everyone's answers.
+    linked_via: Mapped[str | None] = mapped_column(String(16))
 
 
 class EscalationEventRow(Base):

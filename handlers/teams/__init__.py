@@ -41,6 +41,7 @@ from bot.teams.render import markdown, text_message
 from bot.views.checkin import (
     CHECKIN_FORM,
     RESUMED,
+    SHARE_CHOICES,
     CheckinAction,
     PromptState,
     PromptView,
@@ -50,6 +51,7 @@ from bot.views.checkin import (
     prompt_message,
     read_checkin,
     reply_not_saved,
+    reply_saved_message,
 )
 from bot.views.checkin import (
     OUT_OF_DATE as PROMPT_OUT_OF_DATE,
@@ -404,6 +406,29 @@ async def pause_prompts(ctx: Ctx, services: Services, data: Data) -> AdaptiveCar
     )
 
 
+async def _share_reply(
+    ctx: Ctx, services: Services, data: Data, action: CheckinAction
+) -> AdaptiveCard | str:
+    """A share button on a saved reply: re-share the entry, and the card says with whom."""
+    checkin_id = int_of(data, "value")
+    if checkin_id is None:
+        raise NotFound(render.plain(PROMPT_OUT_OF_DATE))
+    view = await call(
+        services.entries.share_reply, PLATFORM, person(ctx), checkin_id, SHARE_CHOICES[action]
+    )
+    return render.card(reply_saved_message(view))
+
+
+async def share_alliance(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Share with the alliance" on a saved reply."""
+    return await _share_reply(ctx, services, data, CheckinAction.SHARE_ALLIANCE)
+
+
+async def share_anonymous(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Share with the alliance anonymously" on a saved reply."""
+    return await _share_reply(ctx, services, data, CheckinAction.SHARE_ANONYMOUS)
+
+
 def _prompt_id(data: Data) -> int:
     # "value" on cards built from the view; "prompt_id" on cards sent before.
     prompt_id = int_of(data, "value") or int_of(data, "prompt_id")
@@ -416,6 +441,8 @@ VERBS: dict[str, VerbHandler] = {
     CheckinAction.SKIP_WEEK: skip_week,
     CheckinAction.PAUSE_PROMPTS: pause_prompts,
     CheckinAction.NOTHING_THIS_WEEK: nothing_this_week,
+    CheckinAction.SHARE_ALLIANCE: share_alliance,
+    CheckinAction.SHARE_ANONYMOUS: share_anonymous,
     # Prompt cards sent before their buttons were named in the view.
     Verb.SKIP_WEEK: skip_week,
     Verb.PAUSE_PROMPTS: pause_prompts,

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from conftest import ALICE, BOB, CAROL, DAN, STEWARD, TEST_ALLIANCE, Clock_, Live, alliance_config
-from slack_requests import app_home_opened, block_actions, slash_command
-from slack_ui import button, visible_text, wait_until
+from slack_requests import app_home_opened, block_actions, slash_command, view_submission
+from slack_ui import button, fill, initial_state, visible_text, wait_until
 
-from bot.domain.checkins import Source
 from bot.domain.escalation import Action
+from bot.slack.ids import View
 
 # Thursday 3 December 2026; the note goes at the default slot, Friday 09:00 London.
 THURSDAY = dt.datetime(2026, 12, 3, 15, 30, tzinfo=dt.UTC)
@@ -48,15 +49,36 @@ def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
     return alliance_config(agencies=agencies, digests=digests)
 
 
+VISIBILITY_LABELS = {
+    "team": "Just my team",
+    "alliance": "The alliance, with my name",
+    "anonymous": "The alliance, anonymously",
+}
+
+
 def share(live: Live, user: str, text: str, visibility: str) -> None:
-    live.loop.services.checkins.submit(
-        "slack",
-        user,
-        answers={"learned": text},
-        themes=["Housing"],
-        visibility=visibility,
-        source=Source.MODAL,
+    """A check-in as a person makes it: signed `/checkin`, then its modal filled by labels."""
+    before = len(live.slack.calls("views.open"))
+    assert live.post(slash_command("/checkin", user_id=user)).status_code == 200
+    view = live.slack.wait_for("views.open", count=before + 1)[-1].json_field("view")
+    answers = {
+        "What happened that you learned from?": text,
+        "Who can see this?": VISIBILITY_LABELS[visibility],
+        "Themes": ["Housing"],
+    }
+    saved = live.scalar("SELECT count(*) FROM checkins")
+    response = live.post(
+        view_submission(
+            View.CHECKIN,
+            {**initial_state(view), **fill(view, answers)},
+            user_id=user,
+            private_metadata=view["private_metadata"],
+            view_id=f"V{uuid.uuid4().hex[:10].upper()}",
+            view={"blocks": view["blocks"]},
+        )
     )
+    assert response.status_code == 200, response.text
+    assert live.scalar("SELECT count(*) FROM checkins") == saved + 1
 
 
 def week(make_live: Callable[..., Live]) -> tuple[Live, Clock_]:
@@ -165,6 +187,16 @@ def test_the_steward_digest_quotes_the_anonymous_entry_without_its_agency(
 # ------------------------------------------------------------------ the practitioners' note
 
 
+def notes_to(live: Live, person: str) -> int:
+    """How many alliance notes LearnLoop sent someone."""
+    return sum(
+        1
+        for c in live.slack.calls("chat.postMessage")
+        if c.params.get("channel") == person
+        and "What Test Alliance learned" in c.params.get("text", "")
+    )
+
+
 def note_sent(live: Live, when: dt.datetime = FRIDAY_NOTE) -> Any:
     return live.loop.services.notes.send_due(when)
 
@@ -179,8 +211,13 @@ def test_every_practitioner_gets_the_note_once_whether_or_not_they_took_part(
     # Everyone in an agency, managers too: taking part is never required.
     assert result.sent == 6
     for person in (ALICE, BOB, CAROL, DAN, HOUSING_MANAGER, HOSPITAL_MANAGER):
-        said = posted_to(live, person)
-        assert "What Test Alliance learned" in said
+        assert notes_to(live, person) == 1
+        (said,) = [
+            c.params["text"] + json.dumps(c.json_field("blocks"), ensure_ascii=False)
+            for c in live.slack.calls("chat.postMessage")
+            if c.params.get("channel") == person
+            and "What Test Alliance learned" in c.params.get("text", "")
+        ]
         assert "shared care plan" in said and "Joint visits with the ward" in said
         # Alliance-level and the same for everyone: the anonymous entry, with no agency.
         assert "sleep tonight" in said
@@ -211,8 +248,8 @@ def test_digest_off_and_on_by_command(make_live: Callable[..., Live]) -> None:
         0,
     )
     note_sent(live)
-    assert all(c.params["channel"] != BOB for c in live.slack.calls("chat.postMessage"))
-    assert any(c.params["channel"] == ALICE for c in live.slack.calls("chat.postMessage"))
+    assert notes_to(live, BOB) == 0
+    assert notes_to(live, ALICE) == 1
 
     # A mistake says what to type.
     live.post(
@@ -233,6 +270,7 @@ def test_digest_off_and_on_by_command(make_live: Callable[..., Live]) -> None:
     # Next week it comes again.
     clock.advance(days=7)
     assert note_sent(live, FRIDAY_NOTE + dt.timedelta(days=7)).sent == 6
+    assert notes_to(live, BOB) == 1
 
 
 def test_the_note_is_switched_from_the_home_tab(make_live: Callable[..., Live]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.alliance import (
     PURPOSE_QUESTION,
@@ -18,7 +19,13 @@ from bot.domain.cycles import cycle_for, local_now
 from bot.domain.digest import shorten
 from bot.domain.purpose import is_purpose_cycle, period_of
 from bot.domain.suppression import suppressed
-from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.domain.visibility import (
+    Audience,
+    attribution,
+    can_read,
+    may_name_author,
+    quotable_in_scope,
+)
 from bot.ports import Clock
 from bot.views.inquiry import PurposeAnswerView, PurposeSectionView
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -72,6 +79,17 @@ class PurposeService:
             return ""
         return period
 
+    def _quotable(
+        self, start: dt.datetime, end: dt.datetime, audience: Audience, stored: list[Any]
+    ) -> list[Any]:
+        """The answers this audience's output may quote: the k-anonymity gate for an agency's."""
+        if audience.kind != "agency" or audience.agency_id is None:
+            return stored
+        with self.uow() as uow:
+            contributors = uow.digests.contributors(start, end, [audience.agency_id])
+        threshold = self.alliance.alliance.suppress_below
+        return quotable_in_scope(stored, audience.agency_id, contributors, threshold)
+
     def section(
         self, start: dt.datetime, end: dt.datetime, audience: Audience
     ) -> PurposeSectionView | None:
@@ -88,9 +106,10 @@ class PurposeService:
             return None
         names = {a.id: a.name for a in self.alliance.agencies}
         answers = []
+        quotable = {id(e) for e in self._quotable(start, end, audience, stored)}
         for entry in stored:
             text = extra_text(entry.answers, PURPOSE)
-            if not text or not can_read(audience, entry):
+            if not text or not can_read(audience, entry) or id(entry) not in quotable:
                 continue
             name = entry.author_name if may_name_author(audience, entry) else None
             byline = attribution(audience, entry, name, names.get(entry.agency_id, entry.agency_id))

@@ -19,6 +19,7 @@ from conftest import ALICE, BOB, CAROL, DAN, STEWARD, TEST_ALLIANCE, Clock_, Liv
 from slack_requests import app_home_opened, block_actions, slash_command, view_submission
 from slack_ui import button, fill, initial_state, visible_text, wait_until
 
+from bot.domain.checkins import Source
 from bot.domain.escalation import Action
 from bot.slack.ids import View
 
@@ -35,7 +36,7 @@ DAN_TEAM = "The discharge lounge closes at five, so people wait on the ward."
 OUTCOME = "Pharmacies now take scripts sent by the ward."
 
 
-def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
+def flows_alliance(schedule: dict[str, Any] | None = None, **extra: Any) -> Any:
     agencies = [
         {**TEST_ALLIANCE["agencies"][0], "managers": [HOUSING_MANAGER]},
         {**TEST_ALLIANCE["agencies"][1], "managers": [HOSPITAL_MANAGER]},
@@ -46,7 +47,7 @@ def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
     ]
     if schedule is not None:
         digests = [{**d, "schedule": schedule} for d in digests]
-    return alliance_config(agencies=agencies, digests=digests)
+    return alliance_config(agencies=agencies, digests=digests, **extra)
 
 
 VISIBILITY_LABELS = {
@@ -339,3 +340,26 @@ def test_an_agency_channel_and_its_manager_share_one_build_per_tick(
     assert sum(1 for a in built if a.agency_id == "housing") == 1
     assert posted_to(live, "C0HOUSING").count(ALICE_SHARED[:20]) >= 1
     assert ALICE_SHARED[:20] in posted_to(live, HOUSING_MANAGER)
+
+
+def test_a_small_agencys_anonymous_purpose_answer_stays_out_of_its_own_digest(
+    make_live: Callable[..., Live],
+) -> None:
+    # The first week of 2027: a purpose cycle for a quarterly cadence.
+    clock = Clock_(dt.datetime(2027, 1, 7, 15, 30, tzinfo=dt.UTC))
+    live = make_live(alliance=flows_alliance(purpose={"cadence": "quarterly"}), clock=clock)
+    live.loop.services.checkins.submit(
+        "slack",
+        CAROL,
+        answers={"learned": "Wards are full", "purpose": "To get people well; it isn't."},
+        themes=[],
+        visibility="anonymous",
+        source=Source.MODAL,
+    )
+    digests = live.loop.services.digests
+    stewards = digests.build(digests.destination("alliance"), "2027-W01")
+    assert stewards.purpose is not None
+    assert [a.byline for a in stewards.purpose.answers] == ["Anonymous"]
+    manager = digests.build(digests.destination(f"manager:hospital:{HOSPITAL_MANAGER}"), "2027-W01")
+    # One contributor in Hospital Discharge: its anonymous answer is not quoted there.
+    assert manager.purpose is None or manager.purpose.answers == ()

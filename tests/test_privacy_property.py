@@ -298,6 +298,7 @@ NOT_COUNTS = [
     r"fewer than \d+",
     r"(?:counts|weeks) under \d+",
     r"\d+-week",
+    r"\b(?:under|over) \d+ weeks|\b\d+ to \d+ weeks",  # the review pack's age bands
     r"\b\d{4}-W\d{2}\b",  # ISO weeks
     r"\b\d{4}-Q\d\b",  # purpose periods
     r"\b\d{4}-\d{2}-\d{2}(?:T[\d:.+]+)?\b",  # ISO dates and times

@@ -24,6 +24,7 @@ from bot.alliance import (
     Weekday,
 )
 from bot.domain.answers import barrier_text, learning_text
+from bot.domain.assurance import build_assurance
 from bot.domain.checkins import Visibility
 from bot.domain.digest import (
     STALE_AFTER,
@@ -49,7 +50,9 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
+from bot.views.assurance import AssuranceView
 from bot.views.digest import AllianceNoteView, DigestView, digest_thread, not_posted_notice
+from storage.assurance_queries import AssuranceQueries
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -214,7 +217,35 @@ class DigestService:
             dest = Destination(id="report", channel="", scope="alliance", schedule=None)
         weeks = _weeks(period, zone)
         view = self._build(dest.audience, period, self._scope_label(dest), weeks=weeks)
+        view = replace(view, assurance=self._assurance(period, weeks, dest.agency_id))
         return view, self.charts(view)
+
+    def _assurance(
+        self, period: Period, weeks: list[tuple[str, dt.datetime, dt.datetime]], agency: str | None
+    ) -> AssuranceView:
+        """Barrier ageing, time to resolution per level and themes per week, for the pack."""
+        as_of = min(self.clock(), period.end)
+        only = [agency] if agency is not None else None
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            register = AssuranceQueries(uow.session)
+            open_barriers = register.open_barriers(as_of, agency)
+            resolutions = register.resolutions(period.start, period.end, agency)
+            theme_weeks = []
+            for key, lo, hi in weeks:
+                per_theme: dict[str, int] = {}
+                # Anonymous entries count under no agency, so an agency's pack leaves them out.
+                for (_, theme), n in uow.digests.theme_counts(lo, hi, only).items():
+                    per_theme[theme] = per_theme.get(theme, 0) + n
+                theme_weeks.append((key, per_theme))
+        return build_assurance(
+            ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
+            open_barriers=open_barriers,
+            resolutions=resolutions,
+            theme_weeks=theme_weeks,
+            as_of=as_of,
+            suppress_below=self.alliance.alliance.suppress_below,
+        )
 
     def _scope_label(self, dest: Destination) -> str:
         agency = dest.agency_id

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.domain.platforms import platform_of
 from bot.domain.suppression import Count
+from bot.views.assurance import AssuranceView, assurance_section
 from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView, purpose_section
 from bot.views.inquiry import digest_section as inquiry_digest_section
 from bot.views.message import (
@@ -197,6 +198,8 @@ class DigestView:
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
     # An agency's digest (and its managers' DMs) goes on to what the whole alliance learned.
     across: AcrossAlliance | None = None
+    # The review pack's barrier ageing, time to resolution and themes over time (not digests).
+    assurance: AssuranceView | None = None
 
     @property
     def chart_title(self) -> str:
@@ -388,6 +391,7 @@ def digest_message(view: DigestView) -> Message:
         blocks += [Divider(), Group(tuple(items))]
     if view.across is not None:
         blocks += [Divider(), *across_section(view.across)]
+    blocks += assurance_section(view.assurance)
     blocks += purpose_section(view.purpose)
     blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
     blocks.append(Paragraph(footer(view), subtle=True))

@@ -288,15 +288,25 @@ def worker(
             min=0, max=65535, help="Port for /metrics and /healthz (default: $WORKER_METRICS_PORT)."
         ),
     ] = None,
+    worker_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            envvar="LEARNLOOP_WORKER_ID",
+            help="This worker's name in the ledger's leases (default: host name and process "
+            "id). Give each worker its own; on PostgreSQL start as many as you like.",
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops).
 
+    On PostgreSQL several workers share the sending; on SQLite one sends and others stand by.
     It also serves /metrics and a heartbeat (/healthz) on its own port.
     """
     from bot.app import build
     from bot.scheduler import Worker, due_jobs
     from bot.worker_status import WorkerStatus, serve_worker_http
-    from storage.locks import leader_lock
+    from storage.locks import AdvisoryPresence, SoleWorker, default_worker_id, leader_lock
 
     settings = _settings()
     _logging(settings)
@@ -305,10 +315,24 @@ def worker(
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         fail_config(exc)
-    if loop.engine.dialect.name == "sqlite":
+    name = worker_id or default_worker_id()
+    shares = loop.engine.dialect.name == "postgresql"
+    presence: AdvisoryPresence | None = None
+    if shares:
+        presence = AdvisoryPresence(loop.engine, name)
+        presence.announce()
+        loop.services.prompts.presence = presence
         logging.getLogger("learnloop").info(
-            "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
+            "worker %s: PostgreSQL, so every worker shares the sending", name
         )
+    else:
+        loop.services.prompts.presence = SoleWorker(name)
+        logging.getLogger("learnloop").info(
+            "worker %s: SQLite allows one sending worker: a second one stands by "
+            "(use PostgreSQL to share the sending between several)",
+            name,
+        )
+    loop.services.prompts.worker_id = name
     status = WorkerStatus(tick_seconds)
     port = settings.worker_metrics_port if metrics_port is None else metrics_port
     try:
@@ -324,10 +348,12 @@ def worker(
         server.server_port,
     )
     try:
-        Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status).run(
+        Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status, shares=shares).run(
             tick_seconds=tick_seconds
         )
     finally:
+        if presence is not None:
+            presence.close()
         server.shutdown()
         loop.engine.dispose()
 

@@ -360,6 +360,32 @@ class PromptRepository:
             .values(leased_by=None, lease_expires_at=None)
         )
 
+    def reservation_holders(self) -> list[str]:
+        """Workers holding reservations of pending rows whose send has not begun."""
+        query = (
+            select(PromptRow.leased_by)
+            .where(
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+                PromptRow.leased_by.is_not(None),
+            )
+            .distinct()
+        )
+        return [str(holder) for holder in self.session.scalars(query)]
+
+    def release_holder(self, worker: str) -> int:
+        """Free every reservation of a worker that is gone (its sends never began)."""
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.leased_by == worker,
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+            )
+            .values(leased_by=None, lease_expires_at=None)
+        )
+        return int(result.rowcount or 0)
+
     def in_doubt(self) -> list[tuple[PromptRow, str]]:
         """Pending rows whose send began but never ended (a crash, a timeout), with user ids."""
         query = (

@@ -438,10 +438,19 @@ class PromptService(MemberFacingService):
                 )
                 for row, user_id in uow.prompts.in_doubt()
             ]
+            holders = [h for h in uow.prompts.reservation_holders() if h != self.worker_id]
+        holders_alive: dict[str, bool] = {h: self.presence.alive(h) for h in holders}
+        gone = [h for h, alive in holders_alive.items() if not alive]
+        if gone:
+            # Reservations of a worker that died before it began those sends: free them now
+            # rather than when they expire (nothing was sent, so nothing is in doubt).
+            with self.uow() as uow:
+                freed = sum(uow.prompts.release_holder(h) for h in gone)
+                uow.commit()
+            log.info("freed %d prompt(s) reserved by %d worker(s) that are gone", freed, len(gone))
         with self._flight_lock:
             in_flight, doubtful = set(self._in_flight), set(self._doubtful)
         settled = 0
-        holders_alive: dict[str, bool] = {}
         for prompt_id, user_id, sending_at, attempts, holder, expires in leased:
             if prompt_id in in_flight:
                 continue

@@ -272,6 +272,11 @@ class PromptService(MemberFacingService):
             lambda batch: self._claimed(batch, report),
             lambda item: self._deliver(item[0], item[1], report),
         )
+        if self._stop.is_set():
+            # Stopping: give back what this worker reserved but never began, for the others.
+            with self.uow() as uow:
+                uow.prompts.release([prompt_id for _, prompt_id in todo], self.worker_id)
+                uow.commit()
         return report
 
     def _claimed(
@@ -515,6 +520,8 @@ class PromptService(MemberFacingService):
             ):
                 if row.id in self._in_flight:
                     continue
+                if row.sending_at is not None and row.leased_by not in (None, self.worker_id):
+                    continue  # another worker is sending it: expired once that has ended
                 if row.cycle < current_cycle_key(cohort.id, spec, now, zone_for(tz, fallback)):
                     row.status = PromptStatus.EXPIRED
                     row.closed_at = now

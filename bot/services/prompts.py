@@ -26,9 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -313,11 +313,8 @@ class PromptService(MemberFacingService):
         def run_lane(lane: list[T]) -> None:
             if claim is None:
                 self._in_pool(lane, work)
-                return
-            for start in range(0, len(lane), CLAIM_BATCH):
-                if self._stop.is_set():
-                    return
-                self._in_pool(claim(lane[start : start + CLAIM_BATCH]), work)
+            else:
+                self._claiming(lane, claim, work)
 
         if len(lanes) <= 1:
             for lane in lanes.values():
@@ -326,11 +323,28 @@ class PromptService(MemberFacingService):
         with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="pace") as pool:
             list(pool.map(run_lane, lanes.values()))
 
-    def _in_pool(self, items: list[T], work: Callable[[T], None]) -> None:
-        """Run `work` over items in the send pool; after a stop request, the rest are skipped."""
-        if not items:
-            return
+    def _claiming(
+        self, items: list[T], claim: Callable[[list[T]], list[T]], work: Callable[[T], None]
+    ) -> None:
+        """Claim items CLAIM_BATCH at a time and work on those this worker got, in the pool.
 
+        The next batch is claimed while the last one is still being sent, so the pool never
+        waits for a claim; at most two batches are held at once.
+        """
+        guarded = self._guarded(work)
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
+            held: deque[list[Future[None]]] = deque()
+            for start in range(0, len(items), CLAIM_BATCH):
+                if self._stop.is_set():
+                    break
+                got = claim(items[start : start + CLAIM_BATCH])
+                held.append([pool.submit(guarded, item) for item in got])
+                while len(held) > 1:
+                    wait(held.popleft())
+            for futures in held:
+                wait(futures)
+
+    def _guarded(self, work: Callable[[T], None]) -> Callable[[T], None]:
         def guarded(item: T) -> None:
             if self._stop.is_set():
                 return
@@ -339,8 +353,14 @@ class PromptService(MemberFacingService):
             except Exception:  # one member's failure must never stop the fan-out
                 log.exception("sending to one member failed unexpectedly")
 
+        return guarded
+
+    def _in_pool(self, items: list[T], work: Callable[[T], None]) -> None:
+        """Run `work` over items in the send pool; after a stop request, the rest are skipped."""
+        if not items:
+            return
         with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
-            list(pool.map(guarded, items))
+            list(pool.map(self._guarded(work), items))
 
     def _deliver(self, member: MemberInfo, prompt_id: int, report: CohortReport) -> None:
         if self._stop.is_set():

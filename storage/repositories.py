@@ -220,6 +220,11 @@ class PromptRepository:
         """A ledger row by id."""
         return self.session.get(PromptRow, prompt_id)
 
+    def get_for_update(self, prompt_id: int) -> PromptRow | None:
+        """A ledger row by id, locked until commit (PostgreSQL), so no other worker's claim or
+        send can begin on it between reading and writing it."""
+        return self.session.get(PromptRow, prompt_id, with_for_update=True)
+
     def latest_open(self, member_id: int) -> PromptRow | None:
         """The member's most recent prompt still waiting for an answer."""
         return self.session.scalar(

@@ -500,7 +500,7 @@ class PromptService(MemberFacingService):
                 log.warning("cannot check prompt %s was delivered: %s", prompt_id, exc.code)
                 ref = None
             with self.uow() as uow:
-                row = uow.prompts.get(prompt_id)
+                row = uow.prompts.get_for_update(prompt_id)
                 if (
                     row is None
                     or row.status != PromptStatus.PENDING

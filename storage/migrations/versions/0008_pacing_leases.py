@@ -1,6 +1,6 @@
 """pacing leases: which worker holds a prompt's lease, and until when
 
-Revision ID: 0007_pacing
+Revision ID: 0008_pacing
 Revises: 0006_onboard
 Create Date: 2026-12-04 01:30:00.000000
 """
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_pacing"
-down_revision: str | None = "0006_onboard"
+revision: str = "0008_pacing"
+down_revision: str | None = "0007_heard"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

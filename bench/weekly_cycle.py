@@ -242,6 +242,7 @@ class Outcome:
     checkins: int
     db_ms_per_checkin: float
     statements_per_checkin: float = 0.0
+    refused: int = 0  # 429s the fakes answered, both phases
     reply_ms: float = 0.0
     worker_rss_mb: list[float] = field(default_factory=list)
     web_rss_mb: float = 0.0
@@ -563,6 +564,9 @@ class Teams:
         """Sends per 1:1 chat."""
         return Counter(s.conversation_id for s in self.sent() if s.conversation_id.startswith("a:"))
 
+    def refused(self) -> int:
+        return sum(c.refused for c in self.connectors)
+
     def forget(self) -> None:
         for connector in self.connectors:
             connector.forget_sent()
@@ -612,6 +616,7 @@ def one_round(
                 crew.stop()
             prompt_posts = [p for p in fake.posts() if p.tag == PROMPT]
             prompts = counted(prompt_posts, PROMPT)
+            refused = sum(fake.refused().values()) + teams.refused()
             teams_prompts = teams.personal()
             teams_prompt_sends = teams.sent()
 
@@ -653,6 +658,7 @@ def one_round(
                 crew2.stop()
             later_posts = [p for p in fake.posts() if p.tag in (REMINDER, DIGEST)]
             later_sends = teams.sent()
+            refused += sum(fake.refused().values()) + teams.refused()
             with loop.engine.connect() as conn:
                 digest_rows = {
                     row.destination_id: len(row.parts or []) + (row.charts_posted or 0)
@@ -711,6 +717,7 @@ def one_round(
             db_ms_per_checkin=db_per_checkin * 1000,
             statements_per_checkin=statements,
             reply_ms=latency * 1000,
+            refused=refused,
             worker_rss_mb=[w.peak_rss_kb / 1024 for w in crew.all + crew2.all],
             web_rss_mb=vm_hwm_mb(),
             killed=kill,
@@ -771,7 +778,8 @@ def main() -> None:
             print(
                 f"round {run + 1} W={workers}: {o.seconds:.1f} s (ideal {o.ideal:.1f} s, "
                 f"prompts {o.prompt_seconds:.1f}/{o.prompt_ideal:.1f}, reminders+digests "
-                f"{o.later_seconds:.1f}/{o.later_ideal:.1f})  dup {o.duplicates}  "
+                f"{o.later_seconds:.1f}/{o.later_ideal:.1f})  429s {o.refused}  "
+                f"dup {o.duplicates}  "
                 f"miss {o.misses}  worker RSS max {max(o.worker_rss_mb):.0f} MB  "
                 f"web {o.web_rss_mb:.0f} MB  DB {o.db_ms_per_checkin:.2f} ms/check-in "
                 f"({o.statements_per_checkin:.1f} statements, reply {o.reply_ms:.0f} ms)",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -96,8 +97,28 @@ class MemberRow(Base):
     inactive_reason: Mapped[str | None] = mapped_column(String(64))
     dm_channel_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The weekly "What the alliance learned" note: on unless the person turned it off.
+    alliance_note: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     agency: Mapped[AgencyRow] = relationship()
+
+
+class AllianceNoteRow(Base):
+    """The alliance note's ledger: one row per (member, week), claimed before the DM is sent.
+
+    Unique, so a note goes at most once per member per week however many workers run.
+    """
+
+    __tablename__ = "alliance_notes"
+    __table_args__ = (UniqueConstraint("member_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CohortRow(Base):
@@ -389,3 +410,51 @@ class InquiryRow(Base):
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)
+
+
+class ConfigReloadRow(Base):
+    """One row: bumped by `learnloop reload`, polled by every running process (issue 16).
+
+    A counter in the database reaches every web worker and worker, on any host, where a signal
+    reaches only the processes of one machine that someone names.
+    """
+
+    __tablename__ = "config_reloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DirectoryListingRow(Base):
+    """Who a channel, user group or e-mail address stood for when last looked up.
+
+    Shared by every process, so one lookup serves them all until `refreshed_at` is stale. An
+    e-mail address is kept only as a one-way key (`source`), never in clear.
+    """
+
+    __tablename__ = "directory_listings"
+    __table_args__ = (UniqueConstraint("platform", "kind", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # channel | usergroup | email
+    source: Mapped[str] = mapped_column(String(128))
+    user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # When admins were last told an e-mail address matched nobody (told once, not each pass).
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgencyAdditionRow(Base):
+    """Someone an admin added to an agency from chat, beside the alliance file's members."""
+
+    __tablename__ = "agency_additions"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -12,6 +12,8 @@ from bot.domain.errors import StorageUnavailable
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.note_queries import NoteRepository
+from storage.onboarding import OnboardingRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -36,7 +38,9 @@ class UnitOfWork:
     escalations: EscalationRepository
     privacy: PrivacyRepository
     digests: DigestRepository
+    notes: NoteRepository
     teams: TeamsConversationRepository
+    onboarding: OnboardingRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -52,7 +56,9 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.onboarding = OnboardingRepository(self.session)
         return self
 
     def __exit__(

@@ -107,6 +107,9 @@ def test_report_writes_a_self_contained_page(demo_db: tuple[Path, str], tmp_path
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 2
     assert 'alt="Bar chart of learnings per week' in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch: self-contained
+    # The assurance section: barrier ageing and time to resolution per level, themes per week.
+    assert "Barrier ageing" in page and "Time to resolution" in page
+    assert "Themes over time" in page
     agency = CliRunner().invoke(
         app,
         ["report", "--from", "2026-01-01", "--to", "2026-12-31", "--out", str(out)]

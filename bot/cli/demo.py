@@ -213,6 +213,10 @@ class ConsoleMessenger:
         """No profiles: everyone is in the alliance's time zone."""
         return None
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """No directory in the demo: nobody is found by address."""
+        return None
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Nothing is ever in doubt in the demo."""
         return None

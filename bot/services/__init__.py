@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from bot.alliance import AllianceConfig
 from bot.ports import Clock, Messenger
@@ -12,7 +12,10 @@ from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
+from bot.services.library import LibraryService
 from bot.services.members import MemberService
+from bot.services.notes import AllianceNoteService
+from bot.services.onboarding import OnboardingService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
 from bot.services.purpose import PurposeService
@@ -20,9 +23,14 @@ from bot.services.teams import TeamsConversationService
 from storage.uow import UnitOfWorkFactory
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
-    """Everything a handler or CLI command may call."""
+    """Everything a handler or CLI command may call.
+
+    Handlers, the Bolt middleware and the worker hold this one object; a reload of the alliance
+    file swaps its services for ones built on the new file (`adopt`), so each holder sees the
+    new file on its next call while a call under way finishes with the old one.
+    """
 
     alliance: AllianceConfig
     uow: UnitOfWorkFactory
@@ -37,6 +45,9 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    notes: AllianceNoteService  # the practitioners' weekly alliance note
+    library: LibraryService  # `find`: search past learnings the asker may read
+    onboarding: OnboardingService  # admins adding people to agencies from chat
 
 
 def build_services(
@@ -56,6 +67,7 @@ def build_services(
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
     escalations = EscalationService(uow, alliance, members, messenger, clock)
     entries = EntryService(uow, alliance, members, clock)
+    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -63,11 +75,20 @@ def build_services(
         checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
-        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
+        digests=digests,
         escalations=escalations,
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
+        library=LibraryService(uow, alliance, members, clock),
+        onboarding=OnboardingService(uow, alliance, members, clock),
     )
+
+
+def adopt(current: Services, fresh: Services) -> None:
+    """Make `current` hand out `fresh`'s services (the one place Services changes)."""
+    for item in fields(Services):
+        setattr(current, item.name, getattr(fresh, item.name))

@@ -164,9 +164,20 @@ class BarrierRegister:
                 return rung.name
         return level
 
-    def level_channel(self, level: str) -> str | None:
-        """The channel of a ladder level, if it is still on the ladder."""
-        for rung in self.alliance.escalation_ladder:
+    def level_channel(self, level: str, agencies: Sequence[str] = ()) -> str | None:
+        """The channel of a ladder level, if it is still on the ladder.
+
+        On the first rung (agency leadership), a barrier goes to its agency's own leadership
+        channel when that agency has one: the first of `agencies` that does.
+        """
+        ladder = self.alliance.escalation_ladder
+        if ladder and ladder[0].level == level:
+            by_id = {a.id: a for a in self.alliance.agencies}
+            for agency_id in agencies:
+                agency = by_id.get(agency_id)
+                if agency is not None and agency.leadership_channel:
+                    return agency.leadership_channel
+        for rung in ladder:
             if rung.level == level:
                 return rung.channel
         return None
@@ -757,7 +768,7 @@ class EscalationService(MemberFacingService):
         with self.uow() as uow:
             row = self._barrier(uow, barrier_id)
             old = _ref(row.channel_id, row.message_ts)
-            channel = self.register.level_channel(row.level) or row.channel_id
+            channel = self.register.level_channel(row.level, row.agencies) or row.channel_id
             view = self.register.card_view(uow, row)
             card_url, title = row.card_url, row.title
         moved = change.kind == "escalated" and change.from_level != change.to_level

@@ -39,7 +39,21 @@ def _commands(platform: str) -> tuple[Words, ...]:
             " [2w | 10d | until 2026-12-31] — pause the weekly prompt (4 weeks if you don't say)",
         ),
         words(Cmd(Command.RESUME), " — start the weekly prompt again"),
+        words(
+            Cmd(Command.DIGEST, "on | off"),
+            " — get (or stop) the weekly note of what the whole alliance learned",
+        ),
         words(Cmd(Command.PRIVACY), " — see, export or delete what LearnLoop holds about you"),
+        words(
+            Cmd(Command.FIND, "WORDS [--theme THEME] [--agency AGENCY]"),
+            " — search past learnings you can read, newest first (",
+            Literal('"a phrase"'),
+            ", ",
+            Literal("-word"),
+            " to leave a word out, ",
+            Literal("or"),
+            " between alternatives)",
+        ),
     ]
     if platform == "teams":
         # Teams has no App Home tab: a person's own learnings are a command there.
@@ -62,6 +76,13 @@ def _commands(platform: str) -> tuple[Words, ...]:
                 " says how)",
             )
         )
+    lines.append(
+        words(
+            Cmd(Command.ADMIN, "add @person agency | remove @person | list"),
+            " — for LearnLoop admins: put someone in an agency from chat (they can check in "
+            "straight away)",
+        )
+    )
     lines.append(words(Cmd(Command.HELP), " — this message"))
     return tuple(lines)
 

@@ -27,6 +27,8 @@ class Command(StrEnum):
     INQUIRY = "inquiry"
     PURPOSE = "purpose"
     FIND = "find"
+    DIGEST = "digest"
+    ADMIN = "admin"  # admin add|remove|list: people in agencies, from chat
 
 
 @dataclass(frozen=True)

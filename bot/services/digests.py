@@ -28,6 +28,7 @@ from bot.domain.assurance import build_assurance
 from bot.domain.checkins import Visibility
 from bot.domain.digest import (
     STALE_AFTER,
+    CheckinFact,
     DigestInputs,
     Period,
     across_alliance,
@@ -38,6 +39,7 @@ from bot.domain.digest import (
 )
 from bot.domain.errors import NotFound
 from bot.domain.patterns import SynonymTable
+from bot.domain.recurring import RecurringInputs, lookback_start, recurring_barriers
 from bot.domain.visibility import Audience
 from bot.ports import (
     TRANSIENT_ERRORS,
@@ -52,6 +54,7 @@ from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
 from bot.views.assurance import AssuranceView
 from bot.views.digest import AllianceNoteView, DigestView, digest_thread, not_posted_notice
+from bot.views.recurring import RecurringBarrier
 from storage.assurance_queries import AssuranceQueries
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
@@ -317,14 +320,56 @@ class DigestService:
         scope_label: str,
         weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
     ) -> DigestView:
-        view = build_digest(self._inputs(audience, period, scope_label, weeks))
+        inputs = self._inputs(audience, period, scope_label, weeks)
+        view = build_digest(inputs)
         # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
+        # The stewards' digest hands over the week's shareable entries it has read already.
+        recurring = tuple(self.recurring(audience, period, inputs.checkins))
         return replace(
             view,
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
             inquiries=tuple(running),
             inquiry_summaries=tuple(closed),
+            recurring=recurring,
+            # "Barriers we keep meeting" reads the same answers over more weeks, with a way to
+            # raise them: the stewards' digest does not list them twice.
+            patterns=tuple(p for p in view.patterns if not (recurring and p.kind == "barrier")),
+        )
+
+    def recurring(
+        self,
+        audience: Audience,
+        period: Period,
+        current: Sequence[CheckinFact] | None = None,
+    ) -> list[RecurringBarrier]:
+        """ "Barriers we keep meeting": for the stewards' (alliance) digest and pack only.
+
+        `current` is the period's shareable check-ins when the caller has read them already
+        (the digest has): then only the earlier weeks are read here.
+        """
+        if audience.kind != "alliance":
+            return []
+        visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        until = period.start if current is not None else period.end
+        with self.uow() as uow:
+            earlier = uow.digests.shareable_checkins(
+                lookback_start(period.start), until, visibilities, None, self._texts
+            )
+            entries = [e for e in [*earlier, *(current or ())] if e.barrier.strip()]
+            raised = uow.escalations.raised_for(e.id for e in entries)
+        return recurring_barriers(
+            RecurringInputs(
+                audience=audience,
+                period_start=period.start,
+                period_end=period.end,
+                zone=self.alliance.alliance.zone,
+                entries=entries,
+                raised=raised,
+                agency_names={a.id: a.name for a in self.alliance.agencies},
+                suppress_below=self.alliance.alliance.suppress_below,
+                table=self._pattern_table,
+            )
         )
 
     # ------------------------------------------------------------------ the alliance note

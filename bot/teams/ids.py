@@ -60,6 +60,7 @@ class Command(StrEnum):
     ENTRIES = "entries"
     DIGEST = "digest"
     FIND = "find"
+    ADMIN = "admin"  # admin add|remove|list (LearnLoop admins)
 
 
 # Commands answered in a team channel; the rest are one person's and answered in the 1:1 chat.

@@ -28,6 +28,7 @@ from bot.views.message import (
     Thread,
 )
 from bot.views.message import Quote as QuoteBlock
+from bot.views.recurring import RecurringBarrier, recurring_section
 from bot.views.words import Channel, Cmd, Command, Emph, Literal, Strong, Words, joined, words
 
 
@@ -198,6 +199,8 @@ class DigestView:
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
     # An agency's digest (and its managers' DMs) goes on to what the whole alliance learned.
     across: AcrossAlliance | None = None
+    # Stewards' digest and review pack: "what got in the way" answers that keep coming up.
+    recurring: tuple[RecurringBarrier, ...] = ()
     # The review pack's barrier ageing, time to resolution and themes over time (not digests).
     assurance: AssuranceView | None = None
 
@@ -389,6 +392,7 @@ def digest_message(view: DigestView) -> Message:
         for title, group in barrier_groups(view.barriers):
             items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
         blocks += [Divider(), Group(tuple(items))]
+    blocks += recurring_section(view.recurring)
     if view.across is not None:
         blocks += [Divider(), *across_section(view.across)]
     blocks += assurance_section(view.assurance)

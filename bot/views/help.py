@@ -76,6 +76,13 @@ def _commands(platform: str) -> tuple[Words, ...]:
                 " says how)",
             )
         )
+    lines.append(
+        words(
+            Cmd(Command.ADMIN, "add @person agency | remove @person | list"),
+            " — for LearnLoop admins: put someone in an agency from chat (they can check in "
+            "straight away)",
+        )
+    )
     lines.append(words(Cmd(Command.HELP), " — this message"))
     return tuple(lines)
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
+from storage.board import BoardRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
     privacy: PrivacyRepository
     digests: DigestRepository
     teams: TeamsConversationRepository
+    board: BoardRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.board = BoardRepository(self.session)
         return self
 
     def __exit__(

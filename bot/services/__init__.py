@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.alliance import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.barriers import EscalationService
+from bot.services.board import BoardService
 from bot.services.checkins import CheckinService
 from bot.services.digests import DigestService
 from bot.services.entries import EntryService
@@ -37,6 +38,7 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    board: BoardService  # the Learning Board: sign-in and its pages
 
 
 def build_services(
@@ -56,6 +58,7 @@ def build_services(
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
     escalations = EscalationService(uow, alliance, members, messenger, clock)
     entries = EntryService(uow, alliance, members, clock)
+    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -63,11 +66,12 @@ def build_services(
         checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
-        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
+        digests=digests,
         escalations=escalations,
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        board=BoardService(uow, alliance, clock, digests, inquiries),
     )

@@ -155,6 +155,10 @@ class DigestService:
         known = ", ".join(d.id for d in self.destinations()) or "none configured"
         raise NotFound(f"There is no digest destination {destination_id!r} (known: {known}).")
 
+    def board_destination(self, scope: str) -> Destination:
+        """The Learning Board's page for a scope: a destination that is never posted to."""
+        return Destination(id="board", channel="", scope=scope, schedule=None)
+
     def period(self, dest: Destination, week: str | None = None) -> Period:
         """The period a destination's digest covers in an ISO week (default: this week)."""
         zone = self.alliance.alliance.zone

@@ -344,6 +344,7 @@ class BoardService:
                     learnings=view.learnings,
                     lines=view.themes,
                     patterns=view.patterns,
+                    threshold=view.suppress_below,
                 )
             )
         themes = sorted({line.theme for w in built for line in w.lines})

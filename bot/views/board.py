@@ -362,9 +362,14 @@ class ThemeWeek:
     learnings: str
     lines: tuple[ThemeLine, ...]
     patterns: tuple[Pattern, ...]
+    threshold: int
 
     def count(self, theme: str, agency: str | None = None) -> str:
-        """The week's count for a theme (alliance total, or one agency's), as words."""
+        """The week's count for a theme (alliance total, or one agency's), as words.
+
+        A theme or agency missing from the week reads like any small count: zero is under the
+        threshold too, and telling it apart from one or two would say what suppression hides.
+        """
         for line in self.lines:
             if line.theme != theme:
                 continue
@@ -373,8 +378,7 @@ class ThemeWeek:
             for name, count in line.by_agency:
                 if name == agency:
                     return str(count)
-            return f"fewer than {line.total.threshold}"
-        return "—"
+        return f"fewer than {self.threshold}"
 
 
 @dataclass(frozen=True)

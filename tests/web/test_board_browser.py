@@ -36,9 +36,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def check(
-    page: Page, name: str, request: pytest.FixtureRequest, own_team: bool = False
-) -> str:
+def check(page: Page, name: str, request: pytest.FixtureRequest, own_team: bool = False) -> str:
     """Screenshot the page, fail on serious or critical accessibility violations, return HTML.
 
     `own_team`: the reader is a manager of the team-only entry's agency, who may read it.

@@ -48,7 +48,8 @@ MAX_FORM_BYTES = 8192
 LOCAL_HOSTS = ("http://127.0.0.1", "http://localhost", "http://[::1]")
 
 
-def _environment() -> Environment:
+def board_templates() -> Environment:
+    """The board's Jinja2 templates, autoescaped, with its words as `t`."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
@@ -71,7 +72,7 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
     """Add /board/ to the HTTP app (a "not set up" page when BOARD_SECRET_KEY is unset)."""
     settings = loop.settings
     key = settings.board_secret_key.get_secret_value() if settings.board_secret_key else ""
-    env = _environment()
+    env = board_templates()
     alliance_name = loop.alliance.alliance.name
 
     if not key:

@@ -25,7 +25,7 @@ from bot.domain.escalation import EscalationStatus
 from bot.domain.visibility import Audience, can_read
 from bot.ports import Clock
 from bot.render.digest import Chart
-from bot.services.digests import DigestService
+from bot.services.digests import Destination, DigestService
 from bot.services.inquiries import InquiryService
 from bot.views.board import (
     HistoryLine,
@@ -39,7 +39,7 @@ from bot.views.board import (
     ThemeWeek,
     history_line,
 )
-from bot.views.digest import DigestView
+from bot.views.digest import DigestView, Pattern
 from bot.views.inquiry import summary_message
 from storage.models import EscalationRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -56,6 +56,11 @@ REGISTER_PAGE_SIZE = 50
 MAX_WEEKS = 26
 MAX_REPORT_DAYS = 366
 ALLIANCE_ROLES = ("board", "commissioner", "steward")
+# Each week's shared patterns, kept per process: finished weeks change rarely (a late entry, a
+# deletion), this week often.
+PATTERNS_KEPT_PAST_WEEK = dt.timedelta(hours=1)
+PATTERNS_KEPT_THIS_WEEK = dt.timedelta(minutes=5)
+PATTERN_CACHE_SIZE = 512
 
 
 class LinkRefused(Exception):
@@ -108,6 +113,9 @@ class BoardService:
         self.clock = clock
         self.digests = digests
         self.inquiries = inquiries
+        self._pattern_cache: dict[
+            tuple[str, str, str], tuple[dt.datetime, tuple[Pattern, ...]]
+        ] = {}
 
     # ------------------------------------------------------------------ who
 
@@ -324,35 +332,34 @@ class BoardService:
     # ------------------------------------------------------------------ themes
 
     def themes(self, viewer: Viewer, weeks: int = 8) -> ThemesView:
-        """Themes week by week: each week is that week's digest for the viewer's audience."""
+        """Themes week by week, counted and suppressed as each week's digest counts them.
+
+        The counts are read fresh; each week's shared patterns come from that week's digest
+        for the viewer's audience, kept a while (finished weeks an hour, this week five
+        minutes) since finding them is the digest's costliest step.
+        """
         weeks = min(max(weeks, 1), MAX_WEEKS)
         zone = self.alliance.alliance.zone
         dest = self.digests.board_destination(viewer.scope)
-        this = week_period(week_key(self.clock(), zone), zone)
+        now = self.clock()
+        period = week_period(week_key(now, zone), zone)
         periods: list[Period] = []
-        period = this
         for _ in range(weeks):
             periods.append(period)
             period = week_period(week_key(period.start - dt.timedelta(days=1), zone), zone)
-        built: list[ThemeWeek] = []
-        for p in periods:
-            view = self.digests.build(dest, p)
-            built.append(
-                ThemeWeek(
-                    key=p.key,
-                    label=view.period_label,
-                    learnings=view.learnings,
-                    lines=view.themes,
-                    patterns=view.patterns,
-                    threshold=view.suppress_below,
-                )
+        lines = self.digests.week_themes(dest, periods)
+        built = [
+            ThemeWeek(
+                key=p.key,
+                label=p.label,
+                learnings="",
+                lines=tuple(week_lines),
+                patterns=self._patterns(dest, p, now),
+                threshold=self.alliance.alliance.suppress_below,
             )
+            for p, week_lines in zip(periods, lines, strict=True)
+        ]
         themes = sorted({line.theme for w in built for line in w.lines})
-        agencies = (
-            [self.alliance.agency(viewer.agency_id).name]
-            if viewer.agency_id is not None
-            else [a.name for a in self.alliance.agencies]
-        )
         heading = (
             f"{self.alliance.agency(viewer.agency_id).name}: all its learnings"
             if viewer.agency_id is not None
@@ -361,10 +368,24 @@ class BoardService:
         return ThemesView(
             weeks=tuple(built),
             themes=tuple(themes),
-            agencies=tuple(agencies) if viewer.agency_id is None else (),
+            agencies=tuple(a.name for a in self.alliance.agencies)
+            if viewer.agency_id is None
+            else (),
             total_heading=heading,
             weeks_shown=weeks,
         )
+
+    def _patterns(self, dest: Destination, period: Period, now: dt.datetime) -> tuple[Pattern, ...]:
+        key = (dest.scope, period.key, self.alliance.version)
+        kept = self._pattern_cache.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        patterns = self.digests.build(dest, period).patterns
+        keep = PATTERNS_KEPT_THIS_WEEK if period.end > now else PATTERNS_KEPT_PAST_WEEK
+        if len(self._pattern_cache) > PATTERN_CACHE_SIZE:
+            self._pattern_cache.clear()
+        self._pattern_cache[key] = (now + keep, patterns)
+        return patterns
 
     # ------------------------------------------------------------------ inquiries
 

@@ -31,6 +31,7 @@ from bot.domain.digest import (
     Period,
     build_digest,
     range_period,
+    theme_lines,
     week_key,
     week_period,
 )
@@ -48,7 +49,7 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
-from bot.views.digest import DigestView, digest_thread, not_posted_notice
+from bot.views.digest import DigestView, ThemeLine, digest_thread, not_posted_notice
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -174,6 +175,21 @@ class DigestService:
         """The digest a destination gets for a week (nothing is posted or recorded)."""
         period = week if isinstance(week, Period) else self.period(dest, week)
         return self._build(dest.audience, period, self._scope_label(dest))
+
+    def week_themes(self, dest: Destination, periods: Sequence[Period]) -> list[list[ThemeLine]]:
+        """Each period's theme lines for a destination, counted and suppressed as its digest's.
+
+        The digest's own query and `theme_lines`, without the rest of the digest (the board's
+        themes page reads many weeks at once).
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        only = [agency] if agency is not None else None
+        threshold = self.alliance.alliance.suppress_below
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            counted = [uow.digests.theme_counts(p.start, p.end, only) for p in periods]
+        return [theme_lines(counts, names, threshold) for counts in counted]
 
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""

@@ -14,6 +14,7 @@ from storage.models import (
     CheckinRow,
     CheckinThemeRow,
     EscalationLinkRow,
+    EscalationRow,
     MemberRow,
     ThemeRow,
 )
@@ -68,8 +69,26 @@ class BoardRepository:
 
     # ------------------------------------------------------------------ the register
 
-    def linked_themes(self, escalation_ids: Sequence[int] | None = None) -> list[LinkedTheme]:
-        """Themes of the check-ins linked to barriers (all barriers when ids is None)."""
+    def register_keys(self) -> list[tuple[int, str, str, list[str], dt.datetime, bool]]:
+        """Every barrier's (id, level, status, agencies, updated_at, has an outcome), newest
+        change first: what the register filters and pages by, without loading whole rows."""
+        rows = self.session.execute(
+            select(
+                EscalationRow.id,
+                EscalationRow.level,
+                EscalationRow.status,
+                EscalationRow.agencies,
+                EscalationRow.updated_at,
+                EscalationRow.outcome.is_not(None),
+            ).order_by(EscalationRow.updated_at.desc(), EscalationRow.id.desc())
+        )
+        return [(i, lv, st, list(ag or []), at, bool(out)) for i, lv, st, ag, at, out in rows]
+
+    def linked_themes(
+        self, escalation_ids: Sequence[int] | None = None, theme: str | None = None
+    ) -> list[LinkedTheme]:
+        """Themes of the check-ins linked to barriers (all barriers when ids is None), or only
+        the links under one theme."""
         query = (
             select(
                 EscalationLinkRow.escalation_id,
@@ -86,6 +105,8 @@ class BoardRepository:
             if not escalation_ids:
                 return []
             query = query.where(EscalationLinkRow.escalation_id.in_(escalation_ids))
+        if theme is not None:
+            query = query.where(ThemeRow.name == theme)
         return [LinkedTheme(*row) for row in self.session.execute(query)]
 
     def member_names(self, member_ids: set[int]) -> dict[int, str]:

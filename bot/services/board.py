@@ -239,29 +239,33 @@ class BoardService:
         names = {a.id: a.name for a in self.alliance.agencies}
         levels = {r.level: r.name for r in self.alliance.escalation_ladder}
         with self.uow() as uow:
-            rows = uow.escalations.listing()
+            keys = uow.board.register_keys()
             if viewer.agency_id is not None:
-                rows = [r for r in rows if viewer.agency_id in (r.agencies or [])]
-            themes_of = self._readable_themes(uow, audience, None)
-            all_themes = sorted({t for ts in themes_of.values() for t in ts})
-            visible = rows
+                keys = [k for k in keys if viewer.agency_id in k[3]]
+            visible = keys
             if filters.level:
-                rows = [r for r in rows if r.level == filters.level]
+                keys = [k for k in keys if k[1] == filters.level]
             if filters.status:
-                rows = [r for r in rows if r.status == filters.status]
+                keys = [k for k in keys if k[2] == filters.status]
             if filters.agency:
-                rows = [r for r in rows if filters.agency in (r.agencies or [])]
+                keys = [k for k in keys if filters.agency in k[3]]
             if filters.theme:
-                rows = [r for r in rows if filters.theme in themes_of.get(r.id, ())]
-            total = len(rows)
+                # Only links from check-ins this audience may read count towards a theme.
+                tagged = self._readable_themes(uow, audience, None, filters.theme)
+                keys = [k for k in keys if k[0] in tagged]
+            total = len(keys)
             pages = max(1, math.ceil(total / REGISTER_PAGE_SIZE))
             page = min(max(filters.page, 1), pages)
-            shown = rows[(page - 1) * REGISTER_PAGE_SIZE : page * REGISTER_PAGE_SIZE]
-            ended = sorted(
-                (r for r in visible if r.status in ("resolved", "closed") and r.outcome),
-                key=lambda r: (r.updated_at, r.id),
-                reverse=True,
-            )[:REGISTER_PAGE_SIZE]
+            shown_ids = [
+                k[0] for k in keys[(page - 1) * REGISTER_PAGE_SIZE : page * REGISTER_PAGE_SIZE]
+            ]
+            ended_ids = [k[0] for k in visible if k[2] in ("resolved", "closed") and k[5]][
+                :REGISTER_PAGE_SIZE
+            ]
+            loaded = uow.escalations.by_ids([*shown_ids, *ended_ids])
+            shown = [loaded[i] for i in shown_ids]
+            ended = [loaded[i] for i in ended_ids]
+            themes_of = self._readable_themes(uow, audience, list(loaded))
             wanted = list({r.id for r in [*shown, *ended]})
             events = uow.escalations.history(wanted)
             people = {e.actor_id for e in events if e.actor_id is not None}
@@ -314,17 +318,17 @@ class BoardService:
             levels=tuple(Option(r.level, r.name) for r in self.alliance.escalation_ladder),
             statuses=tuple(Option(s.value, s.label) for s in EscalationStatus),
             agencies=tuple(Option(a.id, a.name) for a in agencies),
-            themes=tuple(Option(t, t) for t in all_themes),
+            themes=tuple(Option(t, t) for t in self.alliance.themes),
             you_said_we_did=said,
         )
 
     @staticmethod
     def _readable_themes(
-        uow: UnitOfWork, audience: Audience, ids: Sequence[int] | None
+        uow: UnitOfWork, audience: Audience, ids: Sequence[int] | None, theme: str | None = None
     ) -> dict[int, set[str]]:
         """Each barrier's themes, from the linked check-ins this audience may read only."""
         found: dict[int, set[str]] = {}
-        for linked in uow.board.linked_themes(ids):
+        for linked in uow.board.linked_themes(ids, theme):
             if can_read(audience, linked):
                 found.setdefault(linked.escalation_id, set()).add(linked.theme)
         return found

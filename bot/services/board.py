@@ -41,6 +41,7 @@ from bot.views.board import (
 )
 from bot.views.digest import DigestView, Pattern
 from bot.views.inquiry import summary_message
+from storage.board import mentions
 from storage.models import EscalationRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -241,14 +242,15 @@ class BoardService:
         with self.uow() as uow:
             keys = uow.board.register_keys()
             if viewer.agency_id is not None:
-                keys = [k for k in keys if viewer.agency_id in k[3]]
+                keys = [k for k in keys if mentions(k[3], viewer.agency_id)]
             visible = keys
             if filters.level:
                 keys = [k for k in keys if k[1] == filters.level]
             if filters.status:
                 keys = [k for k in keys if k[2] == filters.status]
             if filters.agency:
-                keys = [k for k in keys if filters.agency in k[3]]
+                chosen = filters.agency
+                keys = [k for k in keys if mentions(k[3], chosen)]
             if filters.theme:
                 # Only links from check-ins this audience may read count towards a theme.
                 tagged = self._readable_themes(uow, audience, None, filters.theme)
@@ -259,7 +261,7 @@ class BoardService:
             shown_ids = [
                 k[0] for k in keys[(page - 1) * REGISTER_PAGE_SIZE : page * REGISTER_PAGE_SIZE]
             ]
-            ended_ids = [k[0] for k in visible if k[2] in ("resolved", "closed") and k[5]][
+            ended_ids = [k[0] for k in visible if k[2] in ("resolved", "closed") and k[4]][
                 :REGISTER_PAGE_SIZE
             ]
             loaded = uow.escalations.by_ids([*shown_ids, *ended_ids])

@@ -13,6 +13,7 @@ from storage.board import BoardRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.note_queries import NoteRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
     escalations: EscalationRepository
     privacy: PrivacyRepository
     digests: DigestRepository
+    notes: NoteRepository
     teams: TeamsConversationRepository
     board: BoardRepository
 
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
         self.board = BoardRepository(self.session)
         return self

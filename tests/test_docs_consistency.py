@@ -81,10 +81,17 @@ def test_the_digest_table_matches_the_destinations_the_code_builds() -> None:
     assert "no digest of their own" in rows["system stewards and admins"]
     stewards = set(TEST_ALLIANCE["roles"]["stewards"]) | set(TEST_ALLIANCE["roles"]["admins"])
     assert not {d.channel for d in destinations} & stewards
+    # The practitioners' weekly alliance note: at the alliance digest's slot, else Friday 09:00.
+    note_row = rows["every practitioner (member of an agency)"]
+    assert "`/learnloop digest off`" in note_row and "else Friday 09:00" in note_row
+    assert DigestService(None, unscheduled, None, None).note_destination().schedule == (  # type: ignore[arg-type]
+        DEFAULT_SCHEDULE
+    )
     assert set(rows) == {
         "a steward channel",
         "an agency channel",
         "each manager of an agency",
+        "every practitioner (member of an agency)",
         "system stewards and admins",
     }
 

@@ -14,6 +14,7 @@ from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
 from bot.services.members import MemberService
+from bot.services.notes import AllianceNoteService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
 from bot.services.purpose import PurposeService
@@ -39,6 +40,7 @@ class Services:
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
     board: BoardService  # the Learning Board: sign-in and its pages
+    notes: AllianceNoteService  # the practitioners' weekly alliance note
 
 
 def build_services(
@@ -74,4 +76,5 @@ def build_services(
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
         board=BoardService(uow, alliance, clock, digests, inquiries),
+        notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
     )

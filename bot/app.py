@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
@@ -17,16 +19,16 @@ from bot.logs import install_log_scrubbing, secrets_of
 from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, SignInMailer, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
-from bot.services import Services, build_services
+from bot.services import Services, adopt, build_services
 from bot.services.members import MemberService
 from bot.services.teams import TeamsConversationService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import ConfigError, Settings
-from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.app import PACED_METHODS, build_bolt_app, build_web_client
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import SlackInstalls, build_installs
 from bot.slack.own_workspace import OwnWorkspace
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import WorkspacePacers
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
 from storage.db import (
     SchemaState,
@@ -68,6 +70,13 @@ class LearnLoop:
     # Sends Learning Board sign-in links by e-mail; None: links are only printed by
     # `learnloop board-link` for an admin to hand over.
     signin_mailer: SignInMailer | None = None
+    # What a reload of the alliance file rebuilds the services around (bot.app.reload_alliance).
+    messenger: Messenger | None = None
+    clock: Clock = system_clock
+    conversations: TeamsConversationService | None = None
+    workspace_router: WorkspaceRouter | None = None
+    # Run after each successful reload (the worker points its jobs at the new services).
+    on_reload: list[Callable[[], None]] = field(default_factory=list)
 
     def schema(self) -> SchemaState:
         """Where the database's schema stands against this code's migrations (one query)."""
@@ -103,6 +112,13 @@ def prepare_database(engine: Engine, migrations: Path | None = None) -> SchemaSt
     return state
 
 
+def _workspace_of(router: WorkspaceRouter | None) -> Callable[[str], str | None] | None:
+    """Which workspace a send to an address is made in (OAuth mode); None: the one there is."""
+    if router is None:
+        return None
+    return lambda to: router.workspace_for({"channel": to})
+
+
 def build(
     settings: Settings,
     alliance: AllianceConfig | None = None,
@@ -131,8 +147,9 @@ def build(
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
-    # One pacer per process keeps fan-out DMs just under Slack's rate limit.
-    pacer = Pacer()
+    # One pacer per Slack workspace (made when it first sends) keeps fan-out DMs just under
+    # that workspace's rate limit; a 429 in one workspace never slows another.
+    pacers = WorkspacePacers()
     # In OAuth mode tokens come from each workspace's install (a missing key refuses).
     installs = (
         build_installs(settings, engine, WorkspaceService(uow))
@@ -145,7 +162,7 @@ def build(
         WorkspaceRouter(WorkspaceDirectory(alliance, uow), installs.tokens) if installs else None
     )
     client = (
-        build_web_client(settings, metrics, pacers={"chat.postMessage": pacer}, router=router)
+        build_web_client(settings, metrics, paced_methods=PACED_METHODS, router=router)
         if with_slack
         else None
     )
@@ -157,7 +174,8 @@ def build(
             SlackMessenger(
                 client,
                 metrics,
-                pacer=pacer,
+                pacers=pacers,
+                workspace_of=_workspace_of(router),
                 digest_retry_budget=settings.learnloop_digest_retry_seconds,
             )
             if client is not None
@@ -203,6 +221,10 @@ def build(
         schema_head=code_head(migrations),
         schema_known=known_revisions(migrations),
         slack_readiness=readiness,
+        messenger=messenger,
+        clock=clock,
+        conversations=conversations,
+        workspace_router=router,
     )
 
 
@@ -216,6 +238,55 @@ def require_board_key(settings: Settings, alliance: AllianceConfig) -> None:
                 "file lists people or contributors, whose links and board sessions it signs"
             ]
         )
+
+
+def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> bool:
+    """Read the alliance file again and serve it; on any problem keep the old one.
+
+    Validated first, in full: a file with problems changes nothing and is named in ONE log
+    line with every problem. A valid file replaces the services (whose caches are keyed by
+    the file's version), the workspace directory, and its agencies,
+    cohorts, themes and listed members are stored. True if the new file is now served.
+    """
+    path = loop.settings.learnloop_config
+    if alliance is None:
+        try:
+            alliance = load_alliance(path)
+        except ConfigError as exc:
+            log.error(
+                "alliance file %s not reloaded, still serving version %s: %d problem%s: %s",
+                path,
+                loop.alliance.version,
+                len(exc.problems),
+                "" if len(exc.problems) == 1 else "s",
+                "; ".join(exc.problems),
+            )
+            return False
+    if alliance.version == loop.alliance.version:
+        log.info("alliance file %s unchanged (version %s)", path, alliance.version)
+        return False
+    assert loop.messenger is not None, "built by bot.app.build"
+    uow = loop.services.uow
+    fresh = build_services(uow, alliance, loop.messenger, loop.clock, teams=loop.conversations)
+    try:
+        fresh.members.sync_config()
+    except IntegrityError:
+        # Another process stored the same new agency or member a moment before: it is there.
+        log.info("the alliance file's agencies were stored by another process")
+    adopt(loop.services, fresh)
+    old_version, loop.alliance = loop.alliance.version, alliance
+    if loop.workspace_router is not None:
+        loop.workspace_router.directory = WorkspaceDirectory(alliance, uow)
+    for callback in loop.on_reload:
+        callback()
+    log.info(
+        "alliance file %s reloaded: version %s replaces %s (%d agencies)",
+        path,
+        alliance.version,
+        old_version,
+        len(alliance.agencies),
+    )
+    return True
 
 
 def _count_uninstalled(metrics: Metrics, workspace: str | None) -> None:
@@ -232,7 +303,7 @@ def _build_teams(
     from bot.teams.messenger import TeamsMessenger
 
     bot = build_teams_bot(settings, token)
-    return bot, TeamsMessenger(bot, conversations)
+    return bot, TeamsMessenger(bot, conversations, graph_url=settings.teams_graph_url)
 
 
 def set_up(settings: Settings) -> AllianceConfig:

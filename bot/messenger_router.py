@@ -31,6 +31,12 @@ class MessengerRouter:
         """Post a message on the platform of the person or conversation it is for."""
         return self.for_address(to, "send").send(to, message, paced=paced)
 
+    def pace_key(self, to: str) -> str:
+        """The platform and its own pace key (a workspace, a tenant) of a paced send."""
+        platform = platform_of(to)
+        messenger = self.messengers[platform]
+        return f"{platform}:{messenger.pace_key(to) if messenger is not None else ''}"
+
     def update(self, ref: MessageRef, message: Message) -> None:
         """Replace a message on the platform it was posted on."""
         self.for_address(ref.channel, "update").update(ref, message)
@@ -48,6 +54,13 @@ class MessengerRouter:
     def user_profile(self, user_id: str) -> UserProfile | None:
         """Time zone and status, where the platform says."""
         return self.for_address(user_id, "user_profile").user_profile(user_id)
+
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """Look an address up on the platform named (an address says nothing of its platform)."""
+        messenger = self.messengers["teams" if platform == "teams" else "slack"]
+        if messenger is None:
+            raise MessengerError(f"{platform}_not_configured", "user_by_email")
+        return messenger.user_by_email(platform, email)
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A prompt already delivered, if the platform can tell."""

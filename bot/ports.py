@@ -121,6 +121,14 @@ class Messenger(Protocol):
         """
         ...
 
+    def pace_key(self, to: str) -> str:
+        """Which pace a paced send to `to` waits in: its Slack workspace, its Teams tenant.
+
+        A fan-out sends each pace's messages on threads of their own, so one workspace or
+        tenant held back by the platform never holds up another.
+        """
+        ...
+
     def update(self, ref: MessageRef, message: Message) -> None:
         """Replace a message already posted."""
         ...
@@ -137,6 +145,10 @@ class Messenger(Protocol):
 
     def user_profile(self, user_id: str) -> UserProfile | None:
         """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
+        ...
+
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """The user id of whoever has this e-mail address on `platform` (None: nobody)."""
         ...
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from microsoft_teams.api import (
@@ -33,6 +34,7 @@ from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams import render
 from bot.teams.app import TeamsBot
 from bot.teams.files import PendingFiles
+from bot.teams.pacing import TeamsPacer
 from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
@@ -91,31 +93,70 @@ def _retry_after(exc: BaseException, attempt: int) -> float | None:
     return None
 
 
+def _told_to_wait(exc: BaseException) -> float | None:
+    """A 429's Retry-After in seconds, uncapped (1 when unreadable); None for other errors."""
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 429:
+        try:
+            return max(0.0, float(exc.response.headers.get("retry-after", "1")))
+        except ValueError:
+            return 1.0
+    return None
+
+
 class TeamsMessenger:
     """Sends LearnLoop's messages through one Teams App."""
 
-    def __init__(self, bot: TeamsBot, conversations: TeamsConversationService) -> None:
+    def __init__(
+        self,
+        bot: TeamsBot,
+        conversations: TeamsConversationService,
+        graph_url: str | None = None,
+        pacer: TeamsPacer | None = None,
+    ) -> None:
         self.bot = bot
         self.conversations = conversations
+        # Microsoft Graph for this cloud (looking people up by e-mail address).
+        self.graph_url = (graph_url or _graph_root(bot)).rstrip("/")
+        # Every call into a conversation keeps under the Bot Connector's published limits.
+        self.pacer = pacer or TeamsPacer()
+        self._tenants: dict[str, str] = {}  # address -> tenant, for pace_key
         self.pending_files = PendingFiles()
         # Filled by channel_members, read by the sends that follow in the same prompt run.
         self._roster: dict[str, RosterEntry] = {}
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, method: str, make: Callable[[], Awaitable[T]]) -> T:
-        """Run one SDK call with polite retries; refusals become MessengerError."""
+    def _call(
+        self,
+        method: str,
+        make: Callable[[], Awaitable[T]],
+        where: TeamsConversation | None = None,
+    ) -> T:
+        """Run one SDK call with polite retries; refusals become MessengerError.
+
+        A call into a conversation (`where`) waits its turn under the tenant's and the
+        conversation's limits first, each attempt; a 429 holds the tenant for its Retry-After.
+        """
 
         async def attempt_all() -> T:
             for attempt in range(MAX_ATTEMPTS):
+                if where is not None:
+                    turn = self.pacer.reserve(where.tenant_id, where.conversation_id)
+                    if turn > 0:
+                        await asyncio.sleep(turn)
                 try:
                     return await make()
                 except Exception as exc:  # noqa: BLE001 - classified right below
                     wait = _retry_after(exc, attempt)
+                    told = _told_to_wait(exc)
+                    if where is not None and told is not None:
+                        # The next turn of every call in this tenant waits it out.
+                        self.pacer.rate_limited(where.tenant_id, told)
                     if wait is None or attempt == MAX_ATTEMPTS - 1:
                         raise
                     log.info("teams %s: retrying in %.1fs (%s)", method, wait, error_code(exc))
-                    await asyncio.sleep(wait)
+                    if where is None or told is None:
+                        await asyncio.sleep(wait)
             raise AssertionError("unreachable")
 
         try:
@@ -184,6 +225,7 @@ class TeamsMessenger:
         sent = self._call(
             "activities.create",
             lambda: self.bot.app.send(target, activity, service_url=where.service_url),
+            where,
         )
         return MessageRef(channel=where.address, ts=str(sent.id))
 
@@ -199,9 +241,25 @@ class TeamsMessenger:
             lambda: self.bot.app.send(
                 where.conversation_id, activity, service_url=where.service_url
             ),
+            where,
         )
 
     # ------------------------------------------------------------------ the port
+
+    def pace_key(self, to: str) -> str:
+        """The tenant a send to `to` is paced in (its conversation's turns are kept anyway)."""
+        tenant = self._tenants.get(to)
+        if tenant is None:
+            found = (
+                self.conversations.personal_for(to)
+                if is_entra_object_id(to)
+                else self.conversations.resolve(to)
+            )
+            tenant = (found.tenant_id or "") if found is not None else ""
+            if len(self._tenants) > 100_000:  # a person's tenant never changes; bound it anyway
+                self._tenants.clear()
+            self._tenants[to] = tenant
+        return tenant
 
     def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
         """Post a card to a person's 1:1 chat or a stored conversation."""
@@ -241,6 +299,39 @@ class TeamsMessenger:
     def user_profile(self, user_id: str) -> UserProfile | None:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
+
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """Microsoft Graph `GET /v1.0/users/{address}`: the Entra object id, None if nobody.
+
+        Needs the app permission User.Read.All (admin-consented) in the bot's tenant; a refusal
+        is reported as `graph_403`, and the address is looked up again on the next pass.
+        """
+        method = "graph.users.get"
+        # The SDK's own Graph token (its cache, the bot's credentials and tenant).
+        token = self._call(method, lambda: self.bot.app._get_graph_token())
+        if token is None:
+            raise MessengerError("graph_token_unavailable", method)
+        url = f"{self.graph_url}/v1.0/users/{quote(email, safe='@')}"
+        try:
+            response = httpx.get(
+                url,
+                params={"$select": "id"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=GRAPH_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as exc:
+            raise MessengerError("graph_unreachable", method) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            retry = response.headers.get("Retry-After")
+            raise MessengerError(
+                f"graph_{response.status_code}",
+                method,
+                retry_after=float(retry) if retry and retry.isdigit() else None,
+            )
+        found = response.json().get("id")
+        return str(found) if found else None
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
@@ -339,3 +430,12 @@ class TeamsMessenger:
         )
         self._send(self._personal(user_id), "Your file is ready:", attachments=[file_info])
         return True
+
+
+GRAPH_TIMEOUT_SECONDS = 10.0
+
+
+def _graph_root(bot: TeamsBot) -> str:
+    """Microsoft Graph's root for the bot's cloud, from its token scope."""
+    scope = str(getattr(bot.app.cloud, "graph_scope", "https://graph.microsoft.com/.default"))
+    return scope.removesuffix("/.default")

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request, Response
@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.app import LearnLoop
 from bot.render.digest import digest_fragment, html_blocks, render_html
 from bot.render.pages import html_words
-from bot.services.board import LinkRefused, TooManyRequests, Viewer
+from bot.services.board import BoardService, LinkRefused, TooManyRequests, Viewer
 from bot.views import board as words
 from bot.views.board import ROLE_NAMES, TEXT, Problem, RegisterFilters, inquiry_line_text
 from bot.web.board.security import (
@@ -95,7 +95,8 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
         return
 
     signer = BoardSigner(key)
-    board = loop.services.board
+    # Looked up on every use: a reload of the alliance file replaces the services.
+    board = cast(BoardService, _Current(loop))
     board_url = (settings.board_url or "").rstrip("/")
     secure = not board_url.startswith(LOCAL_HOSTS) if board_url else True
     slack_credentials = settings.board_slack_credentials
@@ -520,6 +521,16 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
             name = f"learnloop-review-{first.isoformat()}-{last.isoformat()}.html"
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class _Current:
+    """The board service the loop serves now (after any reload of the alliance file)."""
+
+    def __init__(self, loop: LearnLoop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop.services.board, name)
 
 
 def signin_url(signer: BoardSigner, base: str, jti: str, email: str, now: dt.datetime) -> str:

@@ -1,7 +1,7 @@
 """board: one-use Learning Board sign-in links (issue 15)
 
-Revision ID: 0005_board
-Revises: 0004_flows
+Revision ID: 0009_board
+Revises: 0008_pacing
 Create Date: 2026-12-04 01:20:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_board"
-down_revision: str | None = "0004_flows"
+revision: str = "0009_board"
+down_revision: str | None = "0008_pacing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

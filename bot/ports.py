@@ -185,3 +185,11 @@ class Messenger(Protocol):
     def join_channel(self, channel: str) -> None:
         """Join a public channel the bot is not in yet."""
         ...
+
+
+class SignInMailer(Protocol):
+    """Sends a Learning Board sign-in link by e-mail (the SMTP sender implements it)."""
+
+    def send_signin_link(self, to: str, name: str, url: str) -> None:
+        """Send `url` (a one-time sign-in link, valid 15 minutes) to `to`, addressed to `name`."""
+        ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from bot.alliance import AllianceConfig
 from bot.ports import Clock, Messenger
 from bot.services.barriers import EscalationService
+from bot.services.board import BoardService
 from bot.services.checkins import CheckinService
 from bot.services.digests import DigestService
 from bot.services.entries import EntryService
@@ -45,6 +46,7 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    board: BoardService  # the Learning Board: sign-in and its pages
     notes: AllianceNoteService  # the practitioners' weekly alliance note
     library: LibraryService  # `find`: search past learnings the asker may read
     onboarding: OnboardingService  # admins adding people to agencies from chat
@@ -82,6 +84,7 @@ def build_services(
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        board=BoardService(uow, alliance, clock, digests, inquiries),
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
         library=LibraryService(uow, alliance, members, clock),
         onboarding=OnboardingService(uow, alliance, members, clock),

@@ -262,18 +262,20 @@ class Cohort(_Strict):
     remind_after_hours: int | None = Field(default=None, ge=1, le=24 * 6)
 
 
-class DigestDestination(_Strict):
-    """Where a digest is posted and what it covers."""
-
-    id: str = Field(min_length=1)
-    channel: str
-    scope: str = Field(default="alliance", pattern=r"^(alliance|agency:[a-z0-9_-]+)$")
-    schedule: Schedule | None = None
-
-
 # An address LearnLoop may write to: one @, a dot in the domain, no spaces (not a full RFC 5322
 # check; the SMTP server has the last word).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class DigestDestination(_Strict):
+    """Where a digest is posted (a channel) or sent (e-mail addresses) and what it covers."""
+
+    id: str = Field(min_length=1)
+    # Exactly one of the two (checked with the file's other cross-field rules).
+    channel: str | None = Field(default=None, min_length=1)
+    email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = []
+    scope: str = Field(default="alliance", pattern=r"^(alliance|agency:[a-z0-9_-]+)$")
+    schedule: Schedule | None = None
 
 
 class Person(_Strict):
@@ -486,6 +488,12 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
                 f"contributors.{i}.id: {group.id!r} is already an agency's id; choose another"
             )
     for i, digest in enumerate(config.digests):
+        if (digest.channel is None) == (not digest.email):
+            problems.append(
+                f"digests.{i}.channel: digest {digest.id!r} needs exactly one of channel: "
+                "(a chat channel id) or email: (a list of addresses)"
+            )
+        duplicates(f"digests.{i}.email", [a.lower() for a in digest.email])
         if digest.scope.startswith("agency:") and digest.scope[7:] not in agency_ids:
             problems.append(f"digests.{i}.scope: unknown agency {digest.scope[7:]!r}")
     problems.extend(_learning_cycle_problems(config))

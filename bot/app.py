@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
+from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
@@ -168,7 +169,10 @@ def build(
             raise ValueError("a messenger is needed when Slack is not configured")
         else:
             messenger = slack_messenger
-    services = build_services(uow, alliance, messenger, clock, teams=conversations)
+    mailer = build_mailer(settings, metrics)
+    if mailer is None and any(d.email for d in alliance.digests):
+        log.warning("the alliance file has e-mail digests but SMTP_URL is not set: none is sent")
+    services = build_services(uow, alliance, messenger, clock, teams=conversations, mailer=mailer)
     if teams is not None:
         # The Teams SDK is imported only when Teams is configured.
         import handlers.teams as teams_handlers
@@ -199,6 +203,16 @@ def build(
         schema_head=code_head(migrations),
         schema_known=known_revisions(migrations),
         slack_readiness=readiness,
+    )
+
+
+def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMailer | None:
+    """The SMTP mailer when SMTP_URL is set (e-mail digests, notices, sign-in links)."""
+    if settings.smtp_url is None:
+        return None
+    on_result = (lambda result: metrics.emails.labels(result=result).inc()) if metrics else None
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(), settings.mail_sender, on_result=on_result
     )
 
 

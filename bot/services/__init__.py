@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.alliance import AllianceConfig
-from bot.ports import Clock, Messenger
+from bot.ports import Clock, Mailer, Messenger
 from bot.services.barriers import EscalationService
 from bot.services.checkins import CheckinService
 from bot.services.digests import DigestService
@@ -45,6 +45,7 @@ def build_services(
     messenger: Messenger,
     clock: Clock,
     teams: TeamsConversationService | None = None,
+    mailer: Mailer | None = None,
 ) -> Services:
     """Wire the services together around one messenger and one clock.
 
@@ -63,7 +64,7 @@ def build_services(
         checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
-        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries),
+        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries, mailer=mailer),
         escalations=escalations,
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,

@@ -303,6 +303,8 @@ class ContributorGroup(_Strict):
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
+    # The questions its form asks (omit for the default HLS set).
+    question_set: str | None = None
 
 
 class LadderRung(_Strict):
@@ -366,6 +368,19 @@ class AllianceConfig(_Strict):
             if cohort.id == cohort_id:
                 return cohort
         raise KeyError(cohort_id)
+
+    def contributor_group(self, group_id: str) -> ContributorGroup:
+        """A contributor group by id (KeyError if unknown)."""
+        for group in self.contributors:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+    def agency_names(self) -> dict[str, str]:
+        """Every agency's name by id, contributor groups included (each counts as an agency)."""
+        names = {a.id: a.name for a in self.agencies}
+        names.update({g.id: g.name for g in self.contributors})
+        return names
 
     def question_set_for(self, cohort: Cohort | None) -> QuestionSet:
         """The questions a cohort asks (the default HLS set when it names none)."""
@@ -486,6 +501,10 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
         if group.id in agency_ids:
             problems.append(
                 f"contributors.{i}.id: {group.id!r} is already an agency's id; choose another"
+            )
+        if group.question_set is not None and group.question_set not in set_ids:
+            problems.append(
+                f"contributors.{i}.question_set: unknown question set {group.question_set!r}"
             )
     for i, digest in enumerate(config.digests):
         if (digest.channel is None) == (not digest.email):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
+from storage.contributor_links import ContributorLinkRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.contributor_links = ContributorLinkRepository(self.session)
         return self
 
     def __exit__(

@@ -8,6 +8,7 @@ from bot.alliance import AllianceConfig
 from bot.ports import Clock, Mailer, Messenger
 from bot.services.barriers import EscalationService
 from bot.services.checkins import CheckinService
+from bot.services.contributors import ContributorService
 from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
@@ -37,6 +38,7 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    contributors: ContributorService  # contributor links and their web form (issue 15)
 
 
 def build_services(
@@ -46,6 +48,8 @@ def build_services(
     clock: Clock,
     teams: TeamsConversationService | None = None,
     mailer: Mailer | None = None,
+    board_secret: str | None = None,
+    board_url: str | None = None,
 ) -> Services:
     """Wire the services together around one messenger and one clock.
 
@@ -71,4 +75,5 @@ def build_services(
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
     )

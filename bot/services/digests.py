@@ -213,7 +213,7 @@ class DigestService:
         """The charts that go with a digest (none when nothing was tagged)."""
         charts = []
         # Every agency's name, so each keeps its colour in every digest and review pack.
-        themes = themes_by_agency_png(view, [a.name for a in self.alliance.agencies])
+        themes = themes_by_agency_png(view, list(self.alliance.agency_names().values()))
         if themes is not None:
             charts.append(Chart(view.chart_title, themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
@@ -253,7 +253,7 @@ class DigestService:
         scope_label: str,
         weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
     ) -> DigestView:
-        names = {a.id: a.name for a in self.alliance.agencies}
+        names = self.alliance.agency_names()  # contributor groups count as agencies
         if audience.kind == "agency" and audience.agency_id is not None:
             scope = {audience.agency_id: names[audience.agency_id]}
             only: list[str] | None = [audience.agency_id]

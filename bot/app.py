@@ -172,7 +172,18 @@ def build(
     mailer = build_mailer(settings, metrics)
     if mailer is None and any(d.email for d in alliance.digests):
         log.warning("the alliance file has e-mail digests but SMTP_URL is not set: none is sent")
-    services = build_services(uow, alliance, messenger, clock, teams=conversations, mailer=mailer)
+    services = build_services(
+        uow,
+        alliance,
+        messenger,
+        clock,
+        teams=conversations,
+        mailer=mailer,
+        board_secret=(
+            settings.board_secret_key.get_secret_value() if settings.board_secret_key else None
+        ),
+        board_url=settings.board_url,
+    )
     if teams is not None:
         # The Teams SDK is imported only when Teams is configured.
         import handlers.teams as teams_handlers

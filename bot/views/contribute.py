@@ -113,6 +113,6 @@ def link_problem_page(message: Words | str) -> Page:
 
 EXPIRED_FORM = (
     "This form could not be checked (it was opened in another browser, or cookies are off). "
-    "Open the link again and send it from there; nothing was stored."
+    "Open the link again and send it from there."
 )
 TOO_LARGE = "That was more than the form takes. Please shorten your answers and send it again."

@@ -11,7 +11,7 @@ import pytest
 from conftest import ALICE, BOB, CAROL, TEST_ALLIANCE, Clock_, alliance_config
 from conftest import test_settings as settings_for
 from slack_api import FakeSlackAPI
-from smtp_server import SmtpServer, closed_port_url, smtp_server  # noqa: F401 - fixture
+from smtp_server import SmtpServer, closed_port_url
 from sqlalchemy import text
 
 from bot.alliance import parse_alliance

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ContributionRow, ContributorLinkRow
+from storage.models import BarrierContactRow, ContributionRow, ContributorLinkRow
 
 
 class ContributorLinkRepository:
@@ -65,3 +65,49 @@ class ContributorLinkRepository:
     def record_submission(self, link_id: int, at: dt.datetime) -> None:
         """One submission through a link (no text, no person: a time)."""
         self.session.add(ContributionRow(link_id=link_id, at=at))
+
+
+class BarrierContactRepository:
+    """E-mail contacts of barriers (people with no chat account who follow one)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, escalation_id: int, email: str, added_by: str, at: dt.datetime) -> bool:
+        """Follow a barrier by e-mail; False if this address already does."""
+        exists = self.session.scalar(
+            select(BarrierContactRow.id).where(
+                BarrierContactRow.escalation_id == escalation_id, BarrierContactRow.email == email
+            )
+        )
+        if exists is not None:
+            return False
+        self.session.add(
+            BarrierContactRow(
+                escalation_id=escalation_id, email=email, added_by=added_by, added_at=at
+            )
+        )
+        self.session.flush()
+        return True
+
+    def remove(self, escalation_id: int, email: str) -> bool:
+        """Stop following; False if the address did not follow it."""
+        row = self.session.scalars(
+            select(BarrierContactRow).where(
+                BarrierContactRow.escalation_id == escalation_id, BarrierContactRow.email == email
+            )
+        ).first()
+        if row is None:
+            return False
+        self.session.delete(row)
+        return True
+
+    def of(self, escalation_id: int) -> list[str]:
+        """The addresses following a barrier."""
+        return list(
+            self.session.scalars(
+                select(BarrierContactRow.email)
+                .where(BarrierContactRow.escalation_id == escalation_id)
+                .order_by(BarrierContactRow.id)
+            )
+        )

@@ -414,6 +414,19 @@ class ContributionRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class BarrierContactRow(Base):
+    """Someone with no chat account (a `people:` address) told by e-mail when a barrier moves."""
+
+    __tablename__ = "barrier_contacts"
+    __table_args__ = (UniqueConstraint("escalation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

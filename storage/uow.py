@@ -9,7 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
-from storage.contributor_links import ContributorLinkRepository
+from storage.contributor_links import BarrierContactRepository, ContributorLinkRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
@@ -55,6 +55,7 @@ class UnitOfWork:
         self.digests = DigestRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
         self.contributor_links = ContributorLinkRepository(self.session)
+        self.barrier_contacts = BarrierContactRepository(self.session)
         return self
 
     def __exit__(

@@ -59,7 +59,7 @@ def build_services(
     members = MemberService(uow, alliance, clock)
     purpose = PurposeService(uow, alliance, clock)
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
-    escalations = EscalationService(uow, alliance, members, messenger, clock)
+    escalations = EscalationService(uow, alliance, members, messenger, clock, mailer=mailer)
     entries = EntryService(uow, alliance, members, clock)
     return Services(
         alliance=alliance,

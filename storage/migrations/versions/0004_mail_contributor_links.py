@@ -1,4 +1,4 @@
-"""mail: contributor links (revocable) and their submissions (for the rate limit)
+"""mail: contributor links (revocable), their submissions (rate limit), barrier e-mail contacts
 
 Revision ID: 0004_mail
 Revises: 0003
@@ -46,10 +46,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contributions")),
     )
     op.create_index("ix_contributions_link_at", "contributions", ["link_id", "at"], unique=False)
+    op.create_table(
+        "barrier_contacts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("escalation_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("added_by", sa.String(length=100), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["escalation_id"],
+            ["escalations.id"],
+            name=op.f("fk_barrier_contacts_escalation_id_escalations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_barrier_contacts")),
+        sa.UniqueConstraint(
+            "escalation_id", "email", name=op.f("uq_barrier_contacts_escalation_id_email")
+        ),
+    )
 
 
 def downgrade() -> None:
-    """Drop both tables (every contributor link stops working)."""
+    """Drop the tables (contributor links stop working; e-mail contacts are forgotten)."""
+    op.drop_table("barrier_contacts")
     op.drop_index("ix_contributions_link_at", table_name="contributions")
     op.drop_table("contributions")
     op.drop_index(op.f("ix_contributor_links_group_id"), table_name="contributor_links")

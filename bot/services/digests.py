@@ -92,6 +92,14 @@ class Destination:
     entry: str | None = None
 
     @property
+    def log_name(self) -> str:
+        """How logs name it: an e-mail destination by its entry and a fingerprint, never the
+        address (a person's)."""
+        if self.kind != "email":
+            return self.id
+        return f"{self.entry}:{hashlib.sha256(self.channel.encode()).hexdigest()[:8]}"
+
+    @property
     def agency_id(self) -> str | None:
         """The agency of an agency-scoped destination, else None."""
         return self.scope.split(":", 1)[1] if self.scope.startswith("agency:") else None
@@ -396,7 +404,7 @@ class DigestService:
         """
         if self.mailer is None:
             # Nothing claimed: once SMTP_URL is set, the digest goes out.
-            log.error("digest %s for %s: SMTP_URL is not set", dest.id, period.key)
+            log.error("digest %s for %s: SMTP_URL is not set", dest.log_name, period.key)
             return SendResult(dest.id, period.key, "failed", "smtp_not_configured")
         now = self.clock()
         with self.uow() as uow:
@@ -423,17 +431,23 @@ class DigestService:
             if exc.permanent:
                 self._set(dest, period, DigestStatus.FAILED, error=exc.code)
                 log.error(
-                    "digest %s for %s: e-mail refused for good: %s", dest.id, period.key, exc.code
+                    "digest %s for %s: e-mail refused for good: %s",
+                    dest.log_name,
+                    period.key,
+                    exc.code,
                 )
                 self._tell_admins_message(dest, email_refused_notice(dest.id, period.key, exc.code))
                 return SendResult(dest.id, period.key, "failed", exc.code, 0, 1)
             self._set(dest, period, DigestStatus.PENDING, error=exc.code)
             log.warning(
-                "digest %s for %s: e-mail not sent (%s): will retry", dest.id, period.key, exc.code
+                "digest %s for %s: e-mail not sent (%s): will retry",
+                dest.log_name,
+                period.key,
+                exc.code,
             )
             return SendResult(dest.id, period.key, "retry", exc.code, 0, 1)
         self._set(dest, period, DigestStatus.POSTED, sent=True)
-        log.info("digest %s for %s e-mailed", dest.id, period.key)
+        log.info("digest %s for %s e-mailed", dest.log_name, period.key)
         return SendResult(dest.id, period.key, "posted", "", 1, 1)
 
     def _record_part(self, digest_id: int, index: int, ref: MessageRef) -> None:

@@ -231,3 +231,57 @@ def test_smtp_url_is_checked_at_start_up(database_url: str) -> None:
     )
     assert mailer.target.password == "pa@ss"
     assert mailer.sender == "LearnLoop <learnloop@learn.example.org>"
+
+
+def test_digest_status_shows_a_refused_address_and_retry_reopens_it(
+    tmp_path: Any, sqlite_template: Any
+) -> None:
+    import shutil
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    db = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, db)
+    data = copy.deepcopy(TEST_ALLIANCE)
+    data["people"] = [{"email": CHAIR, "name": "Pat Chair", "role": "board"}]
+    data["digests"] = [{"id": "board-email", "email": [CHAIR], "scope": "alliance"}]
+    config = tmp_path / "alliance.yml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {
+        "LEARNLOOP_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+    }
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["digest", "status", "--week", WEEK, "--json"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert '"status": "not yet"' in ok.output and f"board-email:{CHAIR}" in ok.output
+    # The mail server refused it for good (as the worker would have recorded it).
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO digests (destination_id, period, status, error, created_at) "
+                "VALUES (:d, :p, 'failed', 'smtp_550', CURRENT_TIMESTAMP)"
+            ),
+            {"d": f"board-email:{CHAIR}", "p": WEEK},
+        )
+    engine.dispose()
+    failed = runner.invoke(cli, ["digest", "status", "--week", WEEK], env=env)
+    assert failed.exit_code == 1
+    assert "smtp_550" in failed.output and "learnloop digest retry" in failed.output
+    retried = runner.invoke(
+        cli, ["digest", "retry", "--destination", "board-email", "--week", WEEK], env=env
+    )
+    assert retried.exit_code == 0, retried.output
+    assert "pending again" in retried.output
+    again = runner.invoke(
+        cli, ["digest", "retry", "--destination", "board-email", "--week", WEEK], env=env
+    )
+    assert again.exit_code == 1 and "nothing to retry" in again.output

@@ -105,6 +105,10 @@ class SmtpMailer:
         self.timeout = timeout
         self.on_result = on_result or (lambda result: None)
         self.sleep = sleep
+        self._context: ssl.SSLContext | None = None
+        # The name we greet the server with (EHLO): the sender's domain. smtplib's default,
+        # socket.getfqdn(), is a DNS lookup on every connection and can take seconds.
+        self.local_hostname = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
 
     def send(
         self,
@@ -134,18 +138,31 @@ class SmtpMailer:
                 self.on_result("sent")
                 return
 
+    def _tls(self) -> ssl.SSLContext:
+        """The TLS context (certificates verified), made once: loading the CAs is slow."""
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
+
     def _deliver(self, mail: object) -> None:
         target = self.target
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if target.implicit_tls:
-            smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(
+                target.host,
+                target.port,
+                local_hostname=self.local_hostname,
+                timeout=self.timeout,
+                context=self._tls(),
+            )
         else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=self.timeout)
+            smtp = smtplib.SMTP(
+                target.host, target.port, local_hostname=self.local_hostname, timeout=self.timeout
+            )
         with smtp:
             smtp.ehlo()
             if target.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls())
                 smtp.ehlo()
             if target.username:
                 smtp.login(target.username, target.password or "")

@@ -223,7 +223,10 @@ def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMail
         return None
     on_result = (lambda result: metrics.emails.labels(result=result).inc()) if metrics else None
     return SmtpMailer(
-        settings.smtp_url.get_secret_value(), settings.mail_sender, on_result=on_result
+        settings.smtp_url.get_secret_value(),
+        settings.mail_sender,
+        on_result=on_result,
+        ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
     )
 
 

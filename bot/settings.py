@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     learnloop_digest_retry_seconds: float = Field(default=60.0, ge=0, le=600)
     # Issue 15: e-mail and the Learning Board. smtp://user:pass@host:port or smtp+starttls://…
     smtp_url: SecretStr | None = None
+    # A CA bundle that signed the mail server's certificate (an internal relay), else the system's.
+    smtp_ca_file: Path | None = None
     # The From: of LearnLoop's e-mails (default learnloop@ the host of BOARD_URL).
     smtp_from: str | None = None
     # Signs sign-in links, contributor links and board cookies; required once the alliance

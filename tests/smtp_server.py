@@ -78,3 +78,79 @@ def smtp_server() -> Iterator[SmtpServer]:
 def closed_port_url() -> str:
     """An SMTP_URL where nothing listens (connection refused)."""
     return f"smtp://127.0.0.1:{_free_port()}"
+
+
+def self_signed(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (PEM files): the CA file is the cert itself."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(cert_path, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
+class StarttlsServer(SmtpServer):
+    """A server that refuses mail until STARTTLS, and requires a login (over TLS only)."""
+
+    def __init__(self, cert: str, key: str, user: str, password: str) -> None:
+        import ssl
+
+        self.handler = ScriptedHandler()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+
+            ok = isinstance(auth, LoginPassword) and (auth.login, auth.password) == (
+                user.encode(),
+                password.encode(),
+            )
+            return AuthResult(success=ok, handled=False)  # False: aiosmtpd answers 535
+
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=_free_port(),
+            tls_context=context,
+            require_starttls=True,
+            auth_required=True,
+            authenticator=check,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"smtp+starttls://127.0.0.1:{self.controller.port}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from smtp_server import SmtpServer
 
@@ -41,3 +44,30 @@ def test_a_refused_address_and_a_missing_smtp_url_are_errors_the_board_can_show(
     assert refused.value.permanent and refused.value.code == "smtp_550"
     with pytest.raises(MailNotConfigured):
         send_signin_link(settings(None), "chair@board.example", URL)
+
+
+def test_starttls_with_a_login_against_a_server_that_requires_both(tmp_path: Any) -> None:
+    from smtp_server import StarttlsServer, self_signed
+
+    cert, key = self_signed(tmp_path)
+    server = StarttlsServer(cert, key, "learnloop", "s3cret/pass")
+    server.controller.start()
+    try:
+        url = server.url.replace("smtp+starttls://", "smtp+starttls://learnloop:s3cret%2Fpass@")
+        good = settings(url).model_copy(update={"smtp_ca_file": Path(cert)})
+        send_signin_link(good, "chair@board.example", URL)
+        assert len(server.received) == 1
+        # An untrusted certificate (no SMTP_CA_FILE) is refused for good: never sent in clear.
+        with pytest.raises(MailError) as untrusted:
+            send_signin_link(settings(url), "chair@board.example", URL)
+        assert untrusted.value.permanent and untrusted.value.code == "tls_failed"
+        # A wrong password is the server's 535: permanent.
+        wrong = settings(url.replace("s3cret%2Fpass", "nope")).model_copy(
+            update={"smtp_ca_file": Path(cert)}
+        )
+        with pytest.raises(MailError) as refused:
+            send_signin_link(wrong, "chair@board.example", URL)
+        assert refused.value.permanent and refused.value.code == "smtp_535"
+        assert len(server.received) == 1
+    finally:
+        server.controller.stop()

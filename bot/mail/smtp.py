@@ -98,6 +98,7 @@ class SmtpMailer:
         timeout: float = 30.0,
         on_result: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ca_file: str | None = None,
     ) -> None:
         self.target = parse_smtp_url(url)
         self.sender = sender
@@ -106,6 +107,8 @@ class SmtpMailer:
         self.on_result = on_result or (lambda result: None)
         self.sleep = sleep
         self._context: ssl.SSLContext | None = None
+        # A private CA that signed the mail relay's certificate (SMTP_CA_FILE), else the system's.
+        self.ca_file = ca_file
         # The name we greet the server with (EHLO): the sender's domain. smtplib's default,
         # socket.getfqdn(), is a DNS lookup on every connection and can take seconds.
         self.local_hostname = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
@@ -141,7 +144,7 @@ class SmtpMailer:
     def _tls(self) -> ssl.SSLContext:
         """The TLS context (certificates verified), made once: loading the CAs is slow."""
         if self._context is None:
-            self._context = ssl.create_default_context()
+            self._context = ssl.create_default_context(cafile=self.ca_file)
         return self._context
 
     def _deliver(self, mail: object) -> None:

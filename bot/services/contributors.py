@@ -137,7 +137,8 @@ class ContributorService:
         """Whether a submitted form carries the value this browser's form was given."""
         if not browser or not sent:
             return False
-        return hmac.compare_digest(self.csrf_token(token, browser), sent)
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a forged value).
+        return hmac.compare_digest(self.csrf_token(token, browser).encode(), sent.encode())
 
     # ------------------------------------------------------------------ links (admins)
 
@@ -210,7 +211,8 @@ class ContributorService:
         if len(parts) != 3 or not all(parts):
             raise LinkForged()
         group_id, nonce, signature = parts
-        if not hmac.compare_digest(self._signature("contribute", group_id, nonce), signature):
+        expected = self._signature("contribute", group_id, nonce).encode()
+        if not hmac.compare_digest(expected, signature.encode()):
             raise LinkForged()
         try:
             group = self.alliance.contributor_group(group_id)

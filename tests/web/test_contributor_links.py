@@ -127,7 +127,7 @@ def test_the_form_is_labelled_and_a_contribution_is_stored_redacted_as_the_group
     assert "Lived experience panel" in [p.agency for p in view.participation]
 
 
-@pytest.mark.parametrize("what", ["no cookie", "no field", "wrong field"])
+@pytest.mark.parametrize("what", ["no cookie", "no field", "wrong field", "not ascii"])
 def test_a_form_without_its_csrf_value_writes_nothing(site: Site, what: str) -> None:
     path = site.link()
     page = site.http.get(path)
@@ -137,8 +137,10 @@ def test_a_form_without_its_csrf_value_writes_nothing(site: Site, what: str) -> 
         data = answers(csrf)
     elif what == "no field":
         data = answers(None)
-    else:
+    elif what == "wrong field":
         data = answers(csrf[::-1])
+    else:
+        data = answers("é" + csrf)
     refused = site.http.post(path, data=data)
     assert refused.status_code == 403
     assert "Open the link again" in refused.text
@@ -149,7 +151,12 @@ def test_forged_and_withdrawn_links_open_a_clear_page_and_write_nothing(site: Si
     path = site.link()
     group, nonce, signature = path.removeprefix("/contribute/").split(".")
     forged = f"/contribute/{group}.{nonce}.{'A' * len(signature)}"
-    for bad in [forged, "/contribute/nonsense", f"/contribute/{group}.{nonce[::-1]}.{signature}"]:
+    for bad in [
+        forged,
+        "/contribute/nonsense",
+        f"/contribute/{group}.{nonce[::-1]}.{signature}",
+        f"/contribute/{group}.{nonce}.é{signature}",  # not ASCII: still a 403, never a 500
+    ]:
         response = site.http.get(bad)
         assert response.status_code == 403, bad
         assert "This link cannot be used" in response.text

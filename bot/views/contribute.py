@@ -115,4 +115,5 @@ EXPIRED_FORM = (
     "This form could not be checked (it was opened in another browser, or cookies are off). "
     "Open the link again and send it from there."
 )
+FORM_HAS_ERRORS = "Some answers need another look: see the notes below."
 TOO_LARGE = "That was more than the form takes. Please shorten your answers and send it again."

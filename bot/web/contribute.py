@@ -31,6 +31,7 @@ from bot.services.contributors import (
 )
 from bot.views.contribute import (
     EXPIRED_FORM,
+    FORM_HAS_ERRORS,
     TOO_LARGE,
     Page,
     contribute_form,
@@ -162,7 +163,7 @@ def contribute_router(service: ContributorService, alliance_name: str) -> APIRou
                 action=f"/contribute/{token}",
                 csrf_field=CSRF_FIELD,
                 csrf=service.csrf_token(token, browser),
-                errors=bool(errors),
+                errors=FORM_HAS_ERRORS if errors else "",
             )
         )
         response = HTMLResponse(html, status, headers=HEADERS)

@@ -180,6 +180,7 @@ def test_mistakes_show_the_form_again_with_what_to_fix(site: Site) -> None:
     csrf = csrf_of(site.http.get(path).text)
     again = site.http.post(path, data=answers(csrf, visibility="", q_learned="   "))
     assert again.status_code == 400
+    assert "Some answers need another look" in again.text
     assert "Choose who can read this." in again.text
     assert "this one is needed" in again.text
     assert "A worker who listened." in again.text  # what was typed is kept

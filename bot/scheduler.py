@@ -58,6 +58,8 @@ def due_jobs(services: Services) -> list[Job]:
         # Before the digest, which includes the summaries of the inquiries it closes.
         Job("inquiries.close_due", services.inquiries.close_due),
         Job("digests.send_due", services.digests.send_due),
+        # After the digests: the practitioners' weekly alliance note, paced, once a week each.
+        Job("notes.send_due", services.notes.send_due, services.notes.request_stop),
         Job("privacy.purge_due", services.privacy.purge_due),
         Job("escalations.raise_stale", services.escalations.raise_stale),  # weekly, per level
     ]

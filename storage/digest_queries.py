@@ -298,6 +298,21 @@ class DigestRepository:
         people = {agency_id: int(n) for agency_id, n in rows}
         return learnings, people
 
+    def contributors(
+        self, start: dt.datetime, end: dt.datetime, agencies: Collection[str] | None
+    ) -> dict[str, int]:
+        """Distinct people with a check-in (named or anonymous) per agency in [start, end).
+
+        Only the k-anonymity gate (bot/domain/visibility.py) reads it: it decides whether an
+        agency's own outputs may quote its anonymous entries, and is never shown to anyone.
+        """
+        rows = self.session.execute(
+            select(CheckinRow.agency_id, func.count(distinct(CheckinRow.member_id)))
+            .where(*self._in_period(start, end, agencies))
+            .group_by(CheckinRow.agency_id)
+        )
+        return {agency_id: int(n) for agency_id, n in rows}
+
     def anonymous(self, start: dt.datetime, end: dt.datetime) -> int:
         """Anonymous check-ins in [start, end) across the whole alliance (never per agency)."""
         return int(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -96,8 +97,28 @@ class MemberRow(Base):
     inactive_reason: Mapped[str | None] = mapped_column(String(64))
     dm_channel_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The weekly "What the alliance learned" note: on unless the person turned it off.
+    alliance_note: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     agency: Mapped[AgencyRow] = relationship()
+
+
+class AllianceNoteRow(Base):
+    """The alliance note's ledger: one row per (member, week), claimed before the DM is sent.
+
+    Unique, so a note goes at most once per member per week however many workers run.
+    """
+
+    __tablename__ = "alliance_notes"
+    __table_args__ = (UniqueConstraint("member_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CohortRow(Base):

@@ -138,6 +138,12 @@ class MemberRepository:
             .values(active=False, inactive_reason=reason[:64])
         )
 
+    def set_alliance_note(self, member_id: int, on: bool) -> None:
+        """Turn someone's weekly alliance note on or off."""
+        row = self.session.get(MemberRow, member_id)
+        if row is not None:
+            row.alliance_note = on
+
     def set_paused_until(self, member_id: int, until: dt.datetime | None) -> None:
         """Pause prompts until a time, or resume (None)."""
         self.session.execute(

@@ -13,6 +13,7 @@ from storage.contributor_links import BarrierContactRepository, ContributorLinkR
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.note_queries import NoteRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -37,6 +38,7 @@ class UnitOfWork:
     escalations: EscalationRepository
     privacy: PrivacyRepository
     digests: DigestRepository
+    notes: NoteRepository
     teams: TeamsConversationRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
         self.contributor_links = ContributorLinkRepository(self.session)
         self.barrier_contacts = BarrierContactRepository(self.session)

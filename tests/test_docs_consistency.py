@@ -88,11 +88,18 @@ def test_the_digest_table_matches_the_destinations_the_code_builds() -> None:
         ("board:a@board.example", "email", "a@board.example"),
         ("board:b@board.example", "email", "b@board.example"),
     ]
+    # The practitioners' weekly alliance note: at the alliance digest's slot, else Friday 09:00.
+    note_row = rows["every practitioner (member of an agency)"]
+    assert "`/learnloop digest off`" in note_row and "else Friday 09:00" in note_row
+    assert DigestService(None, unscheduled, None, None).note_destination().schedule == (  # type: ignore[arg-type]
+        DEFAULT_SCHEDULE
+    )
     assert set(rows) == {
         "a steward channel",
         "an agency channel",
         "each manager of an agency",
         "each address of an e-mail entry",
+        "every practitioner (member of an agency)",
         "system stewards and admins",
     }
 

@@ -43,7 +43,8 @@ from bot.render.digest import render_html, render_text, text_lines
 from bot.services.barriers import records_as_csv
 from bot.slack.home_blocks import home_view
 from bot.slack.render import message as slack_message
-from bot.views.digest import DigestView, digest_message
+from bot.teams import render as teams_render
+from bot.views.digest import DigestView, alliance_note_message, digest_message
 from bot.views.inquiry import purpose_section, summary_message
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
@@ -286,6 +287,11 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
         out[f"email:{dest.id}"] = "\n".join(
             [mail.get_body(("plain",)).get_content(), body, *mail_alts]  # type: ignore[union-attr]
         )
+    # The practitioners' weekly alliance note, as each platform sends it.
+    note = alliance_note_message(services.notes.build(WEEK))
+    fallback, blocks = slack_message(note)
+    out["note:slack"] = "\n".join([fallback, *mrkdwn(blocks)])
+    out["note:teams"] = card_text(teams_render.card_dict(teams_render.card(note)))
     view, charts = digests.report(NOW.date() - dt.timedelta(days=28), NOW.date())
     text, alts = page_text(render_html(view, charts))
     out["pack"] = text
@@ -354,7 +360,16 @@ def agency_counts(view: DigestView) -> tuple[Any, ...]:
 # ------------------------------------------------------------------ the property
 
 # Outputs for the whole alliance, besides each platform's alliance digest.
-FOR_THE_ALLIANCE = {"pack", "pack:alt", "inquiry", "metrics", "barriers.csv", f"home:{STEWARD}"}
+FOR_THE_ALLIANCE = {
+    "pack",
+    "pack:alt",
+    "inquiry",
+    "metrics",
+    "barriers.csv",
+    f"home:{STEWARD}",
+    "note:slack",  # the practitioners' note is alliance-level: the same whatever the agency
+    "note:teams",
+}
 
 
 @pytest.fixture(scope="module")
@@ -407,3 +422,119 @@ def test_no_output_for_others_shows_a_small_count_or_an_anonymous_agency(
     finally:
         for loop, _, _ in loops:
             loop.engine.dispose()
+
+
+# ------------------------------------------------------------------ k-anonymity, every audience
+
+# Learnings that the pattern finder groups across agencies, so patterns are exercised too;
+# each entry adds its own reference ("ref 7") so a quote can be traced back to its entry.
+SAYINGS = [
+    "Temporary accommodation is full every Friday",
+    "No temporary accommodation available on Fridays",
+    "Joint visits with the ward saved a week of waiting",
+    "Joint visits with the ward saved us waiting",
+    "Letters still read like threats to tenants",
+]
+REF = re.compile(r"ref (\d+)")
+
+
+@st.composite
+def small_alliances(draw: st.DrawFn) -> tuple[int, int, list[Any]]:
+    """(agencies, threshold, check-in facts) for one digest week."""
+    from bot.domain.digest import CheckinFact
+
+    count = draw(st.integers(2, 4))
+    threshold = draw(st.integers(1, 4))
+    facts = []
+    for i in range(draw(st.integers(0, 14))):
+        agency = draw(st.integers(0, count - 1))
+        facts.append(
+            CheckinFact(
+                id=i + 1,
+                agency_id=NAMES[agency].lower(),
+                member_id=agency * 10 + draw(st.integers(0, 4)),
+                visibility=draw(st.sampled_from(VISIBILITIES)),
+                created_at=NOW - dt.timedelta(hours=i),
+                learning=f"{draw(st.sampled_from(SAYINGS))} ref {i + 1}",
+                author_name=f"Person {agency * 10}",
+            )
+        )
+    return count, threshold, facts
+
+
+def _quotes(view: Any) -> list[Any]:
+    """Every quote a view holds: its own, its patterns', and those across the alliance."""
+    quotes = list(view.quotes) + [q for p in view.patterns for q in p.quotes]
+    across = getattr(view, "across", None)
+    if across is not None:
+        quotes += list(across.quotes) + [q for p in across.patterns for q in p.quotes]
+    return quotes
+
+
+@settings(max_examples=60, deadline=None)
+@given(world=small_alliances())
+def test_no_output_quotes_what_its_readers_may_not_read_or_an_anonymous_entry_of_a_small_agency(
+    world: tuple[int, int, list[Any]],
+) -> None:
+    from bot.domain.digest import DigestInputs, across_alliance, build_digest, week_period
+    from bot.domain.visibility import ANONYMOUS_LABEL, Audience
+
+    count, threshold, facts = world
+    names = {NAMES[i].lower(): f"Agency {NAMES[i]}" for i in range(count)}
+    by_id = {f.id: f for f in facts}
+    contributors: dict[str, int] = {}
+    for agency in names:
+        contributors[agency] = len({f.member_id for f in facts if f.agency_id == agency})
+    period = week_period(WEEK, dt.UTC)
+
+    def inputs(audience: Audience) -> DigestInputs:
+        scope = {audience.agency_id: names[audience.agency_id]} if audience.agency_id else names
+        return DigestInputs(
+            audience=audience,
+            period=period,
+            alliance_name="Property Alliance",
+            scope_label="scope",
+            scope_agencies=scope,
+            agency_names=names,
+            suppress_below=threshold,
+            learnings={},
+            people={},
+            theme_counts={},
+            baseline=[],
+            checkins=facts,
+            contributors=contributors,
+        )
+
+    def traced(quote: Any) -> Any:
+        match = REF.search(quote.text)
+        assert match, quote
+        return by_id[int(match.group(1))]
+
+    def check_anonymous_bylines(quotes: list[Any]) -> None:
+        for quote in quotes:
+            if traced(quote).visibility == "anonymous":
+                assert quote.byline == ANONYMOUS_LABEL, quote  # no name, no agency
+
+    # Alliance-level outputs: the stewards' digest and the practitioners' note.
+    alliance = inputs(Audience.alliance())
+    note = across_alliance(alliance, None, pattern_limit=3, quote_limit=3)
+    for quotes in (_quotes(build_digest(alliance)), _quotes(note)):
+        assert all(traced(q).visibility != "team" for q in quotes)
+        check_anonymous_bylines(quotes)
+
+    # Each agency's digest (its channel and its managers' DMs).
+    for agency in names:
+        view = build_digest(inputs(Audience.agency(agency)))
+        quotes = _quotes(view)
+        check_anonymous_bylines(quotes)
+        for quote in quotes:
+            entry = traced(quote)
+            # Another agency's team-only entry is never read here.
+            assert entry.agency_id == agency or entry.visibility != "team", (agency, quote)
+            # k-anonymity: its own anonymous entries only when it had enough contributors.
+            if entry.agency_id == agency and entry.visibility == "anonymous":
+                assert contributors[agency] >= threshold, (agency, contributors, quote)
+        # Its own entries are never repeated "across the alliance".
+        assert view.across is not None
+        for quote in list(view.across.quotes):
+            assert traced(quote).agency_id != agency

@@ -43,7 +43,8 @@ class Services:
 def every_service(**services: object) -> Services:
     """Each service the worker calls: these ones, and a Recorder for each of the others."""
     built: dict[str, object] = {
-        name: Recorder() for name in ("prompts", "inquiries", "digests", "privacy", "escalations")
+        name: Recorder()
+        for name in ("prompts", "inquiries", "digests", "notes", "privacy", "escalations")
     }
     return Services(**(built | services))
 
@@ -85,6 +86,7 @@ def test_every_due_job_runs_once_per_tick_in_order() -> None:
         "prompts.run_due",
         "inquiries.close_due",  # before the digest, which includes their summaries
         "digests.send_due",
+        "notes.send_due",  # the practitioners' alliance note, after the digests
         "privacy.purge_due",
         "escalations.raise_stale",
     ]

@@ -19,8 +19,15 @@ from bot.domain.checkins import Visibility
 from bot.domain.errors import BadPeriod
 from bot.domain.patterns import SynonymTable, find_groups
 from bot.domain.suppression import Count, average, suppress, suppressed
-from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.domain.visibility import (
+    Audience,
+    attribution,
+    can_read,
+    may_name_author,
+    quotable_in_scope,
+)
 from bot.views.digest import (
+    AcrossAlliance,
     AgencyParticipation,
     BarrierLine,
     BarrierSummary,
@@ -194,6 +201,9 @@ class DigestInputs:
     weekly_totals: Sequence[tuple[str, int]] = field(default_factory=tuple)
     anonymous: int = 0  # anonymous check-ins in the period, alliance-wide (never per agency)
     pattern_table: SynonymTable | None = None  # None: the built-in synonym table
+    # Distinct people with a check-in (named or anonymous) per agency in the period: only the
+    # k-anonymity gate reads it, never a renderer. None: `people` stands in for it.
+    contributors: Mapping[str, int] | None = None
 
 
 # --------------------------------------------------------------------------- small rules
@@ -464,23 +474,59 @@ def summarise_barriers(inputs: DigestInputs) -> BarrierSummary:
 
 
 def quotable(inputs: DigestInputs) -> DigestInputs:
-    """The inputs with anonymous entries an agency's digest may not quote taken out.
+    """The inputs with the anonymous entries this digest's scope may not quote taken out.
 
-    In its own agency's digest an anonymous entry hides only in a crowd: it is quoted (as
-    "Anonymous") only when the agency had at least `suppress_below` people taking part under
-    their names, else a small team could tell who wrote it.
+    The rule is the visibility policy's k-anonymity gate (`quotable_in_scope`): in its own
+    agency's digest an anonymous entry is quoted only when that agency had at least
+    `suppress_below` contributors in the period.
     """
     audience = inputs.audience
     if audience.kind != "agency" or audience.agency_id is None:
         return inputs
-    if inputs.people.get(audience.agency_id, 0) >= inputs.suppress_below:
-        return inputs
-    kept = [
-        e
-        for e in inputs.checkins
-        if not (e.agency_id == audience.agency_id and e.visibility == Visibility.ANONYMOUS)
-    ]
+    gate = inputs.contributors if inputs.contributors is not None else inputs.people
+    kept = quotable_in_scope(inputs.checkins, audience.agency_id, gate, inputs.suppress_below)
     return replace(inputs, checkins=kept)
+
+
+ACROSS_PATTERNS = 3
+ACROSS_QUOTES = 4
+
+
+def across_alliance(
+    inputs: DigestInputs,
+    own_agency: str | None = None,
+    pattern_limit: int = ACROSS_PATTERNS,
+    quote_limit: int = ACROSS_QUOTES,
+) -> AcrossAlliance:
+    """What the whole alliance learned, as an alliance-level reader may see it.
+
+    Read as the alliance reads (entries shared with the alliance, named or anonymous, never
+    anyone's team-only ones). With `own_agency` (an agency's digest or its managers' DMs) the
+    inputs must already have passed `quotable`, and what its own section says is left out: its
+    own entries, patterns naming it and barriers it is affected by.
+    """
+    wide = replace(inputs, audience=Audience.alliance())
+    own_name = inputs.agency_names.get(own_agency, own_agency) if own_agency else None
+    found = [
+        (p, ids)
+        for p, ids in find_patterns(wide, limit=MAX_PATTERNS * 2)
+        if own_name is None or own_name not in p.agencies
+    ][:pattern_limit]
+    exclude = {i for p, ids in found if p.kind == "learning" for i in ids}
+    if own_agency is not None:
+        exclude |= {e.id for e in inputs.checkins if e.agency_id == own_agency}
+    quotes = select_quotes(wide, exclude=exclude, limit=quote_limit)
+    barriers = summarise_barriers(wide)
+
+    def elsewhere(lines: tuple[BarrierLine, ...]) -> tuple[BarrierLine, ...]:
+        return tuple(b for b in lines if own_name is None or own_name not in b.agencies)
+
+    return AcrossAlliance(
+        patterns=tuple(p for p, _ in found),
+        quotes=tuple(quotes),
+        moved=elsewhere(barriers.new + barriers.moved_up),
+        resolved=elsewhere(barriers.resolved),
+    )
 
 
 def build_digest(inputs: DigestInputs) -> DigestView:
@@ -523,4 +569,10 @@ def build_digest(inputs: DigestInputs) -> DigestView:
         quotes=tuple(select_quotes(inputs, exclude=in_patterns)),
         barriers=summarise_barriers(inputs),
         weekly_totals=tuple((week, suppress(n, threshold)) for week, n in inputs.weekly_totals),
+        # An agency's digest (and its managers' DMs) goes on to what the alliance learned.
+        across=(
+            across_alliance(inputs, inputs.audience.agency_id)
+            if inputs.audience.kind == "agency"
+            else None
+        ),
     )

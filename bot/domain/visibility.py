@@ -11,7 +11,7 @@ decides on its own. The author's choice per entry is the rule:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -92,3 +92,35 @@ def may_name_author(audience: Audience, entry: Entry) -> bool:
     if audience.kind == "author":
         return True
     return can_read(audience, entry) and entry.visibility != Visibility.ANONYMOUS
+
+
+def may_quote_in_scope(
+    entry: Entry,
+    scope_agency: str | None,
+    contributors: Mapping[str, int],
+    threshold: int,
+) -> bool:
+    """k-anonymity: whether an output scoped to `scope_agency` may quote this entry at all.
+
+    An anonymous entry hides only in a crowd. In an output scoped to its own agency (that
+    agency's channel, its managers' DMs) it is quoted only when the agency had at least
+    `threshold` contributors in the period; else a small team could tell who wrote it, and it
+    appears only in alliance-level outputs (scope None), where no agency is named with it.
+    `contributors` is never shown: it is the gate, not a count anyone reads.
+    """
+    if entry.visibility != Visibility.ANONYMOUS or scope_agency is None:
+        return True
+    if entry.agency_id != scope_agency:
+        # Quoted without its agency among every other agency's: nothing points at a team.
+        return True
+    return contributors.get(entry.agency_id, 0) >= threshold
+
+
+def quotable_in_scope(
+    entries: Iterable[E],
+    scope_agency: str | None,
+    contributors: Mapping[str, int],
+    threshold: int,
+) -> list[E]:
+    """The entries an output scoped to `scope_agency` may quote (see `may_quote_in_scope`)."""
+    return [e for e in entries if may_quote_in_scope(e, scope_agency, contributors, threshold)]

@@ -14,6 +14,7 @@ from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
 from bot.services.members import MemberService
+from bot.services.notes import AllianceNoteService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
 from bot.services.purpose import PurposeService
@@ -39,6 +40,7 @@ class Services:
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
     contributors: ContributorService  # contributor links and their web form (issue 15)
+    notes: AllianceNoteService  # the practitioners' weekly alliance note
 
 
 def build_services(
@@ -61,6 +63,7 @@ def build_services(
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
     escalations = EscalationService(uow, alliance, members, messenger, clock, mailer=mailer)
     entries = EntryService(uow, alliance, members, clock)
+    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries, mailer=mailer)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -68,7 +71,7 @@ def build_services(
         checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
-        digests=DigestService(uow, alliance, messenger, clock, inquiries=inquiries, mailer=mailer),
+        digests=digests,
         escalations=escalations,
         teams=teams or TeamsConversationService(uow, clock),
         inquiries=inquiries,
@@ -76,4 +79,5 @@ def build_services(
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
         contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
+        notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
     )

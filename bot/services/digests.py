@@ -30,6 +30,7 @@ from bot.domain.digest import (
     STALE_AFTER,
     DigestInputs,
     Period,
+    across_alliance,
     build_digest,
     range_period,
     week_key,
@@ -53,6 +54,7 @@ from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
 from bot.views.digest import (
+    AllianceNoteView,
     DigestView,
     digest_message,
     digest_thread,
@@ -77,6 +79,9 @@ POSTING_LEASE = dt.timedelta(minutes=10)
 WAITING_RETRY = dt.timedelta(minutes=5)
 # Managers get their agency's digest at the time of a configured digest, else Friday 09:00.
 DEFAULT_SCHEDULE = Schedule(days=[Weekday.FRI], time=dt.time(9, 0))
+# The practitioners' note is short: a few patterns and learnings, then the barriers.
+NOTE_PATTERNS = 3
+NOTE_QUOTES = 3
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,10 @@ class DigestService:
         # Built once: the alliance's own words for the pattern finder's concepts.
         self._pattern_table = SynonymTable().extended(alliance.pattern_terms)
         self._waiting_tries: dict[str, dt.datetime] = {}
+        # Set for one worker tick: an agency's channel and each of its managers read the same
+        # digest, so it is built once per tick (audience and period) rather than once each.
+        self._tick_views: dict[tuple[Audience, str, dt.datetime, dt.datetime], DigestView] | None
+        self._tick_views = None
 
     # ------------------------------------------------------------------ destinations
 
@@ -215,7 +224,13 @@ class DigestService:
     def build(self, dest: Destination, week: str | Period | None = None) -> DigestView:
         """The digest a destination gets for a week (nothing is posted or recorded)."""
         period = week if isinstance(week, Period) else self.period(dest, week)
-        return self._build(dest.audience, period, self._scope_label(dest))
+        key = (dest.audience, period.key, period.start, period.end)
+        if self._tick_views is not None and key in self._tick_views:
+            return self._tick_views[key]
+        view = self._build(dest.audience, period, self._scope_label(dest))
+        if self._tick_views is not None:
+            self._tick_views[key] = view
+        return view
 
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""
@@ -254,18 +269,20 @@ class DigestService:
             return f"{self.alliance.alliance.name}, all agencies"
         return f"{self.alliance.agency(agency).name} (agency digest)"
 
-    def _build(
+    def _inputs(
         self,
         audience: Audience,
         period: Period,
         scope_label: str,
         weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
-    ) -> DigestView:
+    ) -> DigestInputs:
+        """What one audience's digest for a period is built from (read in one unit of work)."""
         names = self.alliance.agency_names()  # contributor groups count as agencies
         if audience.kind == "agency" and audience.agency_id is not None:
             scope = {audience.agency_id: names[audience.agency_id]}
             only: list[str] | None = [audience.agency_id]
-            visibilities = [Visibility.ALLIANCE.value]
+            # Anonymous entries of other agencies too: "Across the alliance" may quote them.
+            visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
         else:
             scope, only = names, None
             visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
@@ -274,6 +291,8 @@ class DigestService:
             q = uow.digests
             q.plan_for_this_period()
             learnings, people = q.participation(period.start, period.end, only)
+            # The k-anonymity gate for the agency's own anonymous entries (never shown).
+            contributors = q.contributors(period.start, period.end, only) if only else None
             # Anonymous entries count only in an alliance-wide total, never an agency's.
             anonymous = q.anonymous(period.start, period.end) if only is None else 0
             theme_counts = q.theme_counts(period.start, period.end, only)
@@ -285,28 +304,36 @@ class DigestService:
             totals = [(key, q.total(lo, hi, only)) for key, lo, hi in weeks or []]
         # A range chosen wide (a quarter) starts at the first week anything was shared.
         totals = list(itertools.dropwhile(lambda week: week[1] == 0, totals))
-        view = build_digest(
-            DigestInputs(
-                audience=audience,
-                period=period,
-                alliance_name=self.alliance.alliance.name,
-                scope_label=scope_label,
-                scope_agencies=scope,
-                agency_names=names,
-                suppress_below=self.alliance.alliance.suppress_below,
-                learnings=learnings,
-                people=people,
-                theme_counts=theme_counts,
-                baseline=baseline,
-                checkins=checkins,
-                barriers=barriers,
-                ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
-                as_of=as_of,
-                weekly_totals=totals,
-                anonymous=anonymous,
-                pattern_table=self._pattern_table,
-            )
+        return DigestInputs(
+            audience=audience,
+            period=period,
+            alliance_name=self.alliance.alliance.name,
+            scope_label=scope_label,
+            scope_agencies=scope,
+            agency_names=names,
+            suppress_below=self.alliance.alliance.suppress_below,
+            learnings=learnings,
+            people=people,
+            theme_counts=theme_counts,
+            baseline=baseline,
+            checkins=checkins,
+            barriers=barriers,
+            ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
+            as_of=as_of,
+            weekly_totals=totals,
+            anonymous=anonymous,
+            pattern_table=self._pattern_table,
+            contributors=contributors,
         )
+
+    def _build(
+        self,
+        audience: Audience,
+        period: Period,
+        scope_label: str,
+        weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
+    ) -> DigestView:
+        view = build_digest(self._inputs(audience, period, scope_label, weeks))
         # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
         return replace(
@@ -314,6 +341,34 @@ class DigestService:
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
             inquiries=tuple(running),
             inquiry_summaries=tuple(closed),
+        )
+
+    # ------------------------------------------------------------------ the alliance note
+
+    def note_destination(self) -> Destination:
+        """When the practitioners' weekly note goes: the alliance digest's slot (else Friday)."""
+        schedule = next(
+            (d.schedule for d in self.alliance.digests if d.scope == "alliance" and d.schedule),
+            None,
+        ) or next((d.schedule for d in self.alliance.digests if d.schedule), DEFAULT_SCHEDULE)
+        return Destination(id="alliance-note", channel="", scope="alliance", schedule=schedule)
+
+    def note(self, week: str | Period | None = None) -> AllianceNoteView:
+        """The week's "What the alliance learned" note: alliance-level, the same for everyone.
+
+        Read as the alliance reads (shared entries only, anonymous ones without their agency),
+        so it depends on no one's agency and needs no k-anonymity gate of its own.
+        """
+        dest = self.note_destination()
+        period = week if isinstance(week, Period) else self.period(dest, week)
+        inputs = self._inputs(Audience.alliance(), period, self._scope_label(dest))
+        return AllianceNoteView(
+            alliance_name=self.alliance.alliance.name,
+            period_key=period.key,
+            period_label=period.label,
+            across=across_alliance(
+                inputs, None, pattern_limit=NOTE_PATTERNS, quote_limit=NOTE_QUOTES
+            ),
         )
 
     # ------------------------------------------------------------------ sending
@@ -506,7 +561,22 @@ class DigestService:
             return []
         with self.uow() as uow:
             statuses = uow.digests.statuses([d.id for d in due], key)
-        results = []
+        results: list[SendResult] = []
+        self._tick_views = {}
+        try:
+            self._send_each(due, statuses, key, now, results)
+        finally:
+            self._tick_views = None
+        return results
+
+    def _send_each(
+        self,
+        due: list[Destination],
+        statuses: Mapping[str, str],
+        key: str,
+        now: dt.datetime,
+        results: list[SendResult],
+    ) -> None:
         for dest in due:
             if dest.kind == "email" and self.mailer is None:
                 continue  # SMTP_URL is not set: said at start-up, nothing to claim
@@ -523,7 +593,6 @@ class DigestService:
             except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
                 log.exception("digest %s for %s could not be built", dest.id, key)
                 results.append(SendResult(dest.id, key, "retry", "build_failed"))
-        return results
 
     def _retry_waiting_now(self, destination_id: str, now: dt.datetime) -> bool:
         """Whether a digest waiting for an invitation is due another try (every few minutes).

@@ -102,6 +102,7 @@ class HomeService:
             agency_name=self._agency_name(member.agency_id),
             entries=self.entries.page_for(uow, member, offset),
             schedule=self._schedule(member),
+            alliance_note=bool(member.alliance_note),
         )
 
     def _schedule(self, member: MemberRow) -> HomeSchedule:

@@ -415,6 +415,7 @@ class PrivacyService(MemberFacingService):
             "roles": sorted(self.alliance.roles_of(member.platform_user_id)),
             "timezone": member.timezone,
             "paused_until": _iso(member.paused_until),
+            "alliance_note": member.alliance_note,  # the weekly "What the alliance learned" DM
             "active": member.active,
             "inactive_reason": member.inactive_reason,
             "member_since": _iso(member.created_at),

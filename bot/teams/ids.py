@@ -58,6 +58,7 @@ class Command(StrEnum):
     RESUME = "resume"
     PRIVACY = "privacy"
     ENTRIES = "entries"
+    DIGEST = "digest"
 
 
 # Commands answered in a team channel; the rest are one person's and answered in the 1:1 chat.

@@ -46,6 +46,7 @@ COMMAND_HELP: dict[Command, str] = {
     Command.RESUME: "Start the weekly prompt again",
     Command.PRIVACY: "See, export or delete what LearnLoop holds about you",
     Command.ENTRIES: "Your learnings: edit one (7 days), change who can see it, or delete it",
+    Command.DIGEST: "The weekly note of what the alliance learned: digest on or digest off",
     Command.HELP: "What LearnLoop can do",
 }
 

@@ -27,7 +27,7 @@ from bot.views.message import (
     Thread,
 )
 from bot.views.message import Quote as QuoteBlock
-from bot.views.words import Channel, Emph, Literal, Strong, Words, joined, words
+from bot.views.words import Channel, Cmd, Command, Emph, Literal, Strong, Words, joined, words
 
 
 class Trend(StrEnum):
@@ -137,6 +137,40 @@ class BarrierSummary:
 
 
 @dataclass(frozen=True)
+class AcrossAlliance:
+    """What the whole alliance learned, for a reader in one agency or any practitioner.
+
+    Built as an alliance-level reader sees it: patterns, learnings shared with the alliance
+    (named or anonymous), barriers new or moved up, and those resolved ("you said, we did").
+    """
+
+    patterns: tuple[Pattern, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    moved: tuple[BarrierLine, ...] = ()
+    resolved: tuple[BarrierLine, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to say."""
+        return not (self.patterns or self.quotes or self.moved or self.resolved)
+
+
+@dataclass(frozen=True)
+class AllianceNoteView:
+    """The weekly "What the alliance learned" note a practitioner may choose to receive."""
+
+    alliance_name: str
+    period_key: str
+    period_label: str
+    across: AcrossAlliance
+
+    @property
+    def title(self) -> str:
+        """The note's heading."""
+        return f"What {self.alliance_name} learned — {self.period_label}"
+
+
+@dataclass(frozen=True)
 class DigestView:
     """A digest for one audience and period; each section is omitted by renderers when empty."""
 
@@ -161,6 +195,8 @@ class DigestView:
     purpose: PurposeSectionView | None = None
     inquiries: tuple[InquiryLine, ...] = ()
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
+    # An agency's digest (and its managers' DMs) goes on to what the whole alliance learned.
+    across: AcrossAlliance | None = None
 
     @property
     def chart_title(self) -> str:
@@ -350,10 +386,91 @@ def digest_message(view: DigestView) -> Message:
         for title, group in barrier_groups(view.barriers):
             items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
         blocks += [Divider(), Group(tuple(items))]
+    if view.across is not None:
+        blocks += [Divider(), *across_section(view.across)]
     blocks += purpose_section(view.purpose)
     blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
     blocks.append(Paragraph(footer(view), subtle=True))
     return Message(summary=summary(view), blocks=tuple(blocks))
+
+
+ACROSS = "Across the alliance"
+NOTHING_ACROSS = "Nothing was shared with the whole alliance this week."
+MOVED = "Barriers that moved this week"
+YOU_SAID = "You said, we did"
+
+
+def across_blocks(across: AcrossAlliance) -> list[Block]:
+    """The alliance's patterns, shared learnings and barriers, without a heading."""
+    if across.empty:
+        return [Paragraph(words(NOTHING_ACROSS))]
+    blocks: list[Block] = [pattern_block(p) for p in across.patterns]
+    if across.quotes:
+        blocks += [
+            Paragraph(words(Emph("Shared with the alliance"))),
+            *map(quoted, across.quotes),
+        ]
+    for title, lines in ((MOVED, across.moved), (YOU_SAID, across.resolved)):
+        if lines:
+            blocks.append(
+                Group((Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, lines)))))
+            )
+    return blocks
+
+
+def across_section(across: AcrossAlliance) -> list[Block]:
+    """An agency's digest goes on to what the whole alliance learned."""
+    lead = Paragraph(words(Strong(ACROSS), " — what other agencies learned and shared"))
+    return [lead, *across_blocks(across)]
+
+
+def note_off_words() -> Words:
+    """How to stop the weekly alliance note (said in the note itself)."""
+    return words(
+        "You get this note whether or not you take part. To stop it, use ",
+        Cmd(Command.DIGEST, "off"),
+        f" or press “{NOTE_OFF}” on LearnLoop's home page.",
+    )
+
+
+NOTE_OFF = "Stop the weekly alliance note"
+NOTE_ON = "Send me the weekly alliance note"
+
+
+def note_switched(on: bool) -> Words:
+    """The answer to turning the weekly alliance note on or off (command or button)."""
+    if on:
+        return words(
+            "You'll get the weekly note of what the alliance learned. To stop it, use ",
+            Cmd(Command.DIGEST, "off"),
+            ".",
+        )
+    return words(
+        "You won't get the weekly alliance note any more. To have it again, use ",
+        Cmd(Command.DIGEST, "on"),
+        ".",
+    )
+
+
+def note_usage() -> Words:
+    """What to type when `digest` came with something other than on or off."""
+    return words(
+        "Say ",
+        Cmd(Command.DIGEST, "on"),
+        " to get the weekly note of what the alliance learned, or ",
+        Cmd(Command.DIGEST, "off"),
+        " to stop it.",
+    )
+
+
+def alliance_note_message(note: AllianceNoteView) -> Message:
+    """The short weekly note to a practitioner: what the alliance learned."""
+    blocks: list[Block] = [
+        Heading(note.title),
+        *across_blocks(note.across),
+        Paragraph(note_off_words(), subtle=True),
+    ]
+    return Message(summary=words(note.title), blocks=tuple(blocks))
 
 
 def digest_thread(view: DigestView) -> Thread:

@@ -39,6 +39,10 @@ def _commands(platform: str) -> tuple[Words, ...]:
             " [2w | 10d | until 2026-12-31] — pause the weekly prompt (4 weeks if you don't say)",
         ),
         words(Cmd(Command.RESUME), " — start the weekly prompt again"),
+        words(
+            Cmd(Command.DIGEST, "on | off"),
+            " — get (or stop) the weekly note of what the whole alliance learned",
+        ),
         words(Cmd(Command.PRIVACY), " — see, export or delete what LearnLoop holds about you"),
     ]
     if platform == "teams":

@@ -16,6 +16,7 @@ from enum import StrEnum
 from bot.domain.errors import START_AGAIN
 from bot.domain.pause import DEFAULT_PAUSE
 from bot.domain.suppression import Count
+from bot.views.digest import NOTE_OFF, NOTE_ON
 from bot.views.entries import EntriesView
 from bot.views.message import Actions, Block, Button, Divider, Heading, Paragraph
 from bot.views.privacy import DELETE, EXPORT, PrivacyAction
@@ -27,6 +28,8 @@ class HomeAction(StrEnum):
 
     PAUSE = "home_pause"
     RESUME = "home_resume"
+    NOTE_OFF = "home_note_off"
+    NOTE_ON = "home_note_on"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class HomeView:
     admin: HomeAdmin | None = None  # admins only
     notice: Words | str | None = None  # the result of a button just pressed
     problem: Words | str | None = None  # why a button just pressed did nothing
+    alliance_note: bool = True  # whether the person gets the weekly alliance note
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,18 @@ def _schedule(schedule: HomeSchedule) -> list[Block]:
     if schedule.when is not None:
         blocks.append(Actions((button,)))
     return blocks
+
+
+def _alliance_note(on: bool) -> list[Block]:
+    """The weekly alliance note: whether it comes, and the one button that changes it."""
+    title = Strong("The weekly alliance note")
+    if on:
+        said = "Each week you get a short note of what the whole alliance learned."
+        button = Button(NOTE_OFF, HomeAction.NOTE_OFF)
+    else:
+        said = "You don't get the weekly note of what the whole alliance learned."
+        button = Button(NOTE_ON, HomeAction.NOTE_ON)
+    return [Paragraph(_lines(title, said)), Actions((button,))]
 
 
 def _privacy() -> list[Block]:
@@ -284,6 +300,7 @@ def home_page(view: HomeView) -> HomePage:
     else:
         if view.schedule is not None:
             top += _schedule(view.schedule)
+        top += _alliance_note(view.alliance_note)
         top.append(Divider())
         rest.append(Divider())
         rest += _privacy()

@@ -27,6 +27,7 @@ class Command(StrEnum):
     INQUIRY = "inquiry"
     PURPOSE = "purpose"
     FIND = "find"
+    DIGEST = "digest"
 
 
 @dataclass(frozen=True)

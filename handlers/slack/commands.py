@@ -15,6 +15,7 @@ from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
 from bot.slack.render import message
 from bot.views.checkin import RESUMED, paused_words
+from bot.views.digest import note_switched, note_usage
 from bot.views.help import help_message, unknown_command
 from handlers.slack import privacy
 from handlers.slack.errors import after_ack, reported
@@ -60,13 +61,17 @@ def open_checkin(
 def learnloop_command(
     ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """`/learnloop help | pause | resume | privacy`."""
+    """`/learnloop help | pause | resume | privacy | digest on|off`."""
     words = (command.get("text") or "").strip().split(maxsplit=1)
     sub = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
     if sub == "help":
         text, blocks = message(help_message(PLATFORM))
         ack(text=text, blocks=blocks)
+        return
+    if sub == "digest":
+        ack()
+        switch_note(command["user_id"], rest, respond, services)
         return
     if sub not in ("pause", "resume", "privacy", "inquiry"):
         text, blocks = message(unknown_command(f"/learnloop {sub}", PLATFORM))
@@ -88,6 +93,16 @@ def learnloop_command(
     services.members.pause("slack", user_id, until)
     local = until.astimezone(services.alliance.alliance.zone)
     respond(text=render.mrkdwn(paused_words(local.date())), response_type="ephemeral")
+
+
+def switch_note(user_id: str, rest: str, respond: Respond, services: Services) -> None:
+    """`/learnloop digest on|off`: the weekly alliance note; anything else says what to type."""
+    choice = rest.strip().lower()
+    if choice not in ("on", "off"):
+        respond(text=render.mrkdwn(note_usage()), response_type="ephemeral")
+        return
+    on = services.notes.set_on(PLATFORM, user_id, choice == "on")
+    respond(text=render.mrkdwn(note_switched(on)), response_type="ephemeral")
 
 
 def register(app: App) -> None:

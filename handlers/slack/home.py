@@ -18,6 +18,7 @@ from bot.domain.pause import pause_until
 from bot.services import Services
 from bot.slack.home_blocks import home_view
 from bot.slack.render import message
+from bot.views.digest import note_switched
 from bot.views.home import (
     HomeAction,
     delete_pending_notice,
@@ -79,6 +80,26 @@ def resume_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services
     publish(client, services, user_id, resumed_notice())
 
 
+def note_off_from_home(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Stop the weekly alliance note"."""
+    ack()
+    user_id = body["user"]["id"]
+    services.notes.set_on(PLATFORM, user_id, False)
+    publish(client, services, user_id, note_switched(False))
+
+
+def note_on_from_home(
+    ack: Ack, body: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Send me the weekly alliance note"."""
+    ack()
+    user_id = body["user"]["id"]
+    services.notes.set_on(PLATFORM, user_id, True)
+    publish(client, services, user_id, note_switched(True))
+
+
 def export_from_home(ack: Ack, body: dict[str, Any], client: WebClient, services: Services) -> None:
     """ "Export my data": the file goes to the person's DM with LearnLoop."""
     ack()
@@ -101,5 +122,7 @@ def register(app: App) -> None:
     app.event("app_home_opened")(reported(home_opened))
     app.action(HomeAction.PAUSE.value)(reported(pause_from_home))
     app.action(HomeAction.RESUME.value)(reported(resume_from_home))
+    app.action(HomeAction.NOTE_OFF.value)(reported(note_off_from_home))
+    app.action(HomeAction.NOTE_ON.value)(reported(note_on_from_home))
     app.action(PrivacyAction.EXPORT.value, matchers=[from_home_tab])(reported(export_from_home))
     app.action(PrivacyAction.DELETE.value, matchers=[from_home_tab])(reported(delete_from_home))

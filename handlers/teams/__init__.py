@@ -51,6 +51,7 @@ from bot.views.checkin import (
 from bot.views.checkin import (
     OUT_OF_DATE as PROMPT_OUT_OF_DATE,
 )
+from bot.views.digest import note_switched, note_usage
 from bot.views.errors import out_of_date
 from bot.views.help import help_message, only_in_private_chat, welcome
 from bot.views.words import Cmd, Strong
@@ -185,6 +186,8 @@ def parse_command(text: str) -> TypedCommand | None:
         return None
     if name is Command.PAUSE and extra_words > MAX_PAUSE_WORDS:
         return None
+    if name is Command.DIGEST and rest.lower().rstrip(".!") not in ("", "on", "off"):
+        return None  # "Digest of the week: …" is a learning
     return TypedCommand(name, rest)
 
 
@@ -237,11 +240,22 @@ async def resume_command(ctx: Ctx, services: Services, rest: str) -> None:
     await ctx.send(RESUMED)
 
 
+async def digest_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`digest on | off`: the weekly alliance note (alone, it says what to type)."""
+    choice = rest.strip().lower().rstrip(".!")
+    if choice not in ("on", "off"):
+        await ctx.send(render.markdown(note_usage()))
+        return
+    on = await call(services.notes.set_on, PLATFORM, person(ctx), choice == "on")
+    await ctx.send(render.markdown(note_switched(on)))
+
+
 COMMANDS: dict[Command, CommandHandler] = {
     Command.HELP: help_command,
     Command.CHECKIN: checkin_command,
     Command.PAUSE: pause_command,
     Command.RESUME: resume_command,
+    Command.DIGEST: digest_command,
     **barriers.COMMANDS,
     **privacy.COMMANDS,
     **entries.COMMANDS,

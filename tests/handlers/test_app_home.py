@@ -80,6 +80,7 @@ def test_a_practitioner_sees_their_last_checkins_with_who_can_see_each(live: Liv
     # Each entry shown can be edited (saved this week), re-shared or deleted by its author.
     assert button_labels(blocks) == [
         "Pause prompts for 4 weeks",
+        "Stop the weekly alliance note",  # on by default for every member
         *["Edit", "Change who can see it", "Delete"] * 5,
         "Show older",
         "Export my data",

@@ -123,7 +123,12 @@ def test_the_worker_posts_each_digest_once_with_its_chart(app: Live, clock: Cloc
     manager_text = blocks_text(manager_post)
     assert "What Council Housing learned" in manager_text
     assert "letters still read like threats" in manager_text
-    assert "sleep tonight" not in manager_text  # Hospital's learning is not Housing's to read
+    # Hospital's anonymous learning was shared with the alliance: Housing reads it only in
+    # "Across the alliance", after its own agency, and never with Hospital's name.
+    own, across = manager_text.split("Across the alliance", 1)
+    assert "sleep tonight" not in own
+    assert "sleep tonight" in across
+    assert "Hospital" not in across.split("sleep tonight", 1)[1].split('"}', 1)[0]
 
     # A second tick, a restart (a new service on the same database) or a retry posts nothing.
     assert digests.send_due() == []

@@ -1,7 +1,7 @@
 """mail: contributor links (revocable), their submissions (rate limit), barrier e-mail contacts
 
 Revision ID: 0004_mail
-Revises: 0003
+Revises: 0004_flows
 Create Date: 2026-12-04 01:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_mail"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_flows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import types
 from collections import Counter
 from enum import StrEnum
@@ -109,6 +110,19 @@ class Agency(_Strict):
     managers: list[str] = []
     # The Slack workspace (team id) the agency's people are in, in OAuth mode.
     team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
+    # Where the first rung of the ladder ("agency leadership") posts this agency's barriers;
+    # the rung's shared channel when unset.
+    leadership_channel: str | None = None
+
+    @property
+    def member_ids(self) -> list[str]:
+        """The members listed by platform user id."""
+        return [m for m in self.members if not is_email(m)]
+
+    @property
+    def member_emails(self) -> list[str]:
+        """The members listed by e-mail address (looked up on the platform), lower-cased."""
+        return [m.strip().lower() for m in self.members if is_email(m)]
 
 
 # Slack's Block Kit limits a question set must fit, so `check-config` refuses a set
@@ -278,6 +292,11 @@ class DigestDestination(_Strict):
     schedule: Schedule | None = None
 
 
+def is_email(value: str) -> bool:
+    """Whether a member entry is an e-mail address rather than a platform user id."""
+    return re.fullmatch(EMAIL_PATTERN, value.strip()) is not None
+
+
 class Person(_Strict):
     """Someone reached by e-mail and the Learning Board, who may have no chat account."""
 
@@ -419,11 +438,18 @@ def _platform_id_problems(i: int, agency: Agency) -> list[str]:
     people = [("members", agency.members), ("managers", agency.managers)]
     for field_name, ids in people:
         for j, user_id in enumerate(ids):
-            if agency.platform == "teams" and not is_entra_object_id(user_id):
+            if field_name == "members" and is_email(user_id):
+                continue  # looked up on the platform by address
+            if field_name == "managers" and is_email(user_id):
+                problems.append(
+                    f"agencies.{i}.managers.{j}: managers are listed by platform user id, not "
+                    "e-mail address (people reached by e-mail go under people:)"
+                )
+            elif agency.platform == "teams" and not is_entra_object_id(user_id):
                 problems.append(
                     f"agencies.{i}.{field_name}.{j}: {user_id!r} is not a Microsoft Entra object "
                     "id; Teams members are listed by their object id (a GUID, from the Entra "
-                    "admin centre or Teams admin centre)"
+                    "admin centre or Teams admin centre) or their e-mail address"
                 )
             elif agency.platform == "slack" and platform_of(user_id) != "slack":
                 problems.append(
@@ -435,6 +461,12 @@ def _platform_id_problems(i: int, agency: Agency) -> list[str]:
         problems.append(
             f"agencies.{i}.channel: {agency.channel!r} is not a {agency.platform.title()} "
             f"channel id (one looks like {example})"
+        )
+    if agency.leadership_channel and platform_of(agency.leadership_channel) != agency.platform:
+        example = "19:…@thread.tacv2" if agency.platform == "teams" else "C0123ABCD"
+        problems.append(
+            f"agencies.{i}.leadership_channel: {agency.leadership_channel!r} is not a "
+            f"{agency.platform.title()} channel id (one looks like {example})"
         )
     if agency.platform == "teams" and agency.usergroup:
         problems.append(
@@ -472,6 +504,11 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
         if agency.team and agency.platform != "slack":
             # Only Slack has workspaces; a Teams agency is reached through its tenant.
             problems.append(f"agencies.{i}.team: only a Slack agency has a workspace (team) id")
+        if agency.leadership_channel and not config.escalation_ladder:
+            problems.append(
+                f"agencies.{i}.leadership_channel: there is no escalation_ladder for it to "
+                "serve (its first rung is where agency leadership reads barriers)"
+            )
     for i, qset in enumerate(config.question_sets):
         duplicates(f"question_sets.{i}.questions", [q.id for q in qset.questions])
         for j, question in enumerate(qset.questions):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
@@ -18,7 +20,7 @@ from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
-from bot.services import Services, build_services
+from bot.services import Services, adopt, build_services
 from bot.services.members import MemberService
 from bot.services.teams import TeamsConversationService
 from bot.services.workspaces import WorkspaceService
@@ -66,6 +68,13 @@ class LearnLoop:
     schema_known: frozenset[str] = field(default_factory=frozenset)
     # Slack's answer for /readyz (single-workspace mode only), cached and bounded in time.
     slack_readiness: SlackReadiness | None = None
+    # What a reload of the alliance file rebuilds the services around (bot.app.reload_alliance).
+    messenger: Messenger | None = None
+    clock: Clock = system_clock
+    conversations: TeamsConversationService | None = None
+    workspace_router: WorkspaceRouter | None = None
+    # Run after each successful reload (the worker points its jobs at the new services).
+    on_reload: list[Callable[[], None]] = field(default_factory=list)
 
     def schema(self) -> SchemaState:
         """Where the database's schema stands against this code's migrations (one query)."""
@@ -214,6 +223,10 @@ def build(
         schema_head=code_head(migrations),
         schema_known=known_revisions(migrations),
         slack_readiness=readiness,
+        messenger=messenger,
+        clock=clock,
+        conversations=conversations,
+        workspace_router=router,
     )
 
 
@@ -230,6 +243,69 @@ def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMail
     )
 
 
+def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> bool:
+    """Read the alliance file again and serve it; on any problem keep the old one.
+
+    Validated first, in full: a file with problems changes nothing and is named in ONE log
+    line with every problem. A valid file replaces the services (whose caches are keyed by
+    the file's version), the workspace directory, and its agencies,
+    cohorts, themes and listed members are stored. True if the new file is now served.
+    """
+    path = loop.settings.learnloop_config
+    if alliance is None:
+        try:
+            alliance = load_alliance(path)
+        except ConfigError as exc:
+            log.error(
+                "alliance file %s not reloaded, still serving version %s: %d problem%s: %s",
+                path,
+                loop.alliance.version,
+                len(exc.problems),
+                "" if len(exc.problems) == 1 else "s",
+                "; ".join(exc.problems),
+            )
+            return False
+    if alliance.version == loop.alliance.version:
+        log.info("alliance file %s unchanged (version %s)", path, alliance.version)
+        return False
+    assert loop.messenger is not None, "built by bot.app.build"
+    uow = loop.services.uow
+    fresh = build_services(
+        uow,
+        alliance,
+        loop.messenger,
+        loop.clock,
+        teams=loop.conversations,
+        # The same mailer and board settings as at start-up (they come from the environment).
+        mailer=loop.services.digests.mailer,
+        board_secret=(
+            loop.settings.board_secret_key.get_secret_value()
+            if loop.settings.board_secret_key
+            else None
+        ),
+        board_url=loop.settings.board_url,
+    )
+    try:
+        fresh.members.sync_config()
+    except IntegrityError:
+        # Another process stored the same new agency or member a moment before: it is there.
+        log.info("the alliance file's agencies were stored by another process")
+    adopt(loop.services, fresh)
+    old_version, loop.alliance = loop.alliance.version, alliance
+    if loop.workspace_router is not None:
+        loop.workspace_router.directory = WorkspaceDirectory(alliance, uow)
+    for callback in loop.on_reload:
+        callback()
+    log.info(
+        "alliance file %s reloaded: version %s replaces %s (%d agencies)",
+        path,
+        alliance.version,
+        old_version,
+        len(alliance.agencies),
+    )
+    return True
+
+
 def _count_uninstalled(metrics: Metrics, workspace: str | None) -> None:
     """OAuth mode: a signed request from a workspace with no installation was refused."""
     metrics.slack_refused.labels(reason="not_installed", kind="any").inc()
@@ -244,7 +320,7 @@ def _build_teams(
     from bot.teams.messenger import TeamsMessenger
 
     bot = build_teams_bot(settings, token)
-    return bot, TeamsMessenger(bot, conversations)
+    return bot, TeamsMessenger(bot, conversations, graph_url=settings.teams_graph_url)
 
 
 def set_up(settings: Settings) -> AllianceConfig:

@@ -139,6 +139,10 @@ class Messenger(Protocol):
         """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
         ...
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """The user id of whoever has this e-mail address on `platform` (None: nobody)."""
+        ...
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...

@@ -95,6 +95,7 @@ class Worker:
         self._idle = threading.Event()
         self._idle.set()
         self._scheduler: BlockingScheduler | None = None
+        self._retired: list[Job] = []  # jobs replaced by a reload, still stopped on SIGTERM
 
     def tick(self) -> bool:
         """One pass over the jobs; False if another worker leads (or we are stopping)."""
@@ -128,10 +129,18 @@ class Worker:
                 self.status.tick_finished(self.leading)
             self._idle.set()
 
+    def replace_jobs(self, jobs: Sequence[Job]) -> None:
+        """Run these jobs from the next tick on (after the alliance file is reloaded).
+
+        A tick under way finishes with the jobs it started with; `stop` still reaches them.
+        """
+        self._retired.extend(job for job in self.jobs if job.stop is not None)
+        self.jobs = list(jobs)
+
     def stop(self) -> None:
         """Finish what is being sent, start nothing new, and let `run` return."""
         self._stopping.set()
-        for job in self.jobs:
+        for job in [*self._retired, *self.jobs]:
             if job.stop is not None:
                 job.stop()
         if self._scheduler is not None and self._scheduler.running:

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -69,4 +70,63 @@ def worker_app() -> FastAPI:
     uvicorn_access.handlers.clear()
     uvicorn_access.propagate = False
     loop = build(settings, with_slack=settings.slack_enabled, set_up=False)
+    from bot.reload import watch
+
+    # Each worker reloads the alliance file on its own SIGHUP and on `learnloop reload`.
+    watch(loop)
     return create_web_app(loop)
+
+
+def forward_reload(settings: Settings, pids: list[int | None]) -> int:
+    """SIGHUP to `serve`: validate the alliance file once, then pass the signal to each worker.
+
+    A broken file is named in one log line here and reaches no worker, so every worker keeps
+    serving the file it has. Returns how many workers were signalled.
+    """
+    import signal
+
+    from bot.alliance import load_alliance
+    from bot.settings import ConfigError
+
+    log = logging.getLogger("learnloop")
+    path = settings.learnloop_config
+    try:
+        load_alliance(path)
+    except ConfigError as exc:
+        count = len(exc.problems)
+        log.error(
+            "alliance file %s not reloaded, the workers keep the one they serve: %d problem%s: %s",
+            path,
+            count,
+            "" if count == 1 else "s",
+            "; ".join(exc.problems),
+        )
+        return 0
+    signalled = 0
+    for pid in pids:
+        if pid is None:
+            continue
+        try:
+            os.kill(pid, signal.SIGHUP)
+            signalled += 1
+        except ProcessLookupError:
+            pass  # a worker that just exited; its replacement reads the file as it starts
+    log.info("asked %d web workers to reload the alliance file %s", signalled, path)
+    return signalled
+
+
+def run_workers(settings: Settings, count: int, options: dict[str, Any]) -> None:
+    """uvicorn's supervisor over `count` workers, where SIGHUP reloads instead of restarting.
+
+    uvicorn's own SIGHUP restarts every worker, and a worker that starts on a broken alliance
+    file cannot start at all; LearnLoop's validates the file first and forwards the signal.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        def handle_hup(self) -> None:
+            forward_reload(settings, [process.pid for process in self.processes])
+
+    config = uvicorn.Config("bot.serve:worker_app", factory=True, workers=count, **options)
+    Supervisor(config, sockets=[config.bind_socket()]).run()

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = None
     teams_cloud: Literal["public", "us_gov", "us_gov_dod", "china"] = "public"
     teams_openid_metadata_url: str | None = None
+    # Microsoft Graph's root (members listed by e-mail address); default: the cloud's own.
+    teams_graph_url: str | None = None
     # A user-assigned managed identity whose id differs from TEAMS_CLIENT_ID, or "system".
     teams_managed_identity_client_id: str | None = None
     # How long one digest send may wait out Slack's 429s (Retry-After) and 5xx before leaving

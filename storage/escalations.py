@@ -43,6 +43,36 @@ class EscalationRepository:
         self.session.flush()
         return row
 
+    def link(self, escalation_id: int, checkin_ids: Iterable[int], via: str) -> int:
+        """Link more check-ins to a barrier (ones already linked stay as they are)."""
+        have = set(self.linked_checkins(escalation_id))
+        added = 0
+        for checkin_id in dict.fromkeys(checkin_ids):
+            if checkin_id not in have:
+                self.session.add(
+                    EscalationLinkRow(
+                        escalation_id=escalation_id, checkin_id=checkin_id, linked_via=via
+                    )
+                )
+                added += 1
+        self.session.flush()
+        return added
+
+    def raised_for(self, checkin_ids: Iterable[int]) -> dict[int, str]:
+        """For each of these check-ins linked to a barrier, the title of its newest barrier."""
+        ids = sorted(set(checkin_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            rows = self.session.execute(
+                select(EscalationLinkRow.checkin_id, EscalationRow.title)
+                .join(EscalationRow, EscalationRow.id == EscalationLinkRow.escalation_id)
+                .where(EscalationLinkRow.checkin_id.in_(ids[start : start + 500]))
+                .order_by(EscalationRow.created_at, EscalationRow.id)
+            )
+            for checkin_id, title in rows:
+                found[checkin_id] = title
+        return found
+
     def apply(self, escalation_id: int, expected_version: int, **values: Any) -> bool:
         """Change a barrier only if it is still at `expected_version`; True if it was changed.
 

@@ -269,6 +269,9 @@ class EscalationLinkRow(Base):
     checkin_id: Mapped[int] = mapped_column(
         ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
     )
+    # Who made the link: None when the raiser linked their own check-in, "recurring" when a
+    # steward raised a barrier from "Barriers we keep meeting" and linked everyone's answers.
+    linked_via: Mapped[str | None] = mapped_column(String(16))
 
 
 class EscalationEventRow(Base):
@@ -451,3 +454,51 @@ class BarrierContactRow(Base):
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)
+
+
+class ConfigReloadRow(Base):
+    """One row: bumped by `learnloop reload`, polled by every running process (issue 16).
+
+    A counter in the database reaches every web worker and worker, on any host, where a signal
+    reaches only the processes of one machine that someone names.
+    """
+
+    __tablename__ = "config_reloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DirectoryListingRow(Base):
+    """Who a channel, user group or e-mail address stood for when last looked up.
+
+    Shared by every process, so one lookup serves them all until `refreshed_at` is stale. An
+    e-mail address is kept only as a one-way key (`source`), never in clear.
+    """
+
+    __tablename__ = "directory_listings"
+    __table_args__ = (UniqueConstraint("platform", "kind", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # channel | usergroup | email
+    source: Mapped[str] = mapped_column(String(128))
+    user_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # When admins were last told an e-mail address matched nobody (told once, not each pass).
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgencyAdditionRow(Base):
+    """Someone an admin added to an agency from chat, beside the alliance file's members."""
+
+    __tablename__ = "agency_additions"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -14,6 +14,7 @@ from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
 from storage.note_queries import NoteRepository
+from storage.onboarding import OnboardingRepository
 from storage.privacy_repository import PrivacyRepository
 from storage.repositories import (
     AuditRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
     digests: DigestRepository
     notes: NoteRepository
     teams: TeamsConversationRepository
+    onboarding: OnboardingRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.teams = TeamsConversationRepository(self.session)
         self.contributor_links = ContributorLinkRepository(self.session)
         self.barrier_contacts = BarrierContactRepository(self.session)
+        self.onboarding = OnboardingRepository(self.session)
         return self
 
     def __exit__(

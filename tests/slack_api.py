@@ -230,6 +230,7 @@ class FakeSlackAPI:
         self._users: dict[str, JsonDict] = {}
         self._members: dict[str, tuple[list[str], int | None]] = {}
         self._usergroups: dict[str, list[str]] = {}
+        self._emails: dict[str, str] = {}  # users.lookupByEmail: address -> user id
         self._channels: dict[str, JsonDict] = {}
         self._pending_files: dict[str, JsonDict] = {}
         self._home_views: dict[str, str] = {}
@@ -500,6 +501,11 @@ class FakeSlackAPI:
         """Set the answer of usergroups.users.list for a user group."""
         with self._cond:
             self._usergroups[usergroup] = list(ids)
+
+    def set_user_email(self, email: str, user_id: str) -> None:
+        """Make users.lookupByEmail find `user_id` by this address (any other: users_not_found)."""
+        with self._cond:
+            self._emails[email.lower()] = user_id
 
     def set_channel(self, channel: str, **fields: Any) -> None:
         """Override conversations.info / conversations.join fields for a channel."""
@@ -873,6 +879,14 @@ class FakeSlackAPI:
         )
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": next_cursor}}
 
+    def _users_lookup_by_email(self, params: JsonDict) -> JsonDict:
+        email = str(params.get("email", "")).lower()
+        with self._cond:
+            user_id = self._emails.get(email)
+        if user_id is None:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": self._user(user_id)}
+
     def _usergroups_users_list(self, params: JsonDict) -> JsonDict:
         with self._cond:
             users = list(self._usergroups.get(str(params.get("usergroup", "")), []))
@@ -967,6 +981,7 @@ _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
     "users.info": FakeSlackAPI._users_info,
     "conversations.members": FakeSlackAPI._conversations_members,
     "usergroups.users.list": FakeSlackAPI._usergroups_users_list,
+    "users.lookupByEmail": FakeSlackAPI._users_lookup_by_email,
     "conversations.join": FakeSlackAPI._conversations_join,
     "conversations.info": FakeSlackAPI._conversations_info,
     "conversations.history": FakeSlackAPI._conversations_history,

@@ -75,6 +75,8 @@ class FakeBotConnector:
     def __init__(self) -> None:
         self.calls: list[ConnectorCall] = []
         self.rosters: dict[str, list[JsonDict]] = {}
+        # Microsoft Graph's GET /v1.0/users/{address} (the same server stands in for Graph).
+        self.graph_users: dict[str, str] = {}
         # Seconds to wait before answering each call (a slow region, for benchmarks).
         self.latency = 0.0
         # (path, bytes, headers) of every PUT to :meth:`upload_url` URLs.
@@ -210,6 +212,13 @@ class FakeBotConnector:
     def _answer(
         self, verb: str, parts: list[str], body: JsonDict, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
+        if parts[:2] == ["v1.0", "users"] and verb == "GET" and len(parts) == 3:
+            with self._lock:
+                self.calls.append(ConnectorCall("graph_user", parts[2], None, {}, headers))
+                found = self.graph_users.get(parts[2].lower())
+            if found is None:
+                return 404, {"error": {"code": "Request_ResourceNotFound"}}, {}
+            return 200, {"id": found}, {}
         if parts[:2] != ["v3", "conversations"]:
             return 404, {"error": {"code": "NotFound", "message": "unknown path"}}, {}
         conversation_id = parts[2] if len(parts) > 2 else ""
@@ -234,6 +243,12 @@ class FakeBotConnector:
         if kind == "create":
             member = (body.get("members") or [{}])[0].get("id", "unknown")
             return 201, {"id": f"a:created-{member}"}, {}
+        if kind == "members" and len(parts) == 5:
+            # GET .../members/{id}: one member of the conversation (how a mention is resolved).
+            found = [m for m in self.rosters.get(conversation_id, []) if m.get("id") == parts[4]]
+            if not found:
+                return 404, {"error": {"code": "MemberNotFoundInConversation"}}, {}
+            return 200, found[0], {}
         if kind == "members":
             return 200, self.rosters.get(conversation_id, []), {}
         return 200, {"id": activity_id}, {}

@@ -144,6 +144,8 @@ def make_teams_live_fixture(
 
     def start(alliance: AllianceConfig | None = None, clock: Clock = system_clock) -> TeamsLive:
         settings = teams_settings(test_settings(database_url, fake_slack.url), key_service)
+        # The fake connector stands in for Microsoft Graph too (people by e-mail address).
+        settings = settings.model_copy(update={"teams_graph_url": bot_connector.url})
         loop = build(
             settings, alliance=alliance or mixed_alliance(), clock=clock, teams_token=bot_token
         )

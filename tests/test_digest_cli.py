@@ -64,6 +64,20 @@ def test_the_demo_digest_and_pack_show_a_cross_agency_pattern(demo_db: tuple[Pat
     assert "<p><em>About: methadone script" in page
 
 
+def test_the_demo_digest_hears_a_barrier_nobody_raised(demo_db: tuple[Path, str]) -> None:
+    _, output = demo_db
+    tail = output[output.index("The digest for #alliance") :]
+    section = " ".join(
+        tail[tail.index("Barriers we keep meeting") : tail.index("Counts are")].split()
+    )
+    # The barrier the demo walked up the ladder is linked; another recurring one is not.
+    assert "Raised as a barrier: Nobody moves the script" in section
+    items = section.split(" — came up ")
+    assert len(items) >= 3  # the heading's sentence, then at least two barriers
+    unraised = [item for item in items[1:] if "Raised as a barrier" not in item.split("“")[0]]
+    assert unraised, section
+
+
 def test_preview_prints_text_and_block_kit(demo_db: tuple[Path, str]) -> None:
     folder, _ = demo_db
     result = CliRunner().invoke(
@@ -107,6 +121,9 @@ def test_report_writes_a_self_contained_page(demo_db: tuple[Path, str], tmp_path
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 2
     assert 'alt="Bar chart of learnings per week' in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch: self-contained
+    # The assurance section: barrier ageing and time to resolution per level, themes per week.
+    assert "Barrier ageing" in page and "Time to resolution" in page
+    assert "Themes over time" in page
     agency = CliRunner().invoke(
         app,
         ["report", "--from", "2026-01-01", "--to", "2026-12-31", "--out", str(out)]

@@ -57,6 +57,13 @@ TEXTS = [
     "Asking where people will sleep tonight changed the plan",
     "Letters still read like threats to tenants",
 ]
+# "What got in the way" answers: two tell the same barrier, so "Barriers we keep meeting"
+# (grouped over the weeks) has something to show.
+BARRIER_TEXTS = [
+    "No pharmacy will register people placed in temporary accommodation out of area",
+    "Temporary accommodation out of area: the pharmacy would not register him",
+    "The consent form takes a week to come back from legal",
+]
 STEWARD, ADMIN = "U0STEWARD", "U0ADMIN"
 # Thursday 19 November 2026; the digest week is Monday 16 to Sunday 22 November.
 NOW = dt.datetime(2026, 11, 19, 15, 0, tzinfo=dt.UTC)
@@ -74,6 +81,7 @@ class Entry:
     days_ago: int
     purpose: bool
     moved_to: tuple[int, int]  # where an anonymous entry goes in the swapped world
+    barrier: int = -1  # which "what got in the way" answer, if any
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ def worlds(draw: st.DrawFn) -> World:
                 days_ago=draw(st.sampled_from([0, 0, 0, 1, 2, 8, 15, 22])),
                 purpose=draw(st.booleans()),
                 moved_to=elsewhere(agency),
+                barrier=draw(st.integers(-1, len(BARRIER_TEXTS) - 1)),
             )
         )
     barriers = []
@@ -206,6 +215,8 @@ def populate(world: World, db: Path, swapped: bool) -> tuple[LearnLoop, Clock, i
         agency, member = where or (entry.agency, entry.member)
         clock.now = NOW - dt.timedelta(days=entry.days_ago, minutes=index)
         answers = {"learned": TEXTS[entry.text], "inquiry": TEXTS[(entry.text + 1) % len(TEXTS)]}
+        if entry.barrier >= 0:
+            answers["got_in_the_way"] = BARRIER_TEXTS[entry.barrier]
         # Anonymous entries never answer the purpose question here: it is asked once per
         # person, so moving one to someone else would change what that person is asked.
         if entry.purpose and entry.visibility != "anonymous":
@@ -310,7 +321,10 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
 NOT_COUNTS = [
     r"fewer than \d+",
     r"(?:counts|weeks) under \d+",
+    # How long a barrier kept coming up: a duration in weeks, not a count of people or entries.
+    r"(?:over|for) \d+ weeks?",
     r"\d+-week",
+    r"\b(?:under|over) \d+ weeks|\b\d+ to \d+ weeks",  # the review pack's age bands
     r"\b\d{4}-W\d{2}\b",  # ISO weeks
     r"\b\d{4}-Q\d\b",  # purpose periods
     r"\b\d{4}-\d{2}-\d{2}(?:T[\d:.+]+)?\b",  # ISO dates and times

@@ -213,6 +213,10 @@ class ConsoleMessenger:
         """No profiles: everyone is in the alliance's time zone."""
         return None
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """No directory in the demo: nobody is found by address."""
+        return None
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Nothing is ever in doubt in the demo."""
         return None
@@ -325,7 +329,14 @@ def run_demo(database_url: str, weeks: int, console: Console) -> Services:
                     services.checkins.thank(user_id, saved)
                     if saved.redaction_summary:
                         removed.append(saved.redaction_summary)
-                    if agency.id == BARRIER_AGENCY:
+                    # The barrier walked up the ladder is the methadone script one when housing
+                    # told it (its outcome says what was done); other recurring barriers stay
+                    # unraised, so the digest flags them.
+                    if agency.id == BARRIER_AGENCY and (
+                        barrier_source is None
+                        or "script" in hindered
+                        or "script" not in barrier_source[2]
+                    ):
                         barrier_source = (user_id, saved.checkin_id, hindered)
                     week_counts["form"] += 1
                 elif roll < 0.75:

@@ -144,17 +144,24 @@ def serve(
         "access_log": False,
     }
     if count == 1:
+        from bot.reload import watch
+
+        watch(loop)  # SIGHUP and `learnloop reload` reload the alliance file
         uvicorn.run(create_web_app(loop), **options)
     else:
-        uvicorn.run(
-            "bot.serve:worker_app",
-            factory=True,
-            workers=count,
-            # A worker imports and builds everything before it answers the supervisor's
-            # ping; on a busy machine that takes longer than uvicorn's 5 s, and a worker
-            # killed for it would be restarted into the same wait forever.
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-            **options,
+        from bot.serve import run_workers
+
+        # SIGHUP to this process validates the alliance file and reloads it in every worker.
+        run_workers(
+            settings,
+            count,
+            {
+                # A worker imports and builds everything before it answers the supervisor's
+                # ping; on a busy machine that takes longer than uvicorn's 5 s, and a worker
+                # killed for it would be restarted into the same wait forever.
+                "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+                **options,
+            },
         )
 
 
@@ -174,6 +181,9 @@ def socket() -> None:
         fail_config(exc)
     assert loop.bolt is not None and settings.slack_app_token is not None
     handler = SocketModeHandler(loop.bolt, settings.slack_app_token.get_secret_value())
+    from bot.reload import watch
+
+    watch(loop)  # SIGHUP and `learnloop reload` reload the alliance file
     # Each retry of a first connection that cannot succeed would log a line; CliGroup says
     # in one what failed and what to check.
     with quiet_logs("learnloop.slack", "slack_sdk", "slack_bolt"):
@@ -223,6 +233,41 @@ def check_config(
         f"{target} is valid: {config.alliance.name} — "
         f"{len(config.agencies)} agencies, {len(config.cohorts)} cohorts, "
         f"{len(config.digests)} digests, {len(config.themes)} themes."
+    )
+
+
+@app.command()
+def reload() -> None:
+    """Reload the alliance file in every running process, without a restart.
+
+    The file is validated first (nothing changes if it has problems), its agencies and listed
+    members are stored, and a counter in the database is bumped: each `serve` worker, `worker`
+    and `socket` process polls it and reloads within about 10 seconds.
+    """
+    from bot.app import open_database
+    from bot.services.members import MemberService
+    from storage.uow import UnitOfWorkFactory
+
+    settings = _settings()
+    try:
+        config = load_alliance(settings.learnloop_config)
+    except ConfigError as exc:
+        fail_config(exc)
+    engine = open_database(settings.database_url)
+    try:
+        uow = UnitOfWorkFactory(engine)
+        from bot.ports import system_clock
+
+        MemberService(uow, config, system_clock).sync_config()
+        with uow() as tx:
+            generation = tx.onboarding.request_reload(system_clock())
+            tx.commit()
+    finally:
+        engine.dispose()
+    console.print(
+        f"Asked every LearnLoop process to reload {settings.learnloop_config} "
+        f"(version {config.version}, reload {generation}); each does within about "
+        "10 seconds and logs 'alliance file … reloaded'."
     )
 
 
@@ -324,11 +369,18 @@ def worker(
         metrics_host,
         server.server_port,
     )
+    from bot.reload import watch
+
+    runner = Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status)
+    # A reloaded alliance file reaches the jobs from the next tick (SIGHUP, `learnloop reload`).
+    loop.on_reload.append(lambda: runner.replace_jobs(due_jobs(loop.services)))
+    # People new to the file (by id, e-mail, channel) are recognised before their first prompt.
+    loop.on_reload.append(lambda: loop.services.prompts.roster.sync_agencies() and None)
+    watcher = watch(loop)
     try:
-        Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status).run(
-            tick_seconds=tick_seconds
-        )
+        runner.run(tick_seconds=tick_seconds)
     finally:
+        watcher.stop()
         server.shutdown()
         loop.engine.dispose()
 

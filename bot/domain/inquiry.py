@@ -21,12 +21,15 @@ from bot.domain.checkins import Visibility
 from bot.domain.digest import shorten
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.domain.patterns import find_groups
+from bot.domain.reading import read_answers
 from bot.domain.redaction import IdentifierKind, redact
 from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.views.inquiry import (
     AgencyAnswers,
+    AnswerGroup,
     InquirySummaryView,
+    QuotedAnswer,
     RaisedBarrier,
     SharedAnswer,
     ThemeAcrossAgencies,
@@ -351,7 +354,29 @@ def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
         themes=tuple(themes_across(inputs)),
         barrier_answers=suppressed(sum(1 for f in inputs.facts if f.barrier.strip()), threshold),
         barriers=tuple(inputs.barriers),
+        answer_groups=tuple(answer_groups(inputs)),
     )
+
+
+def answer_groups(inputs: InquiryInputs) -> list[AnswerGroup]:
+    """The answers to the inquiry's question the stewards may read, similar ones together."""
+    audience = Audience.alliance()
+    readable = [f for f in inputs.facts if f.answer.strip() and can_read(audience, f)]
+
+    def quoted(fact: InquiryFact) -> QuotedAnswer:
+        name = fact.author_name if may_name_author(audience, fact) else None
+        agency = inputs.agency_names.get(fact.agency_id, fact.agency_id)
+        return QuotedAnswer(shorten(fact.answer), attribution(audience, fact, name, agency))
+
+    return [
+        AnswerGroup(
+            label=group.label,
+            size=str(group.size),
+            quotes=tuple(map(quoted, group.quoted)),
+            together=group.members > 1,
+        )
+        for group in read_answers(readable, lambda f: f.answer, inputs.suppress_below)
+    ]
 
 
 class InquiryConflict(LearnLoopError):

@@ -24,7 +24,7 @@ ANONYMOUS_LABEL = "Anonymous"
 class Audience:
     """Who an output is for."""
 
-    kind: Literal["alliance", "agency", "author"]
+    kind: Literal["alliance", "agency", "author", "member"]
     agency_id: str | None = None
     member_id: int | None = None
 
@@ -42,6 +42,12 @@ class Audience:
     def author(cls, member_id: int) -> Audience:
         """The author themself (their export, their App Home)."""
         return cls("author", member_id=member_id)
+
+    @classmethod
+    def member(cls, member_id: int, agency_id: str) -> Audience:
+        """One person reading for themself (the learning library): what they wrote, what
+        their agency may read, and what was shared with the alliance."""
+        return cls("member", agency_id=agency_id, member_id=member_id)
 
 
 class Entry(Protocol):
@@ -66,6 +72,13 @@ def can_read(audience: Audience, entry: Entry) -> bool:
         return entry.member_id is not None and entry.member_id == audience.member_id
     if audience.kind == "agency":
         return entry.agency_id == audience.agency_id
+    if audience.kind == "member":
+        assert audience.member_id is not None and audience.agency_id is not None
+        return (
+            can_read(Audience.author(audience.member_id), entry)
+            or can_read(Audience.agency(audience.agency_id), entry)
+            or can_read(Audience.alliance(), entry)
+        )
     return entry.visibility in (Visibility.ALLIANCE, Visibility.ANONYMOUS)
 
 
@@ -78,7 +91,7 @@ def attribution(audience: Audience, entry: Entry, author_name: str | None, agenc
     """The byline to show with a quoted entry (call only for entries `can_read` allows)."""
     if not can_read(audience, entry):
         raise PermissionError("attribution asked for an entry this audience may not read")
-    if audience.kind == "author":
+    if _own(audience, entry):
         return "You"
     if entry.visibility == Visibility.ANONYMOUS:
         return ANONYMOUS_LABEL
@@ -89,7 +102,7 @@ def attribution(audience: Audience, entry: Entry, author_name: str | None, agenc
 
 def may_name_author(audience: Audience, entry: Entry) -> bool:
     """Whether the author's identity (name or id) may appear in this audience's output."""
-    if audience.kind == "author":
+    if _own(audience, entry):
         return True
     return can_read(audience, entry) and entry.visibility != Visibility.ANONYMOUS
 
@@ -124,3 +137,19 @@ def quotable_in_scope(
 ) -> list[E]:
     """The entries an output scoped to `scope_agency` may quote (see `may_quote_in_scope`)."""
     return [e for e in entries if may_quote_in_scope(e, scope_agency, contributors, threshold)]
+
+
+def may_name_agency(audience: Audience, entry: Entry) -> bool:
+    """Whether the entry's agency may appear next to it (never for someone else's anonymous
+    entry: in a small agency the agency points at the person)."""
+    return may_name_author(audience, entry)
+
+
+def _own(audience: Audience, entry: Entry) -> bool:
+    if audience.kind == "author":
+        return True
+    return (
+        audience.kind == "member"
+        and entry.member_id is not None
+        and entry.member_id == audience.member_id
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from bot.alliance import AllianceConfig
 from bot.ports import Clock, Mailer, Messenger
@@ -13,8 +13,10 @@ from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
 from bot.services.inquiries import InquiryService
+from bot.services.library import LibraryService
 from bot.services.members import MemberService
 from bot.services.notes import AllianceNoteService
+from bot.services.onboarding import OnboardingService
 from bot.services.privacy import PrivacyService
 from bot.services.prompts import PromptService
 from bot.services.purpose import PurposeService
@@ -22,9 +24,14 @@ from bot.services.teams import TeamsConversationService
 from storage.uow import UnitOfWorkFactory
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
-    """Everything a handler or CLI command may call."""
+    """Everything a handler or CLI command may call.
+
+    Handlers, the Bolt middleware and the worker hold this one object; a reload of the alliance
+    file swaps its services for ones built on the new file (`adopt`), so each holder sees the
+    new file on its next call while a call under way finishes with the old one.
+    """
 
     alliance: AllianceConfig
     uow: UnitOfWorkFactory
@@ -41,6 +48,8 @@ class Services:
     entries: EntryService  # an author's control over each of their entries
     contributors: ContributorService  # contributor links and their web form (issue 15)
     notes: AllianceNoteService  # the practitioners' weekly alliance note
+    library: LibraryService  # `find`: search past learnings the asker may read
+    onboarding: OnboardingService  # admins adding people to agencies from chat
 
 
 def build_services(
@@ -80,4 +89,12 @@ def build_services(
         entries=entries,
         contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
+        library=LibraryService(uow, alliance, members, clock),
+        onboarding=OnboardingService(uow, alliance, members, clock),
     )
+
+
+def adopt(current: Services, fresh: Services) -> None:
+    """Make `current` hand out `fresh`'s services (the one place Services changes)."""
+    for item in fields(Services):
+        setattr(current, item.name, getattr(fresh, item.name))

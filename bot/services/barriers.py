@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.alliance import DEFAULT_QUESTION_SET, AllianceConfig, QuestionSet
+from bot.domain.answers import barrier_text
+from bot.domain.checkins import Visibility
 from bot.domain.cycles import is_due
 from bot.domain.errors import DataDeleted, LearnLoopError, NotFound, ValidationFailed
 from bot.domain.escalation import (
@@ -164,9 +166,20 @@ class BarrierRegister:
                 return rung.name
         return level
 
-    def level_channel(self, level: str) -> str | None:
-        """The channel of a ladder level, if it is still on the ladder."""
-        for rung in self.alliance.escalation_ladder:
+    def level_channel(self, level: str, agencies: Sequence[str] = ()) -> str | None:
+        """The channel of a ladder level, if it is still on the ladder.
+
+        On the first rung (agency leadership), a barrier goes to its agency's own leadership
+        channel when that agency has one: the first of `agencies` that does.
+        """
+        ladder = self.alliance.escalation_ladder
+        if ladder and ladder[0].level == level:
+            by_id = {a.id: a for a in self.alliance.agencies}
+            for agency_id in agencies:
+                agency = by_id.get(agency_id)
+                if agency is not None and agency.leadership_channel:
+                    return agency.leadership_channel
+        for rung in ladder:
             if rung.level == level:
                 return rung.channel
         return None
@@ -473,6 +486,9 @@ def _stale_at(events: Sequence[EscalationEventRow], end: dt.datetime) -> bool:
 # Check-ins offered for linking in the "Raise a barrier" modal.
 RECENT_CHECKINS = dt.timedelta(weeks=8)
 MAX_RECENT_CHECKINS = 10
+# "Raise as a barrier" from the stewards' digest links at most this many check-ins.
+MAX_SHARED_LINKS = 40
+LINKED_VIA_RECURRING = "recurring"
 STEWARDS = (Role.STEWARD, Role.ADMIN)
 # When the weekly stale-barrier reminder is due, in the alliance's time zone.
 STALE_REMINDER_DAY = "mon"
@@ -564,6 +580,51 @@ class EscalationService(MemberFacingService):
             source_checkin_id=checkin_id,
         )
 
+    def form_for_recurring(
+        self, platform: str, user_id: str, checkin_ids: Sequence[int]
+    ) -> EscalateFormView:
+        """ "Raise as a barrier" in the stewards' digest: the form, pre-filled and linking.
+
+        Stewards only. Only check-ins the stewards' digest may quote (shared with the alliance,
+        named or anonymous) are linked; the newest one's answer fills the description, and the
+        agencies of the named ones are ticked (never an anonymous answer's).
+        """
+        require(self.alliance.roles_of(user_id), STEWARDS, "raise a barrier from the digest")
+        if not self.alliance.escalation_ladder:
+            raise NoLadder()
+        with self.uow() as uow:
+            rows = self._shared_checkins(uow, checkin_ids)
+            if not rows:
+                raise NotFound(
+                    words("Those check-ins are no longer shared or were deleted: nothing to raise.")
+                )
+            newest = max(rows, key=lambda r: (r.created_at, r.id))
+            description = barrier_text(newest.questions or [], newest.answers) or (
+                self._barrier_answer(newest)
+            )
+            agencies = sorted(
+                {r.agency_id for r in rows if r.visibility == Visibility.ALLIANCE.value}
+            )
+            ids = [r.id for r in rows]
+        return EscalateFormView(
+            levels=[(r.level, r.name) for r in self.alliance.escalation_ladder],
+            agencies=[(a.id, a.name) for a in self.alliance.agencies],
+            title=suggested_title(description) if description else "",
+            description=description,
+            chosen_agencies=agencies,
+            shared_checkin_ids=ids,
+        )
+
+    def _shared_checkins(self, uow: UnitOfWork, checkin_ids: Sequence[int]) -> list[CheckinRow]:
+        """Of these check-ins, the ones still shared with the alliance (what stewards read)."""
+        shared = (Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value)
+        rows = []
+        for checkin_id in list(dict.fromkeys(checkin_ids))[:MAX_SHARED_LINKS]:
+            row = uow.checkins.get(checkin_id)
+            if row is not None and row.visibility in shared:
+                rows.append(row)
+        return rows
+
     def raise_barrier(
         self,
         platform: str,
@@ -577,13 +638,17 @@ class EscalationService(MemberFacingService):
         anonymous: bool,
         checkin_ids: list[int],
         idempotency_key: str | None = None,
+        shared_checkin_ids: Sequence[int] = (),
     ) -> Change:
         """Validate, redact and store a new barrier at a ladder level (anyone may raise one).
 
-        Raises ValidationFailed naming each field; nothing is stored then.
+        Raises ValidationFailed naming each field; nothing is stored then. `shared_checkin_ids`
+        (from "Barriers we keep meeting", stewards only) links others' shared check-ins too.
         """
         if not self.alliance.escalation_ladder:
             raise NoLadder()
+        if shared_checkin_ids:
+            require(self.alliance.roles_of(user_id), STEWARDS, "raise a barrier from the digest")
         now = self.clock()
         with self.uow() as uow:
             if idempotency_key:
@@ -627,6 +692,9 @@ class EscalationService(MemberFacingService):
                 ),
                 draft.checkin_ids,
             )
+            shared = [r.id for r in self._shared_checkins(uow, shared_checkin_ids)]
+            if shared:
+                uow.escalations.link(row.id, shared, via=LINKED_VIA_RECURRING)
             # The history and the audit log are read by stewards and admins: an anonymous
             # raiser is recorded in neither.
             uow.escalations.record(
@@ -646,7 +714,8 @@ class EscalationService(MemberFacingService):
                 target=f"escalation:{row.id}",
                 level=draft.level,
                 anonymous=draft.anonymous,
-                linked_checkins=len(draft.checkin_ids),
+                linked_checkins=len(set(draft.checkin_ids) | set(shared)),
+                linked_from_digest=len(shared),
             )
             change = Change(
                 barrier_id=row.id,
@@ -761,7 +830,7 @@ class EscalationService(MemberFacingService):
         with self.uow() as uow:
             row = self._barrier(uow, barrier_id)
             old = _ref(row.channel_id, row.message_ts)
-            channel = self.register.level_channel(row.level) or row.channel_id
+            channel = self.register.level_channel(row.level, row.agencies) or row.channel_id
             view = self.register.card_view(uow, row)
             card_url, title = row.card_url, row.title
         moved = change.kind == "escalated" and change.from_level != change.to_level

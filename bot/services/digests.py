@@ -25,9 +25,11 @@ from bot.alliance import (
     Weekday,
 )
 from bot.domain.answers import barrier_text, learning_text
+from bot.domain.assurance import build_assurance
 from bot.domain.checkins import Visibility
 from bot.domain.digest import (
     STALE_AFTER,
+    CheckinFact,
     DigestInputs,
     Period,
     across_alliance,
@@ -38,6 +40,7 @@ from bot.domain.digest import (
 )
 from bot.domain.errors import NotFound
 from bot.domain.patterns import SynonymTable
+from bot.domain.recurring import RecurringInputs, lookback_start, recurring_barriers
 from bot.domain.visibility import Audience
 from bot.ports import (
     TRANSIENT_ERRORS,
@@ -53,6 +56,7 @@ from bot.ports import (
 from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
+from bot.views.assurance import AssuranceView
 from bot.views.digest import (
     AllianceNoteView,
     DigestView,
@@ -62,6 +66,8 @@ from bot.views.digest import (
     not_posted_notice,
 )
 from bot.views.message import Message
+from bot.views.recurring import RecurringBarrier
+from storage.assurance_queries import AssuranceQueries
 from storage.digest_queries import DigestStatus
 from storage.uow import UnitOfWorkFactory
 
@@ -261,7 +267,35 @@ class DigestService:
             dest = Destination(id="report", channel="", scope="alliance", schedule=None)
         weeks = _weeks(period, zone)
         view = self._build(dest.audience, period, self._scope_label(dest), weeks=weeks)
+        view = replace(view, assurance=self._assurance(period, weeks, dest.agency_id))
         return view, self.charts(view)
+
+    def _assurance(
+        self, period: Period, weeks: list[tuple[str, dt.datetime, dt.datetime]], agency: str | None
+    ) -> AssuranceView:
+        """Barrier ageing, time to resolution per level and themes per week, for the pack."""
+        as_of = min(self.clock(), period.end)
+        only = [agency] if agency is not None else None
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            register = AssuranceQueries(uow.session)
+            open_barriers = register.open_barriers(as_of, agency)
+            resolutions = register.resolutions(period.start, period.end, agency)
+            theme_weeks = []
+            for key, lo, hi in weeks:
+                per_theme: dict[str, int] = {}
+                # Anonymous entries count under no agency, so an agency's pack leaves them out.
+                for (_, theme), n in uow.digests.theme_counts(lo, hi, only).items():
+                    per_theme[theme] = per_theme.get(theme, 0) + n
+                theme_weeks.append((key, per_theme))
+        return build_assurance(
+            ladder=[(r.level, r.name) for r in self.alliance.escalation_ladder],
+            open_barriers=open_barriers,
+            resolutions=resolutions,
+            theme_weeks=theme_weeks,
+            as_of=as_of,
+            suppress_below=self.alliance.alliance.suppress_below,
+        )
 
     def _scope_label(self, dest: Destination) -> str:
         agency = dest.agency_id
@@ -333,14 +367,56 @@ class DigestService:
         scope_label: str,
         weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
     ) -> DigestView:
-        view = build_digest(self._inputs(audience, period, scope_label, weeks))
+        inputs = self._inputs(audience, period, scope_label, weeks)
+        view = build_digest(inputs)
         # What people said the system is for, and the inquiries of the period.
         running, closed = self.inquiries.digest_section(period.start, period.end, audience)
+        # The stewards' digest hands over the week's shareable entries it has read already.
+        recurring = tuple(self.recurring(audience, period, inputs.checkins))
         return replace(
             view,
             purpose=self.inquiries.purpose.section(period.start, period.end, audience),
             inquiries=tuple(running),
             inquiry_summaries=tuple(closed),
+            recurring=recurring,
+            # "Barriers we keep meeting" reads the same answers over more weeks, with a way to
+            # raise them: the stewards' digest does not list them twice.
+            patterns=tuple(p for p in view.patterns if not (recurring and p.kind == "barrier")),
+        )
+
+    def recurring(
+        self,
+        audience: Audience,
+        period: Period,
+        current: Sequence[CheckinFact] | None = None,
+    ) -> list[RecurringBarrier]:
+        """ "Barriers we keep meeting": for the stewards' (alliance) digest and pack only.
+
+        `current` is the period's shareable check-ins when the caller has read them already
+        (the digest has): then only the earlier weeks are read here.
+        """
+        if audience.kind != "alliance":
+            return []
+        visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        until = period.start if current is not None else period.end
+        with self.uow() as uow:
+            earlier = uow.digests.shareable_checkins(
+                lookback_start(period.start), until, visibilities, None, self._texts
+            )
+            entries = [e for e in [*earlier, *(current or ())] if e.barrier.strip()]
+            raised = uow.escalations.raised_for(e.id for e in entries)
+        return recurring_barriers(
+            RecurringInputs(
+                audience=audience,
+                period_start=period.start,
+                period_end=period.end,
+                zone=self.alliance.alliance.zone,
+                entries=entries,
+                raised=raised,
+                agency_names={a.id: a.name for a in self.alliance.agencies},
+                suppress_below=self.alliance.alliance.suppress_below,
+                table=self._pattern_table,
+            )
         )
 
     # ------------------------------------------------------------------ the alliance note

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.alliance import AllianceConfig
+from bot.domain.answers import answer_text, barrier_id
 from bot.domain.checkins import Visibility
 from bot.domain.entries import editable_until, may_edit
 from bot.domain.errors import NotFound, ValidationFailed
 from bot.ports import Clock
 from bot.services.members import MemberService
 from bot.views import entries as words
+from bot.views.checkin import ReplySavedView
 from bot.views.entries import DeleteEntryView, EntriesView, EntryLine, VisibilityChoiceView
 from storage.entry_queries import EntryQueries
 from storage.models import CheckinRow, MemberRow
@@ -137,6 +139,27 @@ class EntryService:
                 )
             uow.commit()
         return words.VISIBILITY_CHANGED.format(label=choice.label)
+
+    def share_reply(
+        self, platform: str, user_id: str, checkin_id: int, visibility: str
+    ) -> ReplySavedView:
+        """One click on a saved reply's answer: share it wider, audited as any other change.
+
+        The same change as "Change who can see it" (the entry must be the presser's own); the
+        answer is the reply's confirmation as it now reads.
+        """
+        if visibility not in (Visibility.ALLIANCE, Visibility.ANONYMOUS):
+            raise ValidationFailed({"visibility": "Choose who can see this."})
+        self.change_visibility(platform, user_id, checkin_id, visibility)
+        with self.uow() as uow:
+            row = self._own(uow, platform, user_id, checkin_id)
+            asked = barrier_id(row.questions or [])
+            named = bool(asked and answer_text(row.answers.get(asked)).strip())
+            return ReplySavedView(
+                checkin_id=row.id,
+                escalate_checkin_id=row.id if named else None,
+                shared=row.visibility,
+            )
 
     def delete(self, platform: str, user_id: str, checkin_id: int) -> str:
         """Delete one entry (any time), after the author confirmed; the notice to show them."""

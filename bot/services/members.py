@@ -69,7 +69,7 @@ class MemberService:
             listed = [
                 (agency.platform, user_id, agency.id)
                 for agency in self.alliance.agencies
-                for user_id in [*agency.members, *agency.managers]
+                for user_id in [*agency.member_ids, *agency.managers]
             ]
             forgotten = self.forgotten(uow, [(p, u) for p, u, _ in listed])
             for platform, user_id, agency_id in listed:

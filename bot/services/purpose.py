@@ -17,13 +17,17 @@ from bot.domain.checkins import Visibility
 from bot.domain.cycles import cycle_for, local_now
 from bot.domain.digest import shorten
 from bot.domain.purpose import is_purpose_cycle, period_of
+from bot.domain.reading import read_answers
 from bot.domain.suppression import suppressed
 from bot.domain.visibility import Audience, attribution, can_read, may_name_author
 from bot.ports import Clock
-from bot.views.inquiry import PurposeAnswerView, PurposeSectionView
+from bot.views.inquiry import AnswerGroup, PurposeAnswerView, PurposeSectionView, QuotedAnswer
+from storage.inquiries import StoredCheckin
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 MAX_PURPOSE_QUOTES = 8
+# Groups of similar purpose answers shown (each quoted by at most two of its answers).
+MAX_PURPOSE_GROUPS = 6
 _HOW_OFTEN = {
     "monthly": "once a month",
     "quarterly": "once a quarter",
@@ -87,14 +91,33 @@ class PurposeService:
         if not stored:
             return None
         names = {a.id: a.name for a in self.alliance.agencies}
-        answers = []
-        for entry in stored:
-            text = extra_text(entry.answers, PURPOSE)
-            if not text or not can_read(audience, entry):
-                continue
+        threshold = self.alliance.alliance.suppress_below
+        readable = [e for e in stored if extra_text(e.answers, PURPOSE) and can_read(audience, e)]
+
+        def quoted(entry: StoredCheckin) -> PurposeAnswerView:
             name = entry.author_name if may_name_author(audience, entry) else None
-            byline = attribution(audience, entry, name, names.get(entry.agency_id, entry.agency_id))
-            answers.append(PurposeAnswerView(text=shorten(text), byline=byline))
+            agency = names.get(entry.agency_id, entry.agency_id)
+            return PurposeAnswerView(
+                text=shorten(extra_text(entry.answers, PURPOSE)),
+                byline=attribution(audience, entry, name, agency),
+            )
+
+        # Read, not only counted: similar answers together, by the digest's pattern finder.
+        groups = tuple(
+            AnswerGroup(
+                label=group.label,
+                size=str(group.size),
+                quotes=tuple(QuotedAnswer(q.text, q.byline) for q in map(quoted, group.quoted)),
+                together=group.members > 1,
+            )
+            for group in read_answers(
+                readable,
+                lambda e: extra_text(e.answers, PURPOSE),
+                threshold,
+                max_groups=MAX_PURPOSE_GROUPS,
+            )
+        )
+        answers = [quoted(e) for e in readable]
         periods = sorted({e.purpose_period for e in stored if e.purpose_period})
         # An agency's total never counts its anonymous answers (they are the alliance's).
         counted = (
@@ -108,5 +131,6 @@ class PurposeService:
             period=", ".join(periods),
             # The newest answers when there are many; the total says how many there were.
             answers=tuple(answers[-MAX_PURPOSE_QUOTES:]),
-            total=suppressed(counted, self.alliance.alliance.suppress_below),
+            total=suppressed(counted, threshold),
+            groups=groups,
         )

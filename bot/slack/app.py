@@ -125,13 +125,17 @@ def build_bolt_app(
     after_ack = ContextThreadPoolExecutor(
         max_workers=AFTER_ACK_THREADS, thread_name_prefix="learnloop-after-ack"
     )
-    forms = CheckinForms(services.alliance.version, services.alliance.themes)
+    # The rendered forms belong to one version of the alliance file: a reload starts afresh.
+    forms = [CheckinForms(services.alliance.version, services.alliance.themes)]
 
     def inject_services(context: BoltContext, next: Callable[[], Any]) -> None:  # noqa: A002
+        alliance = services.alliance
+        if forms[0].version != alliance.version:
+            forms[0] = CheckinForms(alliance.version, alliance.themes)
         context["services"] = services
         context["installs"] = installs
         context["after_ack"] = after_ack
-        context["forms"] = forms
+        context["forms"] = forms[0]
         # Outbound calls made while handling this request default to its workspace.
         token = request_workspace.set(context.team_id or context.enterprise_id)
         try:

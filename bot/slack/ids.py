@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from bot.views.checkin import CHECKIN_FORM, VISIBILITY_FIELD, CheckinAction
 from bot.views.entries import DELETE_FORM, EDIT_FORM, VISIBILITY_FORM, EntryAction
+from bot.views.library import LibraryAction
 
 
 class Action(StrEnum):
@@ -28,6 +29,8 @@ class Action(StrEnum):
     ENTRY_VISIBILITY = EntryAction.VISIBILITY.value
     ENTRY_DELETE = EntryAction.DELETE.value
     ENTRIES_PAGE = EntryAction.PAGE.value  # value: the offset of the page to show
+    # The learning library's "More results" (value: the search and where its page ended).
+    LIBRARY_MORE = LibraryAction.MORE.value
 
 
 class View(StrEnum):

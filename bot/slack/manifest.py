@@ -18,7 +18,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     (
         "/learnloop",
         "Help, pause or resume prompts, and your data",
-        "[help | pause 2w | resume | privacy | inquiry]",
+        "[help | pause 2w | resume | privacy | inquiry | admin add @person agency]",
     ),
     (
         "/escalate",
@@ -44,6 +44,7 @@ BOT_SCOPES = sorted(
         "im:write",
         "usergroups:read",
         "users:read",
+        "users:read.email",
     ]
 )
 BOT_EVENTS = sorted(["app_home_opened", "app_uninstalled", "message.im", "tokens_revoked"])
@@ -57,7 +58,9 @@ def manifest(url: str | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"command": command}
         if events_url:
             entry["url"] = events_url
-        entry.update({"description": description, "usage_hint": hint, "should_escape": False})
+        # /learnloop names people (`admin add @person`): Slack sends them as <@U…|name>.
+        escape = command == "/learnloop"
+        entry.update({"description": description, "usage_hint": hint, "should_escape": escape})
         commands.append(entry)
     events: dict[str, Any] = {"bot_events": BOT_EVENTS}
     interactivity: dict[str, Any] = {"is_enabled": True}

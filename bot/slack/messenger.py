@@ -209,6 +209,18 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             deleted=bool(user.get("deleted")),
         )
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """users.lookupByEmail (users:read.email); None when no one in the workspace has it."""
+        try:
+            resp: Any = self._call(
+                "users.lookupByEmail", lambda: self.client.users_lookupByEmail(email=email)
+            )
+        except MessengerError as exc:
+            if exc.code == "users_not_found":
+                return None
+            raise
+        return str((resp.get("user") or {}).get("id") or "") or None
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Look through the DM's recent messages for the prompt's metadata."""
         opened: Any = self._call(

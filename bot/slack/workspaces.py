@@ -119,7 +119,9 @@ class WorkspaceDirectory:
                 self._channels[agency.channel] = team
             if agency.usergroup:
                 self._usergroups[agency.usergroup] = team
-            for user_id in [*agency.members, *agency.managers]:
+            if agency.leadership_channel:
+                self._channels[agency.leadership_channel] = team
+            for user_id in [*agency.member_ids, *agency.managers]:
                 self._users.setdefault(user_id, team)
         for user_id in [*alliance.roles.stewards, *alliance.roles.admins]:
             self._users.setdefault(user_id, self.default)

@@ -59,6 +59,8 @@ class Command(StrEnum):
     PRIVACY = "privacy"
     ENTRIES = "entries"
     DIGEST = "digest"
+    FIND = "find"
+    ADMIN = "admin"  # admin add|remove|list (LearnLoop admins)
 
 
 # Commands answered in a team channel; the rest are one person's and answered in the 1:1 chat.

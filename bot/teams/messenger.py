@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from microsoft_teams.api import (
@@ -94,9 +95,16 @@ def _retry_after(exc: BaseException, attempt: int) -> float | None:
 class TeamsMessenger:
     """Sends LearnLoop's messages through one Teams App."""
 
-    def __init__(self, bot: TeamsBot, conversations: TeamsConversationService) -> None:
+    def __init__(
+        self,
+        bot: TeamsBot,
+        conversations: TeamsConversationService,
+        graph_url: str | None = None,
+    ) -> None:
         self.bot = bot
         self.conversations = conversations
+        # Microsoft Graph for this cloud (looking people up by e-mail address).
+        self.graph_url = (graph_url or _graph_root(bot)).rstrip("/")
         self.pending_files = PendingFiles()
         # Filled by channel_members, read by the sends that follow in the same prompt run.
         self._roster: dict[str, RosterEntry] = {}
@@ -242,6 +250,39 @@ class TeamsMessenger:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
 
+    def user_by_email(self, platform: str, email: str) -> str | None:
+        """Microsoft Graph `GET /v1.0/users/{address}`: the Entra object id, None if nobody.
+
+        Needs the app permission User.Read.All (admin-consented) in the bot's tenant; a refusal
+        is reported as `graph_403`, and the address is looked up again on the next pass.
+        """
+        method = "graph.users.get"
+        # The SDK's own Graph token (its cache, the bot's credentials and tenant).
+        token = self._call(method, lambda: self.bot.app._get_graph_token())
+        if token is None:
+            raise MessengerError("graph_token_unavailable", method)
+        url = f"{self.graph_url}/v1.0/users/{quote(email, safe='@')}"
+        try:
+            response = httpx.get(
+                url,
+                params={"$select": "id"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=GRAPH_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as exc:
+            raise MessengerError("graph_unreachable", method) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            retry = response.headers.get("Retry-After")
+            raise MessengerError(
+                f"graph_{response.status_code}",
+                method,
+                retry_after=float(retry) if retry and retry.isdigit() else None,
+            )
+        found = response.json().get("id")
+        return str(found) if found else None
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
         return None
@@ -339,3 +380,12 @@ class TeamsMessenger:
         )
         self._send(self._personal(user_id), "Your file is ready:", attachments=[file_info])
         return True
+
+
+GRAPH_TIMEOUT_SECONDS = 10.0
+
+
+def _graph_root(bot: TeamsBot) -> str:
+    """Microsoft Graph's root for the bot's cloud, from its token scope."""
+    scope = str(getattr(bot.app.cloud, "graph_scope", "https://graph.microsoft.com/.default"))
+    return scope.removesuffix("/.default")

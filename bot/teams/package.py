@@ -47,8 +47,13 @@ COMMAND_HELP: dict[Command, str] = {
     Command.PRIVACY: "See, export or delete what LearnLoop holds about you",
     Command.ENTRIES: "Your learnings: edit one (7 days), change who can see it, or delete it",
     Command.DIGEST: "The weekly note of what the alliance learned: digest on or digest off",
+    Command.FIND: "Search past learnings: find WORDS --theme THEME --agency AGENCY",
     Command.HELP: "What LearnLoop can do",
+    Command.ADMIN: "For admins: add @person agency, remove @person, or list",
 }
+
+
+ADMIN_ONLY_COMMANDS = frozenset({Command.ADMIN})
 
 
 class PackageError(ValueError):
@@ -172,7 +177,9 @@ def manifest(
     website = base or DEFAULT_WEBSITE
     parts = urlsplit(website)
     version = package_version(version)
-    all_commands = [c for c in COMMAND_HELP]
+    # Teams menus hold at most 10 commands (the manifest schema's maxItems): admin commands are
+    # typed by the few who need them, and listed in their help, not in everyone's menu.
+    all_commands = [c for c in COMMAND_HELP if c not in ADMIN_ONLY_COMMANDS]
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,

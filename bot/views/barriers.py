@@ -161,6 +161,10 @@ class EscalateFormView:
     description: str = ""
     linked: list[int] = field(default_factory=list)
     source_checkin_id: int | None = None
+    # Raised from "Barriers we keep meeting": the agencies to tick, and others' check-ins
+    # (answers the steward may read) that the barrier will link.
+    chosen_agencies: list[str] = field(default_factory=list)
+    shared_checkin_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -700,7 +704,7 @@ def escalate_form(
                 style=ChoiceStyle.MULTI_SELECT,
                 optional=True,
                 placeholder="Pick any",
-                initial=chosen(BarrierField.AGENCIES, agency_ids, ()),
+                initial=chosen(BarrierField.AGENCIES, agency_ids, view.chosen_agencies),
             )
         )
     levels = {level for level, _ in view.levels}
@@ -731,6 +735,16 @@ def escalate_form(
                 initial=chosen(BarrierField.CHECKINS, checkin_ids, [str(c) for c in view.linked]),
             )
         )
+    if view.shared_checkin_ids:
+        items.append(
+            Paragraph(
+                words(
+                    f"Raising it links {plural(len(view.shared_checkin_ids), 'check-in')} from "
+                    "“Barriers we keep meeting”; their authors will hear when it moves."
+                ),
+                subtle=True,
+            )
+        )
     anonymous = typed(BarrierField.ANONYMOUS) == ANONYMOUS_VALUE
     items.append(
         ChoiceField(
@@ -750,9 +764,21 @@ def escalate_form(
         title="Raise a barrier",
         submit="Raise barrier",
         items=tuple(items),
-        state=json.dumps({"source_checkin_id": view.source_checkin_id}, separators=(",", ":")),
+        state=json.dumps(
+            {"source_checkin_id": view.source_checkin_id}
+            | ({"shared_checkin_ids": view.shared_checkin_ids} if view.shared_checkin_ids else {}),
+            separators=(",", ":"),
+        ),
     )
     return _with_errors(form, errors, BarrierField.DESCRIPTION)
+
+
+def shared_ids(state: Mapping[str, Any]) -> list[int]:
+    """The others' check-ins a "Raise as a barrier" form links (from its state)."""
+    value = state.get("shared_checkin_ids")
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, int) and not isinstance(v, bool) and v > 0]
 
 
 def read_escalate_form(values: Mapping[str, Any]) -> dict[str, Any]:

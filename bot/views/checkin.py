@@ -42,6 +42,9 @@ class CheckinAction(StrEnum):
     NOTHING_THIS_WEEK = "prompt_nothing"
     ADD_DETAIL = "checkin_add_detail"
     ESCALATE_CHECKIN = "checkin_escalate"
+    # On a saved plain reply: share it wider in one click (value: the check-in id).
+    SHARE_ALLIANCE = "checkin_share_alliance"
+    SHARE_ANONYMOUS = "checkin_share_anonymous"
     # The form opened from a typed command (its value: any text typed after it).
     WRITE = "checkin"
 
@@ -59,6 +62,16 @@ REMINDER_TAG = "learnloop_reminder"
 NO_NAMES = "Please don't name or identify the people you support."
 SAVED = "Thank you — your learning is saved."
 REPLY_SAVED = "Thank you — saved as a learning that your team can see."
+# What each one-click share on a saved reply makes of it, and how the answer then says so.
+SHARE_CHOICES: dict[str, str] = {
+    CheckinAction.SHARE_ALLIANCE: "alliance",
+    CheckinAction.SHARE_ANONYMOUS: "anonymous",
+}
+REPLY_SHARED = {
+    "alliance": "Thank you — saved and shared with the alliance, with your name and agency.",
+    "anonymous": "Thank you — saved and shared with the alliance anonymously: "
+    "no name or agency is shown to anyone else.",
+}
 OUT_OF_DATE = words("That button is out of date. Try ", Cmd(Command.CHECKIN), " instead.")
 
 
@@ -108,6 +121,8 @@ class ReplySavedView:
     notes: list[str] = field(default_factory=list)
     # The saved check-in named a barrier, so the answer offers "Escalate this".
     escalate_checkin_id: int | None = None
+    # Set once the author pressed a share button: the visibility it now has.
+    shared: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,21 +271,40 @@ def reminder_message(view: ReminderView) -> Message:
 
 
 def reply_saved_message(view: ReplySavedView) -> Message:
-    """The answer to a plain reply: saved (visible to the team), with "Add detail"."""
-    lines = [words(f"✅ {REPLY_SAVED}")]
+    """The answer to a plain reply: saved (visible to the team), "Add detail", share wider.
+
+    Once shared, the same message says with whom, and the share buttons are gone.
+    """
+    said = REPLY_SHARED.get(view.shared or "", REPLY_SAVED)
+    lines = [words(f"✅ {said}")]
     if view.redaction_summary:
         lines.append(words(view.redaction_summary))
-    lines.append(words("Add what helped, what got in the way, themes, or who can see it:"))
     detail = Button("Add detail", CheckinAction.ADD_DETAIL, str(view.checkin_id), opens_form=True)
+    row: list[Button] = [detail]
+    if view.shared is None:
+        lines.append(words("Add what helped, what got in the way, themes, or who can see it:"))
+        lines.append(
+            words("Or let the whole alliance learn from it — you can change this any time:")
+        )
+        row += [
+            Button("Share with the alliance", CheckinAction.SHARE_ALLIANCE, str(view.checkin_id)),
+            Button(
+                "Share with the alliance anonymously",
+                CheckinAction.SHARE_ANONYMOUS,
+                str(view.checkin_id),
+            ),
+        ]
+    else:
+        lines.append(words("Add what helped, what got in the way or themes:"))
     offer = _escalate_offer(view.escalate_checkin_id)
     if offer:
-        # One row of buttons at the end: "Add detail" beside "Escalate this".
+        # One row of buttons at the end: "Add detail" and sharing beside "Escalate this".
         escalate = offer[-1]
         assert isinstance(escalate, Actions)
-        buttons: tuple[Block, ...] = (offer[0], Actions((detail, *escalate.buttons)))
+        buttons: tuple[Block, ...] = (offer[0], Actions((*row, *escalate.buttons)))
     else:
-        buttons = (Actions((detail,)),)
-    return Message(words(REPLY_SAVED), (*(Paragraph(line) for line in lines), *buttons))
+        buttons = (Actions(tuple(row)),)
+    return Message(words(said), (*(Paragraph(line) for line in lines), *buttons))
 
 
 def checkin_thanks_message(view: CheckinSavedView) -> Message:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.domain.platforms import platform_of
 from bot.domain.suppression import Count
+from bot.views.assurance import AssuranceView, assurance_section
 from bot.views.inquiry import InquiryLine, InquirySummaryView, PurposeSectionView, purpose_section
 from bot.views.inquiry import digest_section as inquiry_digest_section
 from bot.views.message import (
@@ -27,6 +28,7 @@ from bot.views.message import (
     Thread,
 )
 from bot.views.message import Quote as QuoteBlock
+from bot.views.recurring import RecurringBarrier, recurring_section
 from bot.views.words import Channel, Cmd, Command, Emph, Literal, Strong, Words, joined, words
 
 
@@ -197,6 +199,10 @@ class DigestView:
     inquiry_summaries: tuple[InquirySummaryView, ...] = ()
     # An agency's digest (and its managers' DMs) goes on to what the whole alliance learned.
     across: AcrossAlliance | None = None
+    # Stewards' digest and review pack: "what got in the way" answers that keep coming up.
+    recurring: tuple[RecurringBarrier, ...] = ()
+    # The review pack's barrier ageing, time to resolution and themes over time (not digests).
+    assurance: AssuranceView | None = None
 
     @property
     def chart_title(self) -> str:
@@ -386,8 +392,10 @@ def digest_message(view: DigestView) -> Message:
         for title, group in barrier_groups(view.barriers):
             items += [Paragraph(words(Emph(title))), Bullets(tuple(map(barrier_line, group)))]
         blocks += [Divider(), Group(tuple(items))]
+    blocks += recurring_section(view.recurring)
     if view.across is not None:
         blocks += [Divider(), *across_section(view.across)]
+    blocks += assurance_section(view.assurance)
     blocks += purpose_section(view.purpose)
     blocks += inquiry_digest_section(view.inquiries, view.inquiry_summaries)
     blocks.append(Paragraph(footer(view), subtle=True))

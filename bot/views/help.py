@@ -44,6 +44,16 @@ def _commands(platform: str) -> tuple[Words, ...]:
             " — get (or stop) the weekly note of what the whole alliance learned",
         ),
         words(Cmd(Command.PRIVACY), " — see, export or delete what LearnLoop holds about you"),
+        words(
+            Cmd(Command.FIND, "WORDS [--theme THEME] [--agency AGENCY]"),
+            " — search past learnings you can read, newest first (",
+            Literal('"a phrase"'),
+            ", ",
+            Literal("-word"),
+            " to leave a word out, ",
+            Literal("or"),
+            " between alternatives)",
+        ),
     ]
     if platform == "teams":
         # Teams has no App Home tab: a person's own learnings are a command there.
@@ -66,6 +76,13 @@ def _commands(platform: str) -> tuple[Words, ...]:
                 " says how)",
             )
         )
+    lines.append(
+        words(
+            Cmd(Command.ADMIN, "add @person agency | remove @person | list"),
+            " — for LearnLoop admins: put someone in an agency from chat (they can check in "
+            "straight away)",
+        )
+    )
     lines.append(words(Cmd(Command.HELP), " — this message"))
     return tuple(lines)
 

@@ -67,6 +67,24 @@ class RaisedBarrier:
 
 
 @dataclass(frozen=True)
+class QuotedAnswer:
+    """One answer quoted, with the byline the visibility policy allows."""
+
+    text: str
+    byline: str
+
+
+@dataclass(frozen=True)
+class AnswerGroup:
+    """Answers that say the same thing (or one on its own), as many as may be quoted."""
+
+    label: str  # a short name from the answers' words ("" for an answer on its own)
+    size: str  # how many answers, as words: the suppression rule applies here too
+    quotes: tuple[QuotedAnswer, ...]
+    together: bool = False  # more than one answer says this
+
+
+@dataclass(frozen=True)
 class InquirySummaryView:
     """What an inquiry found: posted to the steward channel when it closes, and in the digest."""
 
@@ -84,6 +102,8 @@ class InquirySummaryView:
     themes: tuple[ThemeAcrossAgencies, ...] = ()
     barrier_answers: str = ""
     barriers: tuple[RaisedBarrier, ...] = ()
+    # The answers to its question that may be quoted, similar ones together.
+    answer_groups: tuple[AnswerGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,8 @@ class PurposeSectionView:
     period: str
     answers: tuple[PurposeAnswerView, ...]
     total: str
+    # The same answers, similar ones together (shown instead of the list when present).
+    groups: tuple[AnswerGroup, ...] = ()
 
 
 # ------------------------------------------------------------------------- builders
@@ -176,6 +198,14 @@ def summary_blocks(view: InquirySummaryView) -> tuple[Block, ...]:
             )
         ),
     ]
+    if view.answer_groups:
+        said: list[Paragraph | Bullets | Quote] = [
+            Paragraph(
+                words(Strong("In their words"), " — answers to the question, similar ones together")
+            ),
+            *answer_group_items(view.answer_groups),
+        ]
+        blocks += [Divider(), Group(tuple(said))]
     if view.patterns or view.themes:
         shared: list[Paragraph | Bullets | Quote] = [
             Paragraph(
@@ -226,6 +256,17 @@ def summary_blocks(view: InquirySummaryView) -> tuple[Block, ...]:
         ),
     ]
     return tuple(blocks)
+
+
+def answer_group_items(groups: Sequence[AnswerGroup]) -> list[Paragraph | Quote]:
+    """Grouped answers: a line naming each group of several, then its quotes."""
+    items: list[Paragraph | Quote] = []
+    for group in groups:
+        if group.together:
+            name = group.label or "Similar answers"
+            items.append(Paragraph(words(Strong(name), f" — said in {group.size} answers")))
+        items += [Quote(q.text, words(q.byline)) for q in group.quotes]
+    return items
 
 
 def summary_message(view: InquirySummaryView) -> Message:
@@ -423,7 +464,10 @@ def purpose_section(section: PurposeSectionView | None) -> tuple[Block, ...]:
             words(Strong("Purpose"), f" — “{section.question}” ({section.total} answers{period})")
         )
     ]
-    items += [Quote(answer.text, words(answer.byline)) for answer in section.answers]
-    if not section.answers:
+    if section.groups:
+        items += answer_group_items(section.groups)
+    else:
+        items += [Quote(answer.text, words(answer.byline)) for answer in section.answers]
+    if not section.answers and not section.groups:
         items.append(Paragraph(words(Emph("None of the answers were shared with this audience."))))
     return (Divider(), Group(tuple(items)))

@@ -28,6 +28,7 @@ class Command(StrEnum):
     PURPOSE = "purpose"
     FIND = "find"
     DIGEST = "digest"
+    ADMIN = "admin"  # admin add|remove|list: people in agencies, from chat
 
 
 @dataclass(frozen=True)

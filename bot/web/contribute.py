@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -140,8 +141,9 @@ def _values(body: bytes) -> dict[str, Any] | None:
     return {k: v if len(v) > 1 or k == "themes" else v[0] for k, v in parsed.items()}
 
 
-def contribute_router(service: ContributorService, alliance_name: str) -> APIRouter:
-    """The contributor form's routes, on the service the composition root built."""
+def contribute_router(current: Callable[[], ContributorService]) -> APIRouter:
+    """The contributor form's routes. `current` gives the service the composition root built,
+    asked on each request: a reloaded alliance file replaces it."""
     router = APIRouter()
 
     def form_response(
@@ -152,6 +154,8 @@ def contribute_router(service: ContributorService, alliance_name: str) -> APIRou
         prefill: dict[str, Any] | None = None,
         status: int = 200,
     ) -> HTMLResponse:
+        service = current()
+        alliance_name = service.alliance.alliance.name
         browser = request.cookies.get(COOKIE) or secrets.token_urlsafe(18)
         form = contribute_form(alliance_name, opened.group.name, opened.form, errors, prefill)
         html = (
@@ -181,6 +185,7 @@ def contribute_router(service: ContributorService, alliance_name: str) -> APIRou
     @router.get("/contribute/{token}", response_class=HTMLResponse)
     async def contribute_page(token: str, request: Request) -> HTMLResponse:
         """The form (or a clear page saying why the link does not work)."""
+        service = current()
         try:
             opened = await run_in_threadpool(service.open, token)
         except LearnLoopError as exc:
@@ -190,6 +195,7 @@ def contribute_router(service: ContributorService, alliance_name: str) -> APIRou
     @router.post("/contribute/{token}", response_class=HTMLResponse)
     async def contribute_submit(token: str, request: Request) -> HTMLResponse:
         """Store a contribution; the form again with what to fix; or why it was refused."""
+        service = current()
         body = await request.body()
         if len(body) > MAX_BODY:
             return _problem(TOO_LARGE, 413)
@@ -213,6 +219,6 @@ def contribute_router(service: ContributorService, alliance_name: str) -> APIRou
             return form_response(request, token, opened, exc.errors, prefill, status=400)
         except LearnLoopError as exc:
             return _problem(exc, _status_of(exc))
-        return _page(thanks_page(alliance_name, saved.redaction_summary), 200)
+        return _page(thanks_page(service.alliance.alliance.name, saved.redaction_summary), 200)
 
     return router

@@ -235,7 +235,7 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             response = await run_in_threadpool(oauth_flow.handle_callback, bolt_request)
             return to_starlette_response(response)
 
-    api.include_router(contribute_router(loop.services.contributors, loop.alliance.alliance.name))
+    api.include_router(contribute_router(lambda: loop.services.contributors))
 
     # Teams posts activities to /api/messages; the SDK validates each one's JWT.
     if loop.teams is not None:

@@ -14,6 +14,7 @@ from handlers.slack import (
     home,
     inquiries,
     installs,
+    library,
     privacy,
     views,
 )
@@ -32,3 +33,4 @@ def register(app: App) -> None:
     escalations.register(app)
     inquiries.register(app)
     installs.register(app)
+    library.register(app)  # `/learnloop find`'s More results

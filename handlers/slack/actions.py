@@ -11,7 +11,7 @@ from bot.domain.errors import NotFound
 from bot.services import Services
 from bot.slack import render
 from bot.slack.blocks import CheckinForms
-from bot.views.checkin import OUT_OF_DATE, CheckinAction
+from bot.views.checkin import OUT_OF_DATE, SHARE_CHOICES, CheckinAction, reply_saved_message
 from handlers.slack.errors import after_ack, reported
 
 
@@ -93,6 +93,21 @@ def add_detail(
     after_ack(context, body, client, open_form)
 
 
+def share_reply(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Share with the alliance" (or anonymously) on a saved reply: re-share, then say so."""
+    ack()
+    visibility = SHARE_CHOICES[str(action.get("action_id"))]
+    view = services.entries.share_reply("slack", body["user"]["id"], _int_value(action), visibility)
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    if channel and ts:
+        text, blocks = render.message(reply_saved_message(view))
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
 def register(app: App) -> None:
     """Attach the button listeners."""
     app.action(CheckinAction.SHARE_LEARNING.value)(reported(share_learning))
@@ -100,3 +115,5 @@ def register(app: App) -> None:
     app.action(CheckinAction.NOTHING_THIS_WEEK.value)(reported(nothing_this_week))
     app.action(CheckinAction.PAUSE_PROMPTS.value)(reported(pause_prompts))
     app.action(CheckinAction.ADD_DETAIL.value)(reported(add_detail))
+    app.action(CheckinAction.SHARE_ALLIANCE.value)(reported(share_reply))
+    app.action(CheckinAction.SHARE_ANONYMOUS.value)(reported(share_reply))

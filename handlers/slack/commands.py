@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 from bot.alliance import QuestionKind
 from bot.domain.pause import pause_until
 from bot.services import Services
+from bot.services.onboarding import BadAdminCommand
 from bot.slack import render
 from bot.slack.blocks import CheckinForms
 from bot.slack.ids import Command
@@ -17,7 +19,9 @@ from bot.slack.render import message
 from bot.views.checkin import RESUMED, paused_words
 from bot.views.digest import note_switched, note_usage
 from bot.views.help import help_message, unknown_command
-from handlers.slack import privacy
+from bot.views.message import Message
+from bot.views.onboarding import admin_usage
+from handlers.slack import library, privacy
 from handlers.slack.errors import after_ack, reported
 from handlers.slack.inquiries import run_inquiry_command
 
@@ -61,7 +65,7 @@ def open_checkin(
 def learnloop_command(
     ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, services: Services
 ) -> None:
-    """`/learnloop help | pause | resume | privacy | digest on|off`."""
+    """`/learnloop help | pause | resume | privacy | inquiry | find | digest on|off | admin`."""
     words = (command.get("text") or "").strip().split(maxsplit=1)
     sub = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
@@ -73,7 +77,7 @@ def learnloop_command(
         ack()
         switch_note(command["user_id"], rest, respond, services)
         return
-    if sub not in ("pause", "resume", "privacy", "inquiry"):
+    if sub not in ("pause", "resume", "privacy", "inquiry", "find", "admin"):
         text, blocks = message(unknown_command(f"/learnloop {sub}", PLATFORM))
         ack(text=text, blocks=blocks)
         return
@@ -82,8 +86,16 @@ def learnloop_command(
     if sub == "privacy":
         privacy.show_panel(user_id, respond, services)
         return
+    if sub == "find":
+        library.find(user_id, rest, respond, services)
+        return
     if sub == "inquiry":
         run_inquiry_command(command, rest, respond, client, services)
+        return
+    if sub == "admin":
+        reply = admin_command(user_id, rest, services)
+        text, blocks = message(reply)
+        respond(text=text, blocks=blocks, response_type="ephemeral")
         return
     if sub == "resume":
         services.members.pause("slack", user_id, None)
@@ -103,6 +115,26 @@ def switch_note(user_id: str, rest: str, respond: Respond, services: Services) -
         return
     on = services.notes.set_on(PLATFORM, user_id, choice == "on")
     respond(text=render.mrkdwn(note_switched(on)), response_type="ephemeral")
+
+
+# A person as Slack escapes them in a command (<@U123|name>), or a bare user id.
+_PERSON = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{2,}))$")
+
+
+def admin_command(user_id: str, text: str, services: Services) -> Message:
+    """`/learnloop admin add @person agency | remove @person | list` (admins only)."""
+    onboarding = services.onboarding
+    parts = text.split()
+    action = parts[0].lower() if parts else ""
+    if action == "list" and len(parts) == 1:
+        return onboarding.listing(PLATFORM, user_id)
+    person = _PERSON.match(parts[1]) if len(parts) > 1 else None
+    person_id = (person.group(1) or person.group(2)) if person else None
+    if action == "add" and person_id and len(parts) == 3:
+        return onboarding.add(PLATFORM, user_id, person_id, parts[2])
+    if action == "remove" and person_id and len(parts) == 2:
+        return onboarding.remove(PLATFORM, user_id, person_id)
+    raise BadAdminCommand(admin_usage(onboarding.agency_ids()))
 
 
 def register(app: App) -> None:

@@ -38,11 +38,14 @@ from bot.views.barriers import (
     parse_button_value,
     read_escalate_form,
     read_state,
+    shared_ids,
     state_int,
     steward_form,
 )
 from bot.views.errors import out_of_date
 from bot.views.message import Form
+from bot.views.recurring import RecurringAction
+from bot.views.recurring import parse_button_value as parse_recurring_value
 from bot.views.words import Cmd
 from bot.views.words import Command as Said
 from handlers.slack.errors import reported
@@ -121,6 +124,19 @@ def escalate_checkin(
     client.views_open(trigger_id=body["trigger_id"], view=render.modal(escalate_form(form)))
 
 
+def raise_recurring(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services
+) -> None:
+    """ "Raise as a barrier" in the stewards' digest: the form, pre-filled, linking the answers."""
+    ack()
+    try:
+        ids = parse_recurring_value(str(action.get("value", "")))
+    except ValueError:
+        raise NotFound(out_of_date_button()) from None
+    form = services.escalations.form_for_recurring(PLATFORM, body["user"]["id"], ids)
+    client.views_open(trigger_id=body["trigger_id"], view=render.modal(escalate_form(form)))
+
+
 def act_now(ack: Ack, body: dict[str, Any], action: dict[str, Any], services: Services) -> None:
     """ "Acknowledge" or "Escalate up" on a card: one click, recorded at once."""
     ack()
@@ -164,6 +180,7 @@ def submit_escalation(
             PLATFORM,
             body["user"]["id"],
             **read_escalate_form(_submitted(form, view)),
+            shared_checkin_ids=shared_ids(read_state(view.get("private_metadata"))),
             idempotency_key=f"slack:view:{view['id']}:{view.get('hash', '')}"
             if view.get("id")
             else None,
@@ -228,6 +245,7 @@ def register(app: App) -> None:
     app.command(Command.ESCALATE.value)(reported(escalate_command))
     app.command(Command.BARRIERS.value)(reported(barriers_command))
     app.action(ActionId.ESCALATE_CHECKIN.value)(reported(escalate_checkin))
+    app.action(RecurringAction.RAISE.value)(reported(raise_recurring))
     for one_click in ONE_CLICK_ACTIONS:
         app.action(one_click.value)(reported(act_now))
     for opens_form in FORM_ACTIONS:

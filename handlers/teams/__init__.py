@@ -9,6 +9,7 @@ the action's id through the tables below (escalations and privacy add theirs).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,13 @@ from microsoft_teams.cards import AdaptiveCard
 
 import handlers.teams.barriers as barriers
 import handlers.teams.entries as entries
+import handlers.teams.library as library
 import handlers.teams.privacy as privacy
 from bot.domain.checkins import Source
 from bot.domain.errors import NotFound, ValidationFailed
 from bot.domain.pause import pause_until
 from bot.services import Services
+from bot.services.onboarding import BadAdminCommand
 from bot.services.teams import Installed, TeamsConversation
 from bot.teams import render
 from bot.teams.ids import CHANNEL_COMMANDS, Command, Dialog, ExtensionCommand, Submit, Verb
@@ -38,6 +41,7 @@ from bot.teams.render import markdown, text_message
 from bot.views.checkin import (
     CHECKIN_FORM,
     RESUMED,
+    SHARE_CHOICES,
     CheckinAction,
     PromptState,
     PromptView,
@@ -47,6 +51,7 @@ from bot.views.checkin import (
     prompt_message,
     read_checkin,
     reply_not_saved,
+    reply_saved_message,
 )
 from bot.views.checkin import (
     OUT_OF_DATE as PROMPT_OUT_OF_DATE,
@@ -54,6 +59,7 @@ from bot.views.checkin import (
 from bot.views.digest import note_switched, note_usage
 from bot.views.errors import out_of_date
 from bot.views.help import help_message, only_in_private_chat, welcome
+from bot.views.onboarding import admin_usage
 from bot.views.words import Cmd, Strong
 from bot.views.words import Command as Said
 from handlers.teams.support import (
@@ -80,6 +86,9 @@ from handlers.teams.support import (
 
 # The longest pause request still read as a command rather than as a learning.
 MAX_PAUSE_WORDS = 3
+# A search is a few words; a longer message that happens to open with "find" is a learning,
+# unless it names a --theme or an --agency.
+MAX_FIND_WORDS = 8
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -188,6 +197,8 @@ def parse_command(text: str) -> TypedCommand | None:
         return None
     if name is Command.DIGEST and rest.lower().rstrip(".!") not in ("", "on", "off"):
         return None  # "Digest of the week: …" is a learning
+    if name is Command.FIND and extra_words > MAX_FIND_WORDS and "--" not in rest:
+        return None
     return TypedCommand(name, rest)
 
 
@@ -250,8 +261,59 @@ async def digest_command(ctx: Ctx, services: Services, rest: str) -> None:
     await ctx.send(render.markdown(note_switched(on)))
 
 
+log = logging.getLogger("learnloop.teams.handlers")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+async def _mentioned_person(ctx: Ctx) -> str | None:
+    """The Entra object id of the one person @mentioned in the message (not the bot)."""
+    activity = ctx.activity
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        data = entity.model_dump(by_alias=True) if hasattr(entity, "model_dump") else {}
+        mentioned = data.get("mentioned") or {}
+        if data.get("type") != "mention" or not mentioned.get("id") or mentioned["id"] == bot_id:
+            continue
+        if mentioned.get("aadObjectId"):
+            return str(mentioned["aadObjectId"])
+        # A mention carries the Teams user id; the conversation's roster has the object id.
+        try:
+            account = await ctx.api.conversations.get_member_by_id(
+                activity.conversation.id, mentioned["id"]
+            )
+        except Exception as exc:  # noqa: BLE001 - not in this conversation: say how instead
+            log.info("could not resolve a mentioned person: %s", type(exc).__name__)
+            return None
+        return account.aad_object_id or None
+    return None
+
+
+async def admin_command(ctx: Ctx, services: Services, rest: str) -> None:
+    """`admin add @person agency | remove @person | list` (LearnLoop admins only).
+
+    The person is @mentioned (their mention is taken out of `rest`) or named by Entra object id.
+    """
+    onboarding = services.onboarding
+    admin = person(ctx)
+    parts = rest.split()
+    action = parts[0].lower() if parts else ""
+    named = next((p for p in parts[1:] if _GUID.match(p)), None)
+    others = [p for p in parts[1:] if p != named]
+    who = named.lower() if named else await _mentioned_person(ctx)
+    if action == "list" and not parts[1:]:
+        reply = await call(onboarding.listing, PLATFORM, admin)
+    elif action == "add" and who and len(others) == 1:
+        reply = await call(onboarding.add, PLATFORM, admin, who, others[0])
+    elif action == "remove" and who and not others:
+        reply = await call(onboarding.remove, PLATFORM, admin, who)
+    else:
+        raise BadAdminCommand(admin_usage(onboarding.agency_ids()))
+    await ctx.send(text_message(reply))
+
+
 COMMANDS: dict[Command, CommandHandler] = {
     Command.HELP: help_command,
+    Command.ADMIN: admin_command,
     Command.CHECKIN: checkin_command,
     Command.PAUSE: pause_command,
     Command.RESUME: resume_command,
@@ -259,6 +321,7 @@ COMMANDS: dict[Command, CommandHandler] = {
     **barriers.COMMANDS,
     **privacy.COMMANDS,
     **entries.COMMANDS,
+    **library.COMMANDS,
 }
 
 
@@ -343,6 +406,29 @@ async def pause_prompts(ctx: Ctx, services: Services, data: Data) -> AdaptiveCar
     )
 
 
+async def _share_reply(
+    ctx: Ctx, services: Services, data: Data, action: CheckinAction
+) -> AdaptiveCard | str:
+    """A share button on a saved reply: re-share the entry, and the card says with whom."""
+    checkin_id = int_of(data, "value")
+    if checkin_id is None:
+        raise NotFound(render.plain(PROMPT_OUT_OF_DATE))
+    view = await call(
+        services.entries.share_reply, PLATFORM, person(ctx), checkin_id, SHARE_CHOICES[action]
+    )
+    return render.card(reply_saved_message(view))
+
+
+async def share_alliance(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Share with the alliance" on a saved reply."""
+    return await _share_reply(ctx, services, data, CheckinAction.SHARE_ALLIANCE)
+
+
+async def share_anonymous(ctx: Ctx, services: Services, data: Data) -> AdaptiveCard | str:
+    """ "Share with the alliance anonymously" on a saved reply."""
+    return await _share_reply(ctx, services, data, CheckinAction.SHARE_ANONYMOUS)
+
+
 def _prompt_id(data: Data) -> int:
     # "value" on cards built from the view; "prompt_id" on cards sent before.
     prompt_id = int_of(data, "value") or int_of(data, "prompt_id")
@@ -355,12 +441,15 @@ VERBS: dict[str, VerbHandler] = {
     CheckinAction.SKIP_WEEK: skip_week,
     CheckinAction.PAUSE_PROMPTS: pause_prompts,
     CheckinAction.NOTHING_THIS_WEEK: nothing_this_week,
+    CheckinAction.SHARE_ALLIANCE: share_alliance,
+    CheckinAction.SHARE_ANONYMOUS: share_anonymous,
     # Prompt cards sent before their buttons were named in the view.
     Verb.SKIP_WEEK: skip_week,
     Verb.PAUSE_PROMPTS: pause_prompts,
     **barriers.VERBS,
     **privacy.VERBS,
     **entries.VERBS,
+    **library.VERBS,
 }
 
 

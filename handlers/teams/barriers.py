@@ -40,10 +40,13 @@ from bot.views.barriers import (
     raise_launcher,
     read_escalate_form,
     read_state,
+    shared_ids,
     state_int,
     steward_form,
 )
 from bot.views.message import Form, Message, mentioned
+from bot.views.recurring import RecurringAction
+from bot.views.recurring import parse_button_value as parse_recurring_value
 from handlers.teams.support import (
     PLATFORM,
     CommandHandler,
@@ -184,26 +187,41 @@ async def open_escalate(ctx: Ctx, services: Services, data: Data) -> TaskModuleC
     return await _form(services, escalate_form(form))
 
 
+async def open_recurring(ctx: Ctx, services: Services, data: Data) -> TaskModuleContinueResponse:
+    """ "Raise as a barrier" in the stewards' digest: the form, pre-filled, linking the answers."""
+    try:
+        ids = parse_recurring_value(str(data.get("value") or ""))
+    except ValueError:
+        raise NotFound(out_of_date_button()) from None
+    form = await call(services.escalations.form_for_recurring, PLATFORM, person(ctx), ids)
+    return await _form(services, escalate_form(form))
+
+
 async def submit_escalate(
     ctx: Ctx, services: Services, data: Data
 ) -> TaskModuleContinueResponse | None:
     """Store the barrier; the form again, with what was typed, if it can't be stored."""
     user_id = person(ctx)
     values = render.read_form(blank_escalate_form(), data)
+    state = read_state(str(data.get(render.STATE_KEY) or ""))
+    shared = shared_ids(state)
     try:
         change = await call(
             services.escalations.raise_barrier,
             PLATFORM,
             user_id,
             **read_escalate_form(values),
+            shared_checkin_ids=shared,
             # A retried invoke carries the same activity id, so it is raised once.
             idempotency_key=f"teams:activity:{ctx.activity.id}",
         )
     except (ValidationFailed, LearnLoopError) as exc:
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"": render.plain(exc.said)}
-        state = read_state(str(data.get(render.STATE_KEY) or ""))
         source = state_int(state, "source_checkin_id") or int_of(data, "source_checkin_id")
-        form = await call(services.escalations.form_for, PLATFORM, user_id, checkin_id=source)
+        if shared:
+            form = await call(services.escalations.form_for_recurring, PLATFORM, user_id, shared)
+        else:
+            form = await call(services.escalations.form_for, PLATFORM, user_id, checkin_id=source)
         return await _form(services, escalate_form(form, values, errors))
     await call(services.escalations.publish, change)
     return None
@@ -273,6 +291,7 @@ VERBS: dict[str, VerbHandler] = {
 }
 DIALOGS: dict[str, DialogHandler] = {
     Dialog.ESCALATE: open_escalate,
+    RecurringAction.RAISE: open_recurring,
     **{opened: open_steward for opened in (*FORM_ACTIONS, *LEGACY_DIALOGS)},
 }
 SUBMITS: dict[str, SubmitHandler] = {

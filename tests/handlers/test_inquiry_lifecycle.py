@@ -180,6 +180,14 @@ def test_an_inquiry_from_start_to_summary(make_live: Any) -> None:
     assert "*Hospital discharge*: fewer than 3 learnings from fewer than 3 agencies" in summary
     assert "Housing assessment needs a discharge date — Open, with Agency leadership" in summary
     assert "Team-only secret" not in summary and "U0" not in summary
+    # Answers are read, not only counted: the two alike together, the anonymous one quoted
+    # without its agency; the sizes of small groups suppressed.
+    assert "*In their words*" in summary
+    assert "said in fewer than 3 answers" in summary
+    assert "Transport home is the gap nobody owns" in summary
+    in_words = summary[summary.index("In their words") : summary.index("Shared patterns")]
+    assert "Anonymous" in in_words and "Hospital Discharge" in in_words
+    assert in_words.count("Transport home") == 1
 
     # Closed: the form no longer asks, new check-ins aren't tagged, closing again is explained.
     view = open_form(live, slash_command("/checkin", user_id=ALICE), 4)

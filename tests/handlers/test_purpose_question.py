@@ -99,6 +99,11 @@ def test_purpose_question_is_asked_once_a_quarter_and_gathered(make_live: Any) -
         "To keep people housed; mostly, except after hospital."
     ]
     assert view.purpose.period == "2027-Q1"
+    # Read, grouped by the pattern finder: one answer on its own, quoted with its byline.
+    [group] = view.purpose.groups
+    assert not group.together and [q.text for q in group.quotes] == [
+        "To keep people housed; mostly, except after hospital."
+    ]
     week = digests.period(alliance, "2027-W01")
     hospital = live.loop.services.purpose.section(week.start, week.end, Audience.agency("hospital"))
     assert hospital is not None

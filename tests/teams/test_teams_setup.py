@@ -116,15 +116,20 @@ def alliance_with(agency: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def test_teams_members_are_entra_object_ids() -> None:
+def test_teams_members_are_entra_object_ids_or_addresses() -> None:
     with pytest.raises(ConfigError) as raised:
         parse_alliance(
             alliance_with(
-                {"id": "nhs", "name": "NHS", "platform": "teams", "members": ["megan@nhs.net"]}
+                {"id": "nhs", "name": "NHS", "platform": "teams", "members": ["megan.bowen"]}
             )
         )
     assert raised.value.problems[0].startswith("agencies.2.members.0:")
     assert "Entra object id" in raised.value.problems[0]
+    # An e-mail address is looked up in Microsoft Graph (issue 16).
+    by_address = {"id": "nhs", "name": "NHS", "platform": "teams", "members": ["megan@nhs.net"]}
+    assert parse_alliance(alliance_with(by_address)).agency("nhs").member_emails == [
+        "megan@nhs.net"
+    ]
 
 
 def test_ids_from_the_other_platform_are_named() -> None:

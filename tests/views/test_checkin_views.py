@@ -124,7 +124,15 @@ def test_reminder_reply_saved_thanks_and_launcher_on_both_platforms() -> None:
         offered = CheckinAction.ESCALATE_CHECKIN in _ids(thanks)
         assert offered is (escalate is not None)
     _same_on_both(checkin_launcher("typed"))
-    assert _ids(reply_saved_message(ReplySavedView(12))) == [CheckinAction.ADD_DETAIL]
+    assert _ids(reply_saved_message(ReplySavedView(12))) == [
+        CheckinAction.ADD_DETAIL,
+        CheckinAction.SHARE_ALLIANCE,
+        CheckinAction.SHARE_ANONYMOUS,
+    ]
+    # Once shared, the confirmation says so and offers no second share.
+    shared = reply_saved_message(ReplySavedView(12, shared="alliance"))
+    _same_on_both(shared)
+    assert _ids(shared) == [CheckinAction.ADD_DETAIL]
 
 
 def _form_words(form: Form) -> list[str]:

@@ -25,11 +25,11 @@ from bot.services.members import MemberService
 from bot.services.teams import TeamsConversationService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import ConfigError, Settings
-from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.app import PACED_METHODS, build_bolt_app, build_web_client
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import SlackInstalls, build_installs
 from bot.slack.own_workspace import OwnWorkspace
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import WorkspacePacers
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
 from storage.db import (
     SchemaState,
@@ -110,6 +110,13 @@ def prepare_database(engine: Engine, migrations: Path | None = None) -> SchemaSt
     return state
 
 
+def _workspace_of(router: WorkspaceRouter | None) -> Callable[[str], str | None] | None:
+    """Which workspace a send to an address is made in (OAuth mode); None: the one there is."""
+    if router is None:
+        return None
+    return lambda to: router.workspace_for({"channel": to})
+
+
 def build(
     settings: Settings,
     alliance: AllianceConfig | None = None,
@@ -137,8 +144,9 @@ def build(
     uow = UnitOfWorkFactory(engine)
     metrics = Metrics()
     metrics.watch_database(engine, alliance.alliance.suppress_below)
-    # One pacer per process keeps fan-out DMs just under Slack's rate limit.
-    pacer = Pacer()
+    # One pacer per Slack workspace (made when it first sends) keeps fan-out DMs just under
+    # that workspace's rate limit; a 429 in one workspace never slows another.
+    pacers = WorkspacePacers()
     # In OAuth mode tokens come from each workspace's install (a missing key refuses).
     installs = (
         build_installs(settings, engine, WorkspaceService(uow))
@@ -151,7 +159,7 @@ def build(
         WorkspaceRouter(WorkspaceDirectory(alliance, uow), installs.tokens) if installs else None
     )
     client = (
-        build_web_client(settings, metrics, pacers={"chat.postMessage": pacer}, router=router)
+        build_web_client(settings, metrics, paced_methods=PACED_METHODS, router=router)
         if with_slack
         else None
     )
@@ -163,7 +171,8 @@ def build(
             SlackMessenger(
                 client,
                 metrics,
-                pacer=pacer,
+                pacers=pacers,
+                workspace_of=_workspace_of(router),
                 digest_retry_budget=settings.learnloop_digest_retry_seconds,
             )
             if client is not None

@@ -31,6 +31,12 @@ class MessengerRouter:
         """Post a message on the platform of the person or conversation it is for."""
         return self.for_address(to, "send").send(to, message, paced=paced)
 
+    def pace_key(self, to: str) -> str:
+        """The platform and its own pace key (a workspace, a tenant) of a paced send."""
+        platform = platform_of(to)
+        messenger = self.messengers[platform]
+        return f"{platform}:{messenger.pace_key(to) if messenger is not None else ''}"
+
     def update(self, ref: MessageRef, message: Message) -> None:
         """Replace a message on the platform it was posted on."""
         self.for_address(ref.channel, "update").update(ref, message)

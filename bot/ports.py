@@ -121,6 +121,14 @@ class Messenger(Protocol):
         """
         ...
 
+    def pace_key(self, to: str) -> str:
+        """Which pace a paced send to `to` waits in: its Slack workspace, its Teams tenant.
+
+        A fan-out sends each pace's messages on threads of their own, so one workspace or
+        tenant held back by the platform never holds up another.
+        """
+        ...
+
     def update(self, ref: MessageRef, message: Message) -> None:
         """Replace a message already posted."""
         ...

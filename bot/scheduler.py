@@ -3,9 +3,11 @@
 It never formats a message or decides who is due itself: each job is a service method taking
 `now`, registered by reference in `due_jobs`, so a job that does not exist stops the worker at
 start-up rather than being skipped every minute. APScheduler 3 runs the tick (jobs defined here
-in code; no job store is shared between processes). Only the elected leader runs the jobs
-(storage/locks.py); the others stand by. SIGTERM or SIGINT lets the current sends finish, starts
-no new ones, and exits.
+in code; no job store is shared between processes). On PostgreSQL every worker runs the sending
+jobs (prompts and reminders, digests), which share the work through the ledger's leases; only
+the elected leader (storage/locks.py) runs the jobs marked `once` (retention purge, closing
+inquiries, escalations). On SQLite one worker runs everything and a second stands by.
+SIGTERM or SIGINT lets the current sends finish, starts no new ones, and exits.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Job:
     name: str  # how the log and the job-failure metric name it, e.g. "prompts.run_due"
     run: Callable[[dt.datetime], object]
     stop: Callable[[], None] | None = None
+    # Must run in one worker only (the leader); the others are shared through the ledger.
+    once: bool = False
 
     def __post_init__(self) -> None:
         # A job list built by hand (tests, tools) fails here, when the worker starts.
@@ -56,12 +60,14 @@ def due_jobs(services: Services) -> list[Job]:
     return [
         Job("prompts.run_due", services.prompts.run_due, services.prompts.request_stop),
         # Before the digest, which includes the summaries of the inquiries it closes.
-        Job("inquiries.close_due", services.inquiries.close_due),
-        Job("digests.send_due", services.digests.send_due),
-        # After the digests: the practitioners' weekly alliance note, paced, once a week each.
+        Job("inquiries.close_due", services.inquiries.close_due, once=True),
+        Job("digests.send_due", services.digests.send_due),  # each digest claimed by one
+        # After the digests: the practitioners' weekly alliance note, paced, once a week each
+        # (each member's note claimed by one worker).
         Job("notes.send_due", services.notes.send_due, services.notes.request_stop),
-        Job("privacy.purge_due", services.privacy.purge_due),
-        Job("escalations.raise_stale", services.escalations.raise_stale),  # weekly, per level
+        Job("privacy.purge_due", services.privacy.purge_due, once=True),
+        # Weekly, per level.
+        Job("escalations.raise_stale", services.escalations.raise_stale, once=True),
     ]
 
 
@@ -77,7 +83,8 @@ class _QuietSkips(logging.Filter):
 
 
 class Worker:
-    """Runs the due-work jobs each tick while it holds the leader lock."""
+    """Runs the due-work jobs each tick: all of them while it leads; with `shares`, the
+    sending jobs (not `once`) even while another worker leads."""
 
     def __init__(
         self,
@@ -85,12 +92,15 @@ class Worker:
         lock: LeaderLock,
         clock: Clock = system_clock,
         status: WorkerStatus | None = None,
+        shares: bool = False,
     ) -> None:
         self.lock = lock
+        self.shares = shares
         self.clock = clock
         self.jobs = list(jobs)
         self.status = status  # the heartbeat and job counts the worker's port serves
         self.leading = False
+        self.ticks_run = 0
         self._stopping = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
@@ -98,7 +108,8 @@ class Worker:
         self._retired: list[Job] = []  # jobs replaced by a reload, still stopped on SIGTERM
 
     def tick(self) -> bool:
-        """One pass over the jobs; False if another worker leads (or we are stopping)."""
+        """One pass over the jobs; False if it ran none (another worker leads and this one does
+        not share the sending, or we are stopping)."""
         self._idle.clear()
         if self.status is not None:
             self.status.tick_started()
@@ -108,15 +119,23 @@ class Worker:
             leading = self.lock.acquire()
             if self.status is not None:
                 self.status.leadership(leading)
-            if leading != self.leading:
-                log.info("this worker is now %s", "the leader" if leading else "on standby")
+            if leading != self.leading or self.ticks_run == 0:
+                if leading:
+                    log.info("this worker is now the leader")
+                elif self.shares:
+                    log.info("this worker is now sending alongside the leader (not the leader)")
+                else:
+                    log.info("this worker is now on standby")
                 self.leading = leading
-            if not leading:
+            self.ticks_run += 1
+            if not leading and not self.shares:
                 return False
             now = self.clock()
             for job in self.jobs:
                 if self._stopping.is_set():
                     break
+                if job.once and not leading:
+                    continue
                 try:
                     job.run(now)
                 except Exception:  # one failing job must not stop the others

@@ -113,7 +113,8 @@ class WorkerCollector(Collector):
         total.add_metric([], float(ticks))
         yield total
         leader = GaugeMetricFamily(
-            "learnloop_worker_leader", "1 if this worker holds the leader lock and runs the jobs."
+            "learnloop_worker_leader",
+            "1 if this worker holds the leader lock and runs the once-only jobs.",
         )
         leader.add_metric([], 1.0 if leading else 0.0)
         yield leader

@@ -155,6 +155,10 @@ class PromptRow(Base):
     # Set while a send is in flight. A row still marked after a crash is "in doubt":
     # the worker looks for the message in the DM before it ever sends again.
     sending_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Several workers share the sending: the one holding the row's lease, and until when. A
+    # lease past its expiry (or whose worker is gone) may be taken by another worker.
+    leased_by: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     member: Mapped[MemberRow] = relationship()
 

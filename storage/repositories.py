@@ -226,6 +226,11 @@ class PromptRepository:
         """A ledger row by id."""
         return self.session.get(PromptRow, prompt_id)
 
+    def get_for_update(self, prompt_id: int) -> PromptRow | None:
+        """A ledger row by id, locked until commit (PostgreSQL), so no other worker's claim or
+        send can begin on it between reading and writing it."""
+        return self.session.get(PromptRow, prompt_id, with_for_update=True)
+
     def latest_open(self, member_id: int) -> PromptRow | None:
         """The member's most recent prompt still waiting for an answer."""
         return self.session.scalar(
@@ -277,7 +282,66 @@ class PromptRepository:
         ).where(PromptRow.cohort_id == cohort_id, PromptRow.cycle.in_(list(cycles)))
         return list(self.session.execute(query))
 
-    def lease(self, prompt_id: int, now: dt.datetime) -> bool:
+    def claim(
+        self,
+        prompt_ids: Sequence[int],
+        worker: str,
+        now: dt.datetime,
+        until: dt.datetime,
+    ) -> list[int]:
+        """Reserve some pending rows for `worker` to send; the ids it got (others skipped).
+
+        On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`: workers claiming at once
+        each get different rows without waiting for each other. A reservation held by another
+        worker is taken only once it has expired; a row whose send began (`sending_at`) is
+        never claimed here (it is in doubt: see `in_doubt`).
+        """
+        if not prompt_ids:
+            return []
+        free = (
+            PromptRow.id.in_(list(prompt_ids)),
+            PromptRow.status == "pending",
+            PromptRow.sending_at.is_(None),
+            (
+                PromptRow.leased_by.is_(None)
+                | (PromptRow.leased_by == worker)
+                | (PromptRow.lease_expires_at < now)
+            ),
+        )
+        pick = select(PromptRow.id).where(*free).order_by(PromptRow.id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        # SQLite: one writer at a time (and one worker), so the conditional UPDATE suffices.
+        ids = list(self.session.scalars(pick))
+        if not ids:
+            return []
+        result = self.session.execute(
+            update(PromptRow)
+            .where(PromptRow.id.in_(ids), *free)
+            .values(leased_by=worker, lease_expires_at=until)
+            .returning(PromptRow.id)
+        )
+        return sorted(result.scalars())
+
+    def begin_send(self, prompt_id: int, worker: str, now: dt.datetime, until: dt.datetime) -> bool:
+        """Mark the send of a row this worker reserved as begun; False if it is not ours now.
+
+        A conditional UPDATE: a reservation that expired and was taken by another worker (or
+        a row settled meanwhile) is not sent, so each prompt goes out once.
+        """
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id == prompt_id,
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+                PromptRow.leased_by == worker,
+            )
+            .values(sending_at=now, lease_expires_at=until, attempts=PromptRow.attempts + 1)
+        )
+        return bool(result.rowcount)
+
+    def lease(self, prompt_id: int, now: dt.datetime, worker: str | None = None) -> bool:
         """Take a pending row to send it; False if someone else has it or it is settled.
 
         A conditional UPDATE, so of two processes racing for one row exactly one wins.
@@ -289,9 +353,49 @@ class PromptRepository:
                 PromptRow.status == "pending",
                 PromptRow.sending_at.is_(None),
             )
-            .values(sending_at=now, attempts=PromptRow.attempts + 1)
+            .values(sending_at=now, leased_by=worker, attempts=PromptRow.attempts + 1)
         )
         return bool(result.rowcount)
+
+    def release(self, prompt_ids: Sequence[int], worker: str) -> None:
+        """Give back reservations whose send never began (a stop request), for others."""
+        if not prompt_ids:
+            return
+        self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id.in_(list(prompt_ids)),
+                PromptRow.leased_by == worker,
+                PromptRow.sending_at.is_(None),
+            )
+            .values(leased_by=None, lease_expires_at=None)
+        )
+
+    def reservation_holders(self) -> list[str]:
+        """Workers holding reservations of pending rows whose send has not begun."""
+        query = (
+            select(PromptRow.leased_by)
+            .where(
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+                PromptRow.leased_by.is_not(None),
+            )
+            .distinct()
+        )
+        return [str(holder) for holder in self.session.scalars(query)]
+
+    def release_holder(self, worker: str) -> int:
+        """Free every reservation of a worker that is gone (its sends never began)."""
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.leased_by == worker,
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+            )
+            .values(leased_by=None, lease_expires_at=None)
+        )
+        return int(result.rowcount or 0)
 
     def in_doubt(self) -> list[tuple[PromptRow, str]]:
         """Pending rows whose send began but never ended (a crash, a timeout), with user ids."""

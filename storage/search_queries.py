@@ -5,7 +5,7 @@ PostgreSQL keeps a stored, generated column `search_vector` =
 `websearch_to_tsquery('english', …)`, which never raises on any input. SQLite keeps an FTS5
 table (`checkins_fts`, Porter-stemmed, contentless) in step with `checkins` by triggers, and is
 given a MATCH expression built only from quoted letters and digits. Both are made by the
-migration `0004_library_search`.
+migration `0005_library_search`.
 
 The reader's rule is `bot.domain.visibility.can_read` for `Audience.member`: the WHERE clause
 here only narrows the rows the database reads, and the service checks every row it shows
@@ -25,10 +25,13 @@ from bot.domain.checkins import Visibility
 from bot.domain.search import Terms, fts5_match, websearch_text
 from storage.models import CheckinRow, CheckinThemeRow, ThemeRow
 
-# The stored tsvector column (generated from the answers) and its GIN index (migration 0004).
+# The stored tsvector column (generated from the answers) and its GIN index (migration 0005).
 PG_VECTOR = "checkins.search_vector"
 PG_INDEX = "ix_checkins_search"
 FTS_TABLE = "checkins_fts"
+# Under this many matches SQLite fetches them by id and sorts; at or over it, it walks newest
+# first (bench/library_search.py measures both sides).
+FEW_MATCHES = 2000
 # What the schema test leaves out of the model comparison: the search index is not a model.
 SEARCH_OBJECTS = frozenset(
     {
@@ -72,12 +75,24 @@ class SearchQueries:
             return sql_text(
                 f"{PG_VECTOR} @@ websearch_to_tsquery('english'::regconfig, :search_terms)"
             ).bindparams(search_terms=websearch_text(terms))  # type: ignore[return-value]
-        # `+checkins.id`: SQLite must not fetch every match by its id and sort them all; it
-        # walks the created_at index newest first instead, probing the match list (built
-        # once), and stops at the first page: several times faster for a common word.
+        match = fts5_match(terms)
+        # Few matches: fetch them by id and sort them. Many: fetching and sorting every one
+        # is the slow part, so `+checkins.id` steers SQLite to walk the created_at index
+        # newest first instead, probing the match list (built once), and stop at the page.
+        few = (
+            self.session.scalar(
+                sql_text(
+                    f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} "
+                    f"WHERE {FTS_TABLE} MATCH :search_terms LIMIT {FEW_MATCHES})"
+                ),
+                {"search_terms": match},
+            )
+            or 0
+        ) < FEW_MATCHES
+        column = "checkins.id" if few else "+checkins.id"
         return sql_text(  # type: ignore[return-value]
-            f"+checkins.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :search_terms)"
-        ).bindparams(search_terms=fts5_match(terms))
+            f"{column} IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :search_terms)"
+        ).bindparams(search_terms=match)
 
     def search(
         self,

@@ -68,6 +68,7 @@ class Call:
     body: bytes = b""
     path: str = ""
     files: dict[str, FilePart] = field(default_factory=dict)
+    refused: bool = False  # answered 429 (a rate limit)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """Return a request header by case-insensitive name."""
@@ -241,6 +242,8 @@ class FakeSlackAPI:
         self._channel_limits: dict[str, tuple[float, float]] = {}
         self._channel_buckets: dict[tuple[str, str], list[float]] = {}
         self._windows: dict[str, tuple[float, deque[float]]] = {}  # sliding-window limits
+        # Per-workspace limits, told apart by the bot token: (method, token) -> bucket.
+        self._token_limits: dict[tuple[str, str], list[float]] = {}
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
         # Requests being answered now, and the most ever answered at once, per method.
@@ -444,6 +447,28 @@ class FakeSlackAPI:
                 rate = float(per_second)
                 self._limits[method] = [rate, rate, time.monotonic()]
 
+    def set_token_rate_limit(self, method: str, token: str, per_second: float | None) -> None:
+        """Like `set_rate_limit`, but only for calls made with one bot token (one workspace).
+
+        Slack's limits are per workspace: several fake workspaces are one fake server whose
+        calls carry each workspace's token. ``None`` lifts it.
+        """
+        with self._cond:
+            if per_second is None:
+                self._token_limits.pop((method, token), None)
+            else:
+                rate = float(per_second)
+                self._token_limits[(method, token)] = [rate, rate, time.monotonic()]
+
+    def accepted(self, method: str, token: str | None = None) -> list[Call]:
+        """Calls of ``method`` (with ``token``, if given) that were not refused with 429."""
+        with self._cond:
+            return [
+                c
+                for c in self._calls
+                if c.method == method and (token is None or c.token == token) and not c.refused
+            ]
+
     def set_window_rate_limit(self, method: str, per_second: float | None) -> None:
         """Refuse calls of ``method`` when ``per_second`` were accepted in the last second.
 
@@ -586,10 +611,29 @@ class FakeSlackAPI:
                 return _Scripted({"ok": False, "error": "internal_error"}, flaky[1], {})
         return None
 
+    def _token_limited(self, call: Call) -> _Scripted | None:
+        with self._cond:
+            limit = self._token_limits.get((call.method, call.token or ""))
+            if limit is None:
+                return None
+            rate, tokens, last = limit
+            now = time.monotonic()
+            tokens = min(rate, tokens + (now - last) * rate)
+            limit[1], limit[2] = tokens, now
+            if tokens < 1.0:
+                wait = max(1, math.ceil((1.0 - tokens) / rate))
+                return _Scripted(
+                    {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)}
+                )
+            limit[1] = tokens - 1.0
+            return None
+
     def _respond_api(self, call: Call) -> _Scripted:
         self._record(call)
-        limited = self._limited(call.method, call.params)
+        limited = self._token_limited(call) or self._limited(call.method, call.params)
         if limited is not None:
+            with self._cond:
+                call.refused = True
             return limited
         scripted = self._scripted(call.method, call.params)
         if scripted is not None:

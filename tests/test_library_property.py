@@ -224,7 +224,8 @@ def test_find_never_returns_an_entry_the_asker_may_not_read(
             if not text or ask.by_agency is not None:
                 continue
             reader = user(ask.agency, ask.member)
-            moved_db = tmp_path / f"world-{run}-moved-{reader}.db"
+            # A file of its own each time: SQLite's WAL beside a reused name would replay.
+            moved_db = tmp_path / f"world-{run}-moved-{next(_runs)}.db"
             shutil.copy(template, moved_db)
             moved = populate(moved_db, world, reader)
             engines.append(moved.engine)
@@ -233,7 +234,7 @@ def test_find_never_returns_an_entry_the_asker_may_not_read(
             )
             here = find_message(service.find("slack", reader, text))
             there = find_message(moved_service.find("slack", reader, text))
-            assert repr(here) == repr(there), text
+            assert repr(here) == repr(there), (text, repr(here), repr(there))
     finally:
         for engine in engines:
             engine.dispose()

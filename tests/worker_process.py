@@ -67,8 +67,16 @@ def worker_env(database_url: str, slack_url: str, config: Path) -> dict[str, str
 class WorkerProcess:
     """One `learnloop worker` child process, its log in a file."""
 
-    def __init__(self, folder: Path, env: dict[str, str], name: str, tick_seconds: int = 1):
+    def __init__(
+        self,
+        folder: Path,
+        env: dict[str, str],
+        name: str,
+        tick_seconds: int = 1,
+        worker_id: str | None = None,
+    ):
         self.folder = folder
+        self.worker_id = worker_id  # `--id`: its name in the ledger's leases (default: host:pid)
         self.env = env
         self.name = name
         self.tick_seconds = tick_seconds
@@ -80,6 +88,8 @@ class WorkerProcess:
         """Start it (cwd is the test folder, so no stray .env is read)."""
         log = self.log_path.open("ab")
         command = ["worker", "--tick-seconds", str(self.tick_seconds)]
+        if self.worker_id:
+            command += ["--id", self.worker_id]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", *command],
             cwd=self.folder,

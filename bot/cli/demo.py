@@ -173,6 +173,10 @@ class ConsoleMessenger:
         self.first.setdefault(to, message)
         return self._ref(to)
 
+    def pace_key(self, to: str) -> str:
+        """One pace: nothing leaves this process."""
+        return ""
+
     def update(self, ref: MessageRef, message: Message) -> None:
         """Record a message re-rendered in place."""
         self.sent.append((f"updated: {message.summary.plain()}", ref.channel))

@@ -334,15 +334,32 @@ def worker(
             min=0, max=65535, help="Port for /metrics and /healthz (default: $WORKER_METRICS_PORT)."
         ),
     ] = None,
+    worker_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            envvar="LEARNLOOP_WORKER_ID",
+            help="This worker's name in the ledger's leases (default: host name and process "
+            "id). Give each worker its own; on PostgreSQL start as many as you like.",
+        ),
+    ] = None,
 ) -> None:
     """Run the scheduler: prompts, reminders and other due work, once a minute (SIGTERM stops).
 
+    On PostgreSQL several workers share the sending; on SQLite one sends and others stand by.
     It also serves /metrics and a heartbeat (/healthz) on its own port.
     """
     from bot.app import build
     from bot.scheduler import Worker, due_jobs
+    from bot.services.prompts import PromptService
     from bot.worker_status import WorkerStatus, serve_worker_http
-    from storage.locks import leader_lock
+    from storage.locks import (
+        AdvisoryPresence,
+        SoleWorker,
+        WorkerPresence,
+        default_worker_id,
+        leader_lock,
+    )
 
     settings = _settings()
     _logging(settings)
@@ -351,10 +368,27 @@ def worker(
         loop = build(settings, with_slack=settings.slack_enabled)
     except ConfigError as exc:
         fail_config(exc)
-    if loop.engine.dialect.name == "sqlite":
+    name = worker_id or default_worker_id()
+    shares = loop.engine.dialect.name == "postgresql"
+    presence: AdvisoryPresence | None = None
+    if shares:
+        presence = AdvisoryPresence(loop.engine, name)
+        presence.announce()
         logging.getLogger("learnloop").info(
-            "SQLite: run exactly one worker (only PostgreSQL elects a leader among several)"
+            "worker %s: PostgreSQL, so every worker shares the sending", name
         )
+    else:
+        logging.getLogger("learnloop").info(
+            "worker %s: SQLite allows one sending worker: a second one stands by "
+            "(use PostgreSQL to share the sending between several)",
+            name,
+        )
+    known: WorkerPresence = presence if presence is not None else SoleWorker(name)
+
+    def identify(prompts: PromptService) -> None:
+        prompts.worker_id, prompts.presence = name, known
+
+    identify(loop.services.prompts)
     status = WorkerStatus(tick_seconds)
     port = settings.worker_metrics_port if metrics_port is None else metrics_port
     try:
@@ -371,7 +405,9 @@ def worker(
     )
     from bot.reload import watch
 
-    runner = Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status)
+    runner = Worker(due_jobs(loop.services), leader_lock(loop.engine), status=status, shares=shares)
+    # A reload builds new services: they keep this worker's name and presence in the leases.
+    loop.on_reload.append(lambda: identify(loop.services.prompts))
     # A reloaded alliance file reaches the jobs from the next tick (SIGHUP, `learnloop reload`).
     loop.on_reload.append(lambda: runner.replace_jobs(due_jobs(loop.services)))
     # People new to the file (by id, e-mail, channel) are recognised before their first prompt.
@@ -381,6 +417,8 @@ def worker(
         runner.run(tick_seconds=tick_seconds)
     finally:
         watcher.stop()
+        if presence is not None:
+            presence.close()
         server.shutdown()
         loop.engine.dispose()
 

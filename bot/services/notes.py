@@ -69,12 +69,6 @@ class AllianceNoteService:
             uow.commit()
         return on
 
-    def is_on(self, platform: str, user_id: str) -> bool:
-        """Whether someone gets the note (False for people who are not members)."""
-        with self.uow() as uow:
-            row = uow.members.by_platform_id(platform, user_id)
-            return bool(row is not None and row.alliance_note)
-
     def build(self, week: str | None = None) -> AllianceNoteView:
         """The note for a week (nothing is sent or recorded)."""
         return self.digests.note(week)

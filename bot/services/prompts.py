@@ -5,14 +5,20 @@ Both decide per member (their own time zone, bank holidays, clock changes: see
 bot/domain/schedule.py) and go through the delivery ledger:
 
 1. a row per (member, cycle) is inserted, on conflict do nothing, before anything is sent;
-2. a send *leases* its pending row with a conditional UPDATE (`sending_at`), so of two
-   processes racing for one row only one sends;
+2. a worker *claims* a batch of pending rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a
+   reservation with its worker id and an expiry), so several workers share a fan-out, each
+   row going to one of them; just before sending it marks the send begun (`sending_at`) with
+   a conditional UPDATE that fails if its reservation was taken over meanwhile;
 3. the outcome is written back: sent, failed (a lasting Slack error), or pending again (429 or
    5xx after the WebClient's own retries: the next pass tries again, up to `MAX_ATTEMPTS`).
 
+Sends are grouped by the messenger's pace key (a Slack workspace, a Teams tenant), each group
+on threads of its own, so a workspace the platform holds back never holds up another.
+
 A row still leased when its sender died (SIGKILL, a timeout) is *in doubt*: the DM may or may not
-have arrived. It is never sent blindly again: the worker first looks in the person's DM for the
-prompt's metadata and only sends if it is not there.
+have arrived. It is never sent blindly again: a worker first looks in the person's DM for the
+prompt's metadata and only sends if it is not there. It settles its own such rows, those of a
+worker that is gone (`WorkerPresence`), and any whose lease has expired.
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -44,6 +50,7 @@ from bot.services.base import MemberFacingService
 from bot.services.members import MemberInfo, MemberService
 from bot.services.roster import Roster
 from bot.views.checkin import PromptView, ReminderView, prompt_message, reminder_message
+from storage.locks import AssumeAlive, WorkerPresence, default_worker_id
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -59,6 +66,10 @@ SEND_THREADS = 8
 MAX_ATTEMPTS = 5
 # A lease older than this belongs to a sender that died (or hung): its row is settled.
 STALE_LEASE = dt.timedelta(minutes=10)
+# Rows a worker reserves at a time, per pace (workspace); and how long a reservation whose
+# send has not begun keeps others off it (a worker that died before sending frees it then).
+CLAIM_BATCH = 32
+RESERVATION = dt.timedelta(minutes=2)
 # Errors whose request may have reached Slack: the row stays leased until it is checked.
 IN_DOUBT_ERRORS = frozenset({"timeout", "connection_error"})
 
@@ -144,6 +155,10 @@ class PromptService(MemberFacingService):
         self._in_flight: set[int] = set()
         self._doubtful: set[int] = set()
         self._settled_once = False
+        # Who this sender is in the ledger's leases, and how it tells whether another is alive
+        # (the worker command sets both; a CLI send assumes every other worker is running).
+        self.worker_id = default_worker_id()
+        self.presence: WorkerPresence = AssumeAlive()
 
     # ------------------------------------------------------------------ entry points
 
@@ -251,14 +266,85 @@ class PromptService(MemberFacingService):
                 report.in_doubt += 1
             else:
                 todo.append((member, prompt_id))
-        self._in_pool(todo, lambda item: self._deliver(item[0], item[1], report))
+        self._in_lanes(
+            todo,
+            lambda item: item[0].user_id,
+            lambda batch: self._claimed(batch, report),
+            lambda item: self._deliver(item[0], item[1], report),
+        )
+        if self._stop.is_set():
+            # Stopping: give back what this worker reserved but never began, for the others.
+            with self.uow() as uow:
+                uow.prompts.release([prompt_id for _, prompt_id in todo], self.worker_id)
+                uow.commit()
         return report
 
-    def _in_pool(self, items: list[T], work: Callable[[T], None]) -> None:
-        """Run `work` over items in the send pool; after a stop request, the rest are skipped."""
-        if not items:
-            return
+    def _claimed(
+        self, batch: list[tuple[MemberInfo, int]], report: CohortReport
+    ) -> list[tuple[MemberInfo, int]]:
+        """Reserve a batch for this worker; what another worker has taken is counted, skipped."""
+        now = self.clock()
+        with self.uow() as uow:
+            got = set(
+                uow.prompts.claim(
+                    [prompt_id for _, prompt_id in batch], self.worker_id, now, now + RESERVATION
+                )
+            )
+            uow.commit()
+        for _ in range(len(batch) - len(got)):
+            report.add("already")
+        return [item for item in batch if item[1] in got]
 
+    def _in_lanes(
+        self,
+        items: list[T],
+        address: Callable[[T], str],
+        claim: Callable[[list[T]], list[T]] | None,
+        work: Callable[[T], None],
+    ) -> None:
+        """Run `work` over items, each pace (workspace, tenant) on threads of its own.
+
+        With `claim`, each lane takes its items CLAIM_BATCH at a time and works on those it got.
+        """
+        lanes: dict[str, list[T]] = {}
+        for item in items:
+            lanes.setdefault(self.messenger.pace_key(address(item)), []).append(item)
+
+        def run_lane(lane: list[T]) -> None:
+            if claim is None:
+                self._in_pool(lane, work)
+            else:
+                self._claiming(lane, claim, work)
+
+        if len(lanes) <= 1:
+            for lane in lanes.values():
+                run_lane(lane)
+            return
+        with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="pace") as pool:
+            list(pool.map(run_lane, lanes.values()))
+
+    def _claiming(
+        self, items: list[T], claim: Callable[[list[T]], list[T]], work: Callable[[T], None]
+    ) -> None:
+        """Claim items CLAIM_BATCH at a time and work on those this worker got, in the pool.
+
+        The next batch is claimed while the last one is still being sent, so the pool never
+        waits for a claim; at most two batches are held at once.
+        """
+        guarded = self._guarded(work)
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
+            held: deque[list[Future[None]]] = deque()
+            for start in range(0, len(items), CLAIM_BATCH):
+                if self._stop.is_set():
+                    break
+                got = claim(items[start : start + CLAIM_BATCH])
+                held.append([pool.submit(guarded, item) for item in got])
+                while len(held) > 1:
+                    wait(held.popleft())
+            for futures in held:
+                wait(futures)
+
+    def _guarded(self, work: Callable[[T], None]) -> Callable[[T], None]:
         def guarded(item: T) -> None:
             if self._stop.is_set():
                 return
@@ -267,12 +353,24 @@ class PromptService(MemberFacingService):
             except Exception:  # one member's failure must never stop the fan-out
                 log.exception("sending to one member failed unexpectedly")
 
+        return guarded
+
+    def _in_pool(self, items: list[T], work: Callable[[T], None]) -> None:
+        """Run `work` over items in the send pool; after a stop request, the rest are skipped."""
+        if not items:
+            return
         with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
-            list(pool.map(guarded, items))
+            list(pool.map(self._guarded(work), items))
 
     def _deliver(self, member: MemberInfo, prompt_id: int, report: CohortReport) -> None:
+        if self._stop.is_set():
+            with self.uow() as uow:  # give the reservation back for another worker
+                uow.prompts.release([prompt_id], self.worker_id)
+                uow.commit()
+            return
+        now = self.clock()
         with self.uow() as uow:
-            leased = uow.prompts.lease(prompt_id, self.clock())
+            leased = uow.prompts.begin_send(prompt_id, self.worker_id, now, now + STALE_LEASE)
             uow.commit()
         if not leased:
             report.add("already")
@@ -298,6 +396,7 @@ class PromptService(MemberFacingService):
                 row.channel_id, row.message_ts = ref.channel, ref.ts
                 row.sent_at = self.clock()
                 row.sending_at = None
+                row.lease_expires_at = None
                 row.error = None
                 uow.commit()
             report.add("sent")
@@ -329,10 +428,12 @@ class PromptService(MemberFacingService):
                 counter = "in_doubt"
             elif exc.transient and row.attempts < MAX_ATTEMPTS:
                 row.sending_at = None  # Slack refused it (429, 5xx): retry on the next pass
+                row.leased_by = row.lease_expires_at = None  # by whichever worker gets to it
                 counter = "retrying"
             else:
                 row.status = PromptStatus.FAILED
                 row.sending_at = None
+                row.lease_expires_at = None
                 if exc.unreachable:
                     uow.members.mark_inactive(member.id, exc.code)
                 counter = "failed"
@@ -345,23 +446,50 @@ class PromptService(MemberFacingService):
     def settle_in_doubt(self, now: dt.datetime, everything: bool = False) -> int:
         """Resolve leased rows whose sender is gone: sent if the DM is there, else pending again.
 
-        `everything` settles every lease not held by this process (right after a start, when no
-        other sender can be alive); otherwise only the ones this process gave up on (timeouts)
-        and leases older than STALE_LEASE.
+        `everything` (this worker's first pass) settles every lease this worker id held before
+        it started, and those of workers that are gone; otherwise only the ones this process
+        gave up on (timeouts). A lease past its expiry (STALE_LEASE after its send began) is
+        settled whoever held it. Leases of other workers that are running are left alone.
         """
         with self.uow() as uow:
             leased = [
-                (row.id, user_id, row.sending_at, row.attempts)
+                (
+                    row.id,
+                    user_id,
+                    row.sending_at,
+                    row.attempts,
+                    row.leased_by,
+                    row.lease_expires_at,
+                )
                 for row, user_id in uow.prompts.in_doubt()
             ]
+            holders = [h for h in uow.prompts.reservation_holders() if h != self.worker_id]
+        holders_alive: dict[str, bool] = {h: self.presence.alive(h) for h in holders}
+        gone = [h for h, alive in holders_alive.items() if not alive]
+        if gone:
+            # Reservations of a worker that died before it began those sends: free them now
+            # rather than when they expire (nothing was sent, so nothing is in doubt).
+            with self.uow() as uow:
+                freed = sum(uow.prompts.release_holder(h) for h in gone)
+                uow.commit()
+            log.info("freed %d prompt(s) reserved by %d worker(s) that are gone", freed, len(gone))
         with self._flight_lock:
             in_flight, doubtful = set(self._in_flight), set(self._doubtful)
         settled = 0
-        for prompt_id, user_id, sending_at, attempts in leased:
+        for prompt_id, user_id, sending_at, attempts, holder, expires in leased:
             if prompt_id in in_flight:
                 continue
-            stale = sending_at is not None and now - sending_at >= STALE_LEASE
-            if not (everything or prompt_id in doubtful or stale):
+            expired = (expires is not None and expires <= now) or (
+                sending_at is not None and now - sending_at >= STALE_LEASE
+            )
+            if holder is None or holder == self.worker_id:
+                # Ours (or from code before leases had holders, when one worker sent).
+                mine = everything or prompt_id in doubtful
+            else:
+                if holder not in holders_alive:
+                    holders_alive[holder] = self.presence.alive(holder)
+                mine = not holders_alive[holder]
+            if not (mine or expired):
                 continue
             try:
                 ref = self.messenger.find_prompt(user_id, prompt_id)
@@ -372,8 +500,15 @@ class PromptService(MemberFacingService):
                 log.warning("cannot check prompt %s was delivered: %s", prompt_id, exc.code)
                 ref = None
             with self.uow() as uow:
-                row = uow.prompts.get(prompt_id)
-                if row is None or row.status != PromptStatus.PENDING or row.sending_at is None:
+                row = uow.prompts.get_for_update(prompt_id)
+                if (
+                    row is None
+                    or row.status != PromptStatus.PENDING
+                    or row.sending_at is None
+                    # Someone settled and re-sent it while we looked: that send is not ours.
+                    or row.sending_at != sending_at
+                    or row.leased_by != holder
+                ):
                     continue
                 if ref is not None:
                     row.status = PromptStatus.SENT
@@ -383,6 +518,7 @@ class PromptService(MemberFacingService):
                 elif attempts >= MAX_ATTEMPTS:
                     row.status = PromptStatus.FAILED
                 row.sending_at = None
+                row.leased_by = row.lease_expires_at = None
                 uow.commit()
             with self._flight_lock:
                 self._doubtful.discard(prompt_id)
@@ -404,6 +540,8 @@ class PromptService(MemberFacingService):
             ):
                 if row.id in self._in_flight:
                     continue
+                if row.sending_at is not None and row.leased_by not in (None, self.worker_id):
+                    continue  # another worker is sending it: expired once that has ended
                 if row.cycle < current_cycle_key(cohort.id, spec, now, zone_for(tz, fallback)):
                     row.status = PromptStatus.EXPIRED
                     row.closed_at = now
@@ -430,7 +568,12 @@ class PromptService(MemberFacingService):
                 assert row.sent_at is not None
                 if reminder_due(row.sent_at, after, now, zone, self.holidays, spec):
                     todo.append((row.id, member.platform_user_id, row.channel_id))
-        self._in_pool(todo, lambda item: self._remind_one(*item, now=now, report=report))
+        self._in_lanes(
+            todo,
+            lambda item: item[1],
+            None,
+            lambda item: self._remind_one(*item, now=now, report=report),
+        )
 
     def _remind_one(
         self,

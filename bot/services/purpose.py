@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.alliance import (
     PURPOSE_QUESTION,
@@ -19,7 +20,13 @@ from bot.domain.digest import shorten
 from bot.domain.purpose import is_purpose_cycle, period_of
 from bot.domain.reading import read_answers
 from bot.domain.suppression import suppressed
-from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.domain.visibility import (
+    Audience,
+    attribution,
+    can_read,
+    may_name_author,
+    quotable_in_scope,
+)
 from bot.ports import Clock
 from bot.views.inquiry import AnswerGroup, PurposeAnswerView, PurposeSectionView, QuotedAnswer
 from storage.inquiries import StoredCheckin
@@ -76,6 +83,17 @@ class PurposeService:
             return ""
         return period
 
+    def _quotable(
+        self, start: dt.datetime, end: dt.datetime, audience: Audience, stored: list[Any]
+    ) -> list[Any]:
+        """The answers this audience's output may quote: the k-anonymity gate for an agency's."""
+        if audience.kind != "agency" or audience.agency_id is None:
+            return stored
+        with self.uow() as uow:
+            contributors = uow.digests.contributors(start, end, [audience.agency_id])
+        threshold = self.alliance.alliance.suppress_below
+        return quotable_in_scope(stored, audience.agency_id, contributors, threshold)
+
     def section(
         self, start: dt.datetime, end: dt.datetime, audience: Audience
     ) -> PurposeSectionView | None:
@@ -92,7 +110,13 @@ class PurposeService:
             return None
         names = {a.id: a.name for a in self.alliance.agencies}
         threshold = self.alliance.alliance.suppress_below
-        readable = [e for e in stored if extra_text(e.answers, PURPOSE) and can_read(audience, e)]
+        # k-anonymity: a small agency's anonymous answer is quoted only at alliance level.
+        quotable = {id(e) for e in self._quotable(start, end, audience, stored)}
+        readable = [
+            e
+            for e in stored
+            if extra_text(e.answers, PURPOSE) and can_read(audience, e) and id(e) in quotable
+        ]
 
         def quoted(entry: StoredCheckin) -> PurposeAnswerView:
             name = entry.author_name if may_name_author(audience, entry) else None

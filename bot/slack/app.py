@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -20,7 +20,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import CheckinForms
 from bot.slack.oauth import SlackInstalls, authorizer, oauth_settings
-from bot.slack.pacing import PacedRateLimitRetryHandler, PacedServerErrorRetryHandler, Pacer
+from bot.slack.pacing import PacedRateLimitRetryHandler, PacedServerErrorRetryHandler
 from bot.slack.workspaces import (
     ContextThreadPoolExecutor,
     WorkspaceRouter,
@@ -29,6 +29,8 @@ from bot.slack.workspaces import (
 )
 
 RATE_LIMIT_RETRIES = 3
+# The Web API methods a fan-out paces (per workspace, in the messenger).
+PACED_METHODS = ("chat.postMessage",)
 SERVER_ERROR_RETRIES = 2
 # Bolt's listener threads only acknowledge (and store check-ins first); what follows the ack
 # (opening a form, thanks, confirmations) queues on a pool of its own, so a burst of clicks
@@ -44,21 +46,24 @@ def build_web_client(
     settings: Settings,
     metrics: Metrics | None = None,
     timeout: int = 10,
-    pacers: dict[str, Pacer] | None = None,
+    paced_methods: Collection[str] = (),
     router: WorkspaceRouter | None = None,
 ) -> WebClient:
     """A WebClient for SLACK_API_URL that retries on 429 (after Retry-After), 5xx and resets.
 
-    `pacers` are told about each 429 of their method so a fan-out slows down.
+    `paced_methods` leave their 429s and 5xx to the messenger, which tells the workspace's
+    pacer and retries through it, so a fan-out slows down.
     With a `router` (OAuth mode) each call uses its workspace's bot token.
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     rate_limit: RetryHandler = RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
     server_error: RetryHandler = ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES)
-    if pacers:
+    if paced_methods:
         # Paced methods retry 429s and 5xx through their pacer, in the messenger.
-        rate_limit = PacedRateLimitRetryHandler(pacers, max_retry_count=RATE_LIMIT_RETRIES)
-        server_error = PacedServerErrorRetryHandler(pacers, max_retry_count=SERVER_ERROR_RETRIES)
+        rate_limit = PacedRateLimitRetryHandler(paced_methods, max_retry_count=RATE_LIMIT_RETRIES)
+        server_error = PacedServerErrorRetryHandler(
+            paced_methods, max_retry_count=SERVER_ERROR_RETRIES
+        )
     handlers_: list[RetryHandler] = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         rate_limit,

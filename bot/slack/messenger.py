@@ -15,7 +15,7 @@ from bot.ports import MessageRef, MessengerError, UserProfile
 from bot.slack import render
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
-from bot.slack.pacing import ChannelPacer, Pacer
+from bot.slack.pacing import ONE_WORKSPACE, ChannelPacer, Pacer, WorkspacePacers
 from bot.views.checkin import PROMPT_TAG
 from bot.views.message import Message
 
@@ -83,11 +83,18 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
         pacer: Pacer | None = None,
         channel_pacer: ChannelPacer | None = None,
         digest_retry_budget: float = DIGEST_RETRY_BUDGET,
+        pacers: WorkspacePacers | None = None,
+        workspace_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.client = client
         self.metrics = metrics
-        # Spaces out fan-out DMs (prompts, reminders) just under Slack's rate limit.
-        self.pacer = pacer
+        # Spaces out fan-out DMs (prompts, reminders) just under each workspace's rate limit:
+        # one pacer per workspace (`workspace_of` says which one a send goes to), or the one
+        # `pacer` given (a single workspace).
+        if pacers is None and pacer is not None:
+            pacers = WorkspacePacers(lambda: pacer)
+        self.pacers = pacers
+        self.workspace_of = workspace_of
         # Slack also limits each conversation to about a message a second: a digest's parts
         # and charts go into one channel, one after another.
         self.channel_pacer = channel_pacer or ChannelPacer()
@@ -95,6 +102,17 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
 
     def _call(self, method: str, fn: Callable[[], T]) -> T:
         return _call(method, fn, self.metrics)
+
+    def pace_key(self, to: str) -> str:
+        """The workspace a paced send to `to` waits its turn in (one key in a single one)."""
+        if self.workspace_of is None:
+            return ONE_WORKSPACE
+        return self.workspace_of(to) or ONE_WORKSPACE
+
+    @property
+    def pacer(self) -> Pacer | None:
+        """The pacer of a single-workspace deployment (None when sends are not paced)."""
+        return self.pacers.for_workspace(ONE_WORKSPACE) if self.pacers is not None else None
 
     def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
         """Post a message; to a user id, Slack opens the DM with the app."""
@@ -104,7 +122,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
         if tag is not None:
             post["metadata"] = tag
         if paced:
-            resp = self._paced_post(**post)
+            resp = self._paced_post(self.pace_key(to), **post)
         else:
             resp = self._call("chat.postMessage", lambda: self.client.chat_postMessage(**post))
         return MessageRef(channel=str(resp["channel"]), ts=str(resp["ts"]))
@@ -119,15 +137,16 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             ),
         )
 
-    def _paced_post(self, **kwargs: Any) -> Any:
-        """chat.postMessage for fan-outs: waits its turn and tells the pacer it got through."""
-        if self.pacer is None:
+    def _paced_post(self, workspace: str, **kwargs: Any) -> Any:
+        """chat.postMessage for fan-outs: waits its workspace's turn and tells its pacer."""
+        if self.pacers is None:
             return self._call("chat.postMessage", lambda: self.client.chat_postMessage(**kwargs))
+        pacer = self.pacers.for_workspace(workspace)
         # The WebClient leaves 429s and 5xx of paced methods to us, so that each retry waits its
         # turn too: retries bypassing the pacer would push the rate over Slack's limit.
         limited = failed = 0
         while True:
-            self.pacer.acquire()  # after a 429, this waits out Retry-After
+            pacer.acquire()  # after a 429, this waits out Retry-After
             try:
                 resp = self._call(
                     "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
@@ -136,9 +155,9 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                 # Told here, not in the WebClient's retry handler: only fan-out posts are
                 # paced, and a digest's 429 (one busy channel) must not slow the fan-out.
                 if exc.code == "ratelimited":
-                    self.pacer.rate_limited(exc.retry_after or 1.0)
+                    pacer.rate_limited(exc.retry_after or 1.0)
                 elif exc.code == "server_error":
-                    self.pacer.failed()  # it reached Slack and counted against the limit
+                    pacer.failed()  # it reached Slack and counted against the limit
                 if exc.code == "ratelimited" and limited < RATE_LIMIT_RETRIES:
                     limited += 1
                 elif exc.code == "server_error" and failed < SERVER_ERROR_RETRIES:
@@ -152,7 +171,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                         method="chat.postMessage", reason=reason
                     ).inc()
                 continue
-            self.pacer.succeeded()
+            pacer.succeeded()
             return resp
 
     def send_file(self, user_id: str, filename: str, content: bytes, comment: str) -> None:

@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from slack_sdk.http_retry.builtin_handlers import (
@@ -201,6 +201,38 @@ class Pacer:
         )
 
 
+# The key of the one workspace a single-workspace deployment sends in.
+ONE_WORKSPACE = ""
+
+
+class WorkspacePacers:
+    """One adaptive `Pacer` per Slack workspace, made the first time a workspace sends.
+
+    Slack's limits are per workspace (per app and team): each workspace learns its own, and
+    a 429 (with its Retry-After pause) in one never holds back another. A single-workspace
+    deployment is simply one key (`ONE_WORKSPACE`).
+    """
+
+    def __init__(self, make: Callable[[], Pacer] = Pacer) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._pacers: dict[str, Pacer] = {}
+
+    def for_workspace(self, workspace: str | None) -> Pacer:
+        """The workspace's pacer (created now if this is its first paced send)."""
+        key = workspace or ONE_WORKSPACE
+        with self._lock:
+            pacer = self._pacers.get(key)
+            if pacer is None:
+                pacer = self._pacers[key] = self._make()
+            return pacer
+
+    def known(self) -> dict[str, Pacer]:
+        """Every workspace's pacer so far (a copy: for metrics and tests)."""
+        with self._lock:
+            return dict(self._pacers)
+
+
 CHANNEL_INTERVAL = 1.1  # seconds between posts into one conversation (Slack allows ~1/s)
 
 
@@ -254,9 +286,9 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """The stock 429 handler, except for paced methods: their 429 goes back to the caller, who
     tells the pacer and retries through it (so retries count against the rate too)."""
 
-    def __init__(self, pacers: dict[str, Pacer], max_retry_count: int = 1, **kwargs: Any) -> None:
+    def __init__(self, pacers: Collection[str], max_retry_count: int = 1, **kwargs: Any) -> None:
         super().__init__(max_retry_count=max_retry_count, **kwargs)
-        self.pacers = pacers
+        self.pacers = frozenset(pacers)  # the paced methods' names
 
     def _can_retry(
         self,
@@ -275,9 +307,9 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
 class PacedServerErrorRetryHandler(ServerErrorRetryHandler):
     """The stock 5xx handler, except for paced methods, which the caller retries via the pacer."""
 
-    def __init__(self, pacers: dict[str, Pacer], max_retry_count: int = 1, **kwargs: Any) -> None:
+    def __init__(self, pacers: Collection[str], max_retry_count: int = 1, **kwargs: Any) -> None:
         super().__init__(max_retry_count=max_retry_count, **kwargs)
-        self.pacers = pacers
+        self.pacers = frozenset(pacers)  # the paced methods' names
 
     def _can_retry(
         self,

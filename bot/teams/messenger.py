@@ -34,6 +34,7 @@ from bot.services.teams import TeamsConversation, TeamsConversationService
 from bot.teams import render
 from bot.teams.app import TeamsBot
 from bot.teams.files import PendingFiles
+from bot.teams.pacing import TeamsPacer
 from bot.views.message import Message, Thread, mentioned
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,16 @@ def _retry_after(exc: BaseException, attempt: int) -> float | None:
     return None
 
 
+def _told_to_wait(exc: BaseException) -> float | None:
+    """A 429's Retry-After in seconds, uncapped (1 when unreadable); None for other errors."""
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 429:
+        try:
+            return max(0.0, float(exc.response.headers.get("retry-after", "1")))
+        except ValueError:
+            return 1.0
+    return None
+
+
 class TeamsMessenger:
     """Sends LearnLoop's messages through one Teams App."""
 
@@ -100,30 +111,52 @@ class TeamsMessenger:
         bot: TeamsBot,
         conversations: TeamsConversationService,
         graph_url: str | None = None,
+        pacer: TeamsPacer | None = None,
     ) -> None:
         self.bot = bot
         self.conversations = conversations
         # Microsoft Graph for this cloud (looking people up by e-mail address).
         self.graph_url = (graph_url or _graph_root(bot)).rstrip("/")
+        # Every call into a conversation keeps under the Bot Connector's published limits.
+        self.pacer = pacer or TeamsPacer()
+        self._tenants: dict[str, str] = {}  # address -> tenant, for pace_key
         self.pending_files = PendingFiles()
         # Filled by channel_members, read by the sends that follow in the same prompt run.
         self._roster: dict[str, RosterEntry] = {}
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, method: str, make: Callable[[], Awaitable[T]]) -> T:
-        """Run one SDK call with polite retries; refusals become MessengerError."""
+    def _call(
+        self,
+        method: str,
+        make: Callable[[], Awaitable[T]],
+        where: TeamsConversation | None = None,
+    ) -> T:
+        """Run one SDK call with polite retries; refusals become MessengerError.
+
+        A call into a conversation (`where`) waits its turn under the tenant's and the
+        conversation's limits first, each attempt; a 429 holds the tenant for its Retry-After.
+        """
 
         async def attempt_all() -> T:
             for attempt in range(MAX_ATTEMPTS):
+                if where is not None:
+                    turn = self.pacer.reserve(where.tenant_id, where.conversation_id)
+                    if turn > 0:
+                        await asyncio.sleep(turn)
                 try:
                     return await make()
                 except Exception as exc:  # noqa: BLE001 - classified right below
                     wait = _retry_after(exc, attempt)
+                    told = _told_to_wait(exc)
+                    if where is not None and told is not None:
+                        # The next turn of every call in this tenant waits it out.
+                        self.pacer.rate_limited(where.tenant_id, told)
                     if wait is None or attempt == MAX_ATTEMPTS - 1:
                         raise
                     log.info("teams %s: retrying in %.1fs (%s)", method, wait, error_code(exc))
-                    await asyncio.sleep(wait)
+                    if where is None or told is None:
+                        await asyncio.sleep(wait)
             raise AssertionError("unreachable")
 
         try:
@@ -192,6 +225,7 @@ class TeamsMessenger:
         sent = self._call(
             "activities.create",
             lambda: self.bot.app.send(target, activity, service_url=where.service_url),
+            where,
         )
         return MessageRef(channel=where.address, ts=str(sent.id))
 
@@ -207,9 +241,25 @@ class TeamsMessenger:
             lambda: self.bot.app.send(
                 where.conversation_id, activity, service_url=where.service_url
             ),
+            where,
         )
 
     # ------------------------------------------------------------------ the port
+
+    def pace_key(self, to: str) -> str:
+        """The tenant a send to `to` is paced in (its conversation's turns are kept anyway)."""
+        tenant = self._tenants.get(to)
+        if tenant is None:
+            found = (
+                self.conversations.personal_for(to)
+                if is_entra_object_id(to)
+                else self.conversations.resolve(to)
+            )
+            tenant = (found.tenant_id or "") if found is not None else ""
+            if len(self._tenants) > 100_000:  # a person's tenant never changes; bound it anyway
+                self._tenants.clear()
+            self._tenants[to] = tenant
+        return tenant
 
     def send(self, to: str, message: Message, *, paced: bool = False) -> MessageRef:
         """Post a card to a person's 1:1 chat or a stored conversation."""

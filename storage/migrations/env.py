@@ -21,7 +21,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
-        # The full-text search index (migration 0004) is not declared by a model.
+        # The full-text search index (migration 0005_library_search) is not declared by a model.
         include_object=lambda obj, name, type_, reflected, other: name not in SEARCH_OBJECTS,
     )
     with context.begin_transaction():

@@ -440,3 +440,41 @@ def test_an_agency_digest_quotes_its_anonymous_entries_only_in_a_crowd() -> None
     # The alliance digest is not an agency's: it quotes the anonymous entry as before.
     alliance = build_digest(inputs(Audience.alliance(), entries))
     assert [q.byline for q in alliance.quotes] == ["Anonymous"]
+
+
+# ---------------------------------------------------------------- across the alliance (issue 14)
+
+
+def test_k_anonymity_gates_an_anonymous_entry_only_in_its_own_agencys_outputs() -> None:
+    from bot.domain.visibility import may_quote_in_scope
+
+    anonymous = fact(1, "housing", "anonymous", "Asking where people sleep tonight.")
+    named = fact(2, "housing", "alliance", "Joint visits saved a week.")
+    few, crowd = {"housing": 2}, {"housing": 3}
+    assert not may_quote_in_scope(anonymous, "housing", few, 3)
+    assert may_quote_in_scope(anonymous, "housing", crowd, 3)
+    # Alliance-level outputs, and other agencies' "Across the alliance", may quote it.
+    assert may_quote_in_scope(anonymous, None, few, 3)
+    assert may_quote_in_scope(anonymous, "hospital", few, 3)
+    assert may_quote_in_scope(named, "housing", few, 3)
+
+
+def test_an_agency_digest_goes_on_across_the_alliance_without_repeating_itself() -> None:
+    entries = [
+        fact(1, "housing", "alliance", "Our own shared learning about rent arrears."),
+        fact(2, "housing", "team", "Our own team note about letters."),
+        fact(3, "hospital", "alliance", "A shared care plan got someone home on Friday."),
+        fact(4, "hospital", "team", "The discharge lounge closes at five."),
+        fact(5, "outreach", "anonymous", "Asking where people sleep tonight changed the plan."),
+    ]
+    view = build_digest(inputs(Audience.agency("housing"), entries, contributors={"housing": 2}))
+    assert view.across is not None
+    across = {q.text: q.byline for q in view.across.quotes}
+    assert across == {
+        "A shared care plan got someone home on Friday.": "Hospital Discharge",
+        "Asking where people sleep tonight changed the plan.": "Anonymous",
+    }
+    own = {q.text for q in view.quotes}
+    assert "Our own team note about letters." in own and "The discharge lounge" not in str(view)
+    # The alliance's own digest has no such section: it is the alliance.
+    assert build_digest(inputs(Audience.alliance(), entries)).across is None

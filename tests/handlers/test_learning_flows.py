@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from conftest import ALICE, BOB, CAROL, DAN, STEWARD, TEST_ALLIANCE, Clock_, Live, alliance_config
-from slack_requests import app_home_opened, block_actions, slash_command
-from slack_ui import button, visible_text, wait_until
+from slack_requests import app_home_opened, block_actions, slash_command, view_submission
+from slack_ui import button, fill, initial_state, visible_text, wait_until
 
 from bot.domain.checkins import Source
 from bot.domain.escalation import Action
+from bot.slack.ids import View
 
 # Thursday 3 December 2026; the note goes at the default slot, Friday 09:00 London.
 THURSDAY = dt.datetime(2026, 12, 3, 15, 30, tzinfo=dt.UTC)
@@ -34,7 +36,7 @@ DAN_TEAM = "The discharge lounge closes at five, so people wait on the ward."
 OUTCOME = "Pharmacies now take scripts sent by the ward."
 
 
-def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
+def flows_alliance(schedule: dict[str, Any] | None = None, **extra: Any) -> Any:
     agencies = [
         {**TEST_ALLIANCE["agencies"][0], "managers": [HOUSING_MANAGER]},
         {**TEST_ALLIANCE["agencies"][1], "managers": [HOSPITAL_MANAGER]},
@@ -45,18 +47,39 @@ def flows_alliance(schedule: dict[str, Any] | None = None) -> Any:
     ]
     if schedule is not None:
         digests = [{**d, "schedule": schedule} for d in digests]
-    return alliance_config(agencies=agencies, digests=digests)
+    return alliance_config(agencies=agencies, digests=digests, **extra)
+
+
+VISIBILITY_LABELS = {
+    "team": "Just my team",
+    "alliance": "The alliance, with my name",
+    "anonymous": "The alliance, anonymously",
+}
 
 
 def share(live: Live, user: str, text: str, visibility: str) -> None:
-    live.loop.services.checkins.submit(
-        "slack",
-        user,
-        answers={"learned": text},
-        themes=["Housing"],
-        visibility=visibility,
-        source=Source.MODAL,
+    """A check-in as a person makes it: signed `/checkin`, then its modal filled by labels."""
+    before = len(live.slack.calls("views.open"))
+    assert live.post(slash_command("/checkin", user_id=user)).status_code == 200
+    view = live.slack.wait_for("views.open", count=before + 1)[-1].json_field("view")
+    answers = {
+        "What happened that you learned from?": text,
+        "Who can see this?": VISIBILITY_LABELS[visibility],
+        "Themes": ["Housing"],
+    }
+    saved = live.scalar("SELECT count(*) FROM checkins")
+    response = live.post(
+        view_submission(
+            View.CHECKIN,
+            {**initial_state(view), **fill(view, answers)},
+            user_id=user,
+            private_metadata=view["private_metadata"],
+            view_id=f"V{uuid.uuid4().hex[:10].upper()}",
+            view={"blocks": view["blocks"]},
+        )
     )
+    assert response.status_code == 200, response.text
+    assert live.scalar("SELECT count(*) FROM checkins") == saved + 1
 
 
 def week(make_live: Callable[..., Live]) -> tuple[Live, Clock_]:
@@ -165,6 +188,16 @@ def test_the_steward_digest_quotes_the_anonymous_entry_without_its_agency(
 # ------------------------------------------------------------------ the practitioners' note
 
 
+def notes_to(live: Live, person: str) -> int:
+    """How many alliance notes LearnLoop sent someone."""
+    return sum(
+        1
+        for c in live.slack.calls("chat.postMessage")
+        if c.params.get("channel") == person
+        and "What Test Alliance learned" in c.params.get("text", "")
+    )
+
+
 def note_sent(live: Live, when: dt.datetime = FRIDAY_NOTE) -> Any:
     return live.loop.services.notes.send_due(when)
 
@@ -179,8 +212,13 @@ def test_every_practitioner_gets_the_note_once_whether_or_not_they_took_part(
     # Everyone in an agency, managers too: taking part is never required.
     assert result.sent == 6
     for person in (ALICE, BOB, CAROL, DAN, HOUSING_MANAGER, HOSPITAL_MANAGER):
-        said = posted_to(live, person)
-        assert "What Test Alliance learned" in said
+        assert notes_to(live, person) == 1
+        (said,) = [
+            c.params["text"] + json.dumps(c.json_field("blocks"), ensure_ascii=False)
+            for c in live.slack.calls("chat.postMessage")
+            if c.params.get("channel") == person
+            and "What Test Alliance learned" in c.params.get("text", "")
+        ]
         assert "shared care plan" in said and "Joint visits with the ward" in said
         # Alliance-level and the same for everyone: the anonymous entry, with no agency.
         assert "sleep tonight" in said
@@ -211,8 +249,8 @@ def test_digest_off_and_on_by_command(make_live: Callable[..., Live]) -> None:
         0,
     )
     note_sent(live)
-    assert all(c.params["channel"] != BOB for c in live.slack.calls("chat.postMessage"))
-    assert any(c.params["channel"] == ALICE for c in live.slack.calls("chat.postMessage"))
+    assert notes_to(live, BOB) == 0
+    assert notes_to(live, ALICE) == 1
 
     # A mistake says what to type.
     live.post(
@@ -233,6 +271,7 @@ def test_digest_off_and_on_by_command(make_live: Callable[..., Live]) -> None:
     # Next week it comes again.
     clock.advance(days=7)
     assert note_sent(live, FRIDAY_NOTE + dt.timedelta(days=7)).sent == 6
+    assert notes_to(live, BOB) == 1
 
 
 def test_the_note_is_switched_from_the_home_tab(make_live: Callable[..., Live]) -> None:
@@ -301,3 +340,26 @@ def test_an_agency_channel_and_its_manager_share_one_build_per_tick(
     assert sum(1 for a in built if a.agency_id == "housing") == 1
     assert posted_to(live, "C0HOUSING").count(ALICE_SHARED[:20]) >= 1
     assert ALICE_SHARED[:20] in posted_to(live, HOUSING_MANAGER)
+
+
+def test_a_small_agencys_anonymous_purpose_answer_stays_out_of_its_own_digest(
+    make_live: Callable[..., Live],
+) -> None:
+    # The first week of 2027: a purpose cycle for a quarterly cadence.
+    clock = Clock_(dt.datetime(2027, 1, 7, 15, 30, tzinfo=dt.UTC))
+    live = make_live(alliance=flows_alliance(purpose={"cadence": "quarterly"}), clock=clock)
+    live.loop.services.checkins.submit(
+        "slack",
+        CAROL,
+        answers={"learned": "Wards are full", "purpose": "To get people well; it isn't."},
+        themes=[],
+        visibility="anonymous",
+        source=Source.MODAL,
+    )
+    digests = live.loop.services.digests
+    stewards = digests.build(digests.destination("alliance"), "2027-W01")
+    assert stewards.purpose is not None
+    assert [a.byline for a in stewards.purpose.answers] == ["Anonymous"]
+    manager = digests.build(digests.destination(f"manager:hospital:{HOSPITAL_MANAGER}"), "2027-W01")
+    # One contributor in Hospital Discharge: its anonymous answer is not quoted there.
+    assert manager.purpose is None or manager.purpose.answers == ()

@@ -116,7 +116,7 @@ def test_two_workers_on_postgresql_prompt_each_member_once(
     workers: list[WorkerProcess],
 ) -> None:
     if not database_url.startswith("postgresql"):
-        pytest.skip("leader election needs PostgreSQL; on SQLite one worker is supported")
+        pytest.skip("several sending workers need PostgreSQL; on SQLite one is supported")
     fake_slack.set_channel_members(CHANNEL, MEMBERS, page_size=100)
     fake_slack.set_latency(0.01)
     env = worker_env(database_url, fake_slack.url, write_config(tmp_path, channel_alliance()))
@@ -135,7 +135,41 @@ def test_two_workers_on_postgresql_prompt_each_member_once(
     assert len(leaders) == 1, [w.log()[-500:] for w in pair]
     [leader] = leaders
     [standby] = [w for w in pair if w is not leader]
+    # Not a standby any more: it sends alongside the leader, leaving it the once-only jobs.
+    assert "sending alongside the leader" in standby.log()
     leader.kill()  # its connection closes, PostgreSQL frees the lock
     wait_for(lambda: "now the leader" in standby.log(), 30, "the standby to take over")
     assert standby.terminate() == 0
+    assert sum(prompts_received(fake_slack).values()) == len(MEMBERS)
+
+
+def test_on_sqlite_a_second_worker_stands_by_and_takes_over_when_the_first_stops(
+    fake_slack: FakeSlackAPI,
+    database_url: str,
+    tmp_path: Path,
+    workers: list[WorkerProcess],
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the SQLite set-up: one sending worker")
+    fake_slack.set_channel_members(CHANNEL, MEMBERS, page_size=100)
+    env = worker_env(database_url, fake_slack.url, write_config(tmp_path, channel_alliance()))
+    first = start_worker(workers, tmp_path, env, "first")
+    wait_for(lambda: "now the leader" in first.log(), 60, "the first worker to lead")
+    second = start_worker(workers, tmp_path, env, "second")
+    wait_for(lambda: "now on standby" in second.log(), 60, "the second worker to stand by")
+    assert "SQLite allows one sending worker" in second.log()
+    wait_for(
+        lambda: (
+            ledger(database_url, "SELECT count(*) FROM prompts WHERE status = 'sent'")
+            == len(MEMBERS)
+        ),
+        90,
+        "every prompt sent",
+    )
+    received = prompts_received(fake_slack)
+    assert set(received) == set(MEMBERS) and set(received.values()) == {1}
+    assert "cohort weekly: sent=" not in second.log()
+    assert first.terminate() == 0
+    wait_for(lambda: "now the leader" in second.log(), 30, "the standby to take over")
+    assert second.terminate() == 0
     assert sum(prompts_received(fake_slack).values()) == len(MEMBERS)

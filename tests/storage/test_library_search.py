@@ -227,12 +227,22 @@ def test_hostile_queries_never_reach_the_database_as_syntax(
 def test_the_migration_indexes_entries_stored_before_it(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(engine, "0003")
-    factory = UnitOfWorkFactory(engine)
-    with factory() as u:
-        u.config.upsert_agency("housing", "Housing Services", "slack")
-        u.commit()
-    entry = _add(factory, "U1", "housing", "script transfer between pharmacies")
+    # Written as SQL: the models describe the newest schema, not revision 0003's.
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO agencies (id, name, platform) VALUES ('housing', 'H', 'slack')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO checkins (id, agency_id, question_set_id, questions, answers, "
+                "visibility, source, redaction_count, created_at) VALUES (1, 'housing', 'hls', "
+                "'[]', '{\"learned\": \"script transfer between pharmacies\"}', 'alliance', "
+                "'modal', 0, '2026-10-01 09:00:00.000000')"
+            )
+        )
+    entry = 1
     migrate(engine)
+    factory = UnitOfWorkFactory(engine)
     me = _reader(factory, "U9", "housing")
     assert _find(factory, me, "pharmacy") == [entry]
     engine.dispose()
@@ -242,3 +252,16 @@ def test_terms_are_bounded() -> None:
     with pytest.raises(BadSearch):
         parse_terms(" ".join(f"w{i}" for i in range(40)))
     assert parse_terms("") == Terms()
+
+
+def test_a_search_matching_many_walks_newest_first_with_the_same_answer(
+    uow: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both SQLite plans (few matches: by id; many: newest first) give the same pages."""
+    ids = [_add(uow, f"U{i}", "nhs", f"hospital discharge number {i}", days=i) for i in range(7)]
+    _add(uow, "U1", "nhs", "discharge kept in the team", visibility="team", days=9)
+    me = _reader(uow, "U9", "housing")
+    few = _find(uow, me, "discharge", limit=4)
+    monkeypatch.setattr("storage.search_queries.FEW_MATCHES", 1)
+    assert _find(uow, me, "discharge", limit=4) == few == list(reversed(ids))[:4]
+    assert _find(uow, me, "discharge --agency nhs", limit=10) == list(reversed(ids))

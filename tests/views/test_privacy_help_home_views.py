@@ -257,7 +257,7 @@ def test_legal_pages_escape_config_text_and_show_commands_as_typed() -> None:
 def test_help_as_teams_chat_text_keeps_its_list() -> None:
     shown = teams.text_message(help_message("teams"))
     lines = shown.split("\n")
-    assert sum(line.startswith("- **") for line in lines) == 10  # digest on | off and find too
+    assert sum(line.startswith("- **") for line in lines) == 11  # digest on | off, find, admin too
     assert lines[0] == "**LearnLoop** helps our alliance learn together. Here's what you can do:"
 
 

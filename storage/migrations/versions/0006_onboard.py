@@ -1,6 +1,6 @@
 """onboard: reload counter, shared directory listings, members added from chat
 
-Revision ID: 0004_onboard
+Revision ID: 0006_onboard
 Revises: 0003
 Create Date: 2026-12-04 01:30:00.000000
 """

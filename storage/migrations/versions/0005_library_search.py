@@ -4,8 +4,8 @@ PostgreSQL: a stored, generated English tsvector of each check-in's answers, GIN
 SQLite: a contentless FTS5 table, Porter-stemmed, kept in step with `checkins` by triggers,
 and filled from the check-ins already stored.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005_library
+Revises: 0004_flows
 Create Date: 2026-12-04 01:30:00.000000
 """
 

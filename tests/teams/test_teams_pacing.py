@@ -1,0 +1,73 @@
+"""Teams sends keep under the Bot Connector's published limits and honour Retry-After.
+
+The pacer's turns are checked against every window of Microsoft's per-thread table and the
+per-tenant rate with a fake clock; over real HTTP, a 429 from the fake Bot Connector holds the
+next send for its Retry-After (the fake's own timestamps are compared, not the wall clock).
+"""
+
+from __future__ import annotations
+
+from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
+    MEGAN,
+    TeamsLive,
+    bot_connector_fixture,
+    key_service_fixture,
+    make_teams_live_fixture,
+    teams_live_fixture,
+)
+
+from bot.teams.messenger import TeamsMessenger
+from bot.teams.pacing import TENANT_LIMIT, THREAD_LIMITS, TeamsPacer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def turns(pacer: TeamsPacer, clock: Clock, tenant: str, conversation: str, n: int) -> list[float]:
+    """Reserve n turns at once (as a fan-out's threads would); when each one is."""
+    return [clock.now + pacer.reserve(tenant, conversation) for _ in range(n)]
+
+
+def test_one_conversation_keeps_under_every_window_of_the_published_table() -> None:
+    clock = Clock()
+    pacer = TeamsPacer(clock=clock)
+    times = turns(pacer, clock, "tenant", "19:digest@thread", 120)
+    assert times == sorted(times)
+    for count, seconds in THREAD_LIMITS:
+        for i, start in enumerate(times):
+            inside = [t for t in times[i:] if t < start + seconds]
+            assert len(inside) <= count, (count, seconds, start)
+    # ...but not slower than it must: the 8th post in 2 seconds waits, the 7th does not.
+    assert times[6] - times[0] < 1.0 and times[7] - times[0] >= 1.0
+
+
+def test_a_tenant_stays_under_its_rate_and_a_429_holds_only_that_tenant() -> None:
+    clock = Clock()
+    pacer = TeamsPacer(clock=clock)
+    fan_out = [clock.now + pacer.reserve("contoso", f"a:person{n}") for n in range(90)]
+    # Each person is a conversation of their own: only the tenant's rate spaces them.
+    assert fan_out[-1] - fan_out[0] >= (len(fan_out) - 1) / TENANT_LIMIT
+    assert fan_out[-1] - fan_out[0] < 2.5
+    clock.now = fan_out[-1] + 0.1
+    pacer.rate_limited("contoso", 5.0)
+    assert pacer.reserve("contoso", "a:late") >= 4.9
+    assert pacer.reserve("fabrikam", "a:other") == 0.0  # another tenant goes straight away
+
+
+def test_a_429_from_the_connector_holds_the_next_send_for_its_retry_after(
+    teams_live: TeamsLive,
+) -> None:
+    teams_live.install(MEGAN)
+    teams_live.connector.clear()
+    teams_live.connector.fail_next("send", 429, headers={"Retry-After": "1"})
+    teams_live.loop.services.prompts.send(now=True)
+    first, second = teams_live.connector.sends(MEGAN.chat_id)
+    assert second.at - first.at >= 1.0
+    messenger = teams_live.loop.services.prompts.messenger.for_address(MEGAN.aad)  # type: ignore[attr-defined]
+    assert isinstance(messenger, TeamsMessenger) and messenger.pacer.rate_limits == 1
+    assert teams_live.scalar("SELECT count(*) FROM prompts WHERE status = 'sent'") >= 1

@@ -1,0 +1,139 @@
+"""Each Slack workspace is paced on its own: one throttled hard with 429s never slows the others.
+
+Three workspaces installed through OAuth, one fake Slack Web API on 127.0.0.1 telling them apart
+by their bot tokens. Workspace A is limited to a few posts a second; B and C are not limited.
+The fake's record of what it accepted is the judge (no wall-clock asserts): B and C get every
+prompt through without a single 429 and finish while A is still far from done.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from slack_api import FakeSlackAPI
+from slack_requests import SIGNING_SECRET
+from slack_sdk.oauth.installation_store.models.installation import Installation
+
+from bot.alliance import parse_alliance
+from bot.app import LearnLoop, build
+from bot.settings import Settings
+from bot.slack.messenger import SlackMessenger
+from bot.slack.pacing import WorkspacePacers
+
+TEAMS = ("T0AAAA", "T0BBBB", "T0CCCC")  # A is throttled, B and C are not
+PER_WORKSPACE = 30
+THROTTLED_RATE = 3.0  # posts a second in workspace A (the others: unlimited)
+
+
+def token_of(team: str) -> str:
+    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
+
+
+def members_of(team: str) -> list[str]:
+    return [f"U{team[2]}{n:04d}" for n in range(PER_WORKSPACE)]
+
+
+def three_workspaces() -> Any:
+    return parse_alliance(
+        {
+            "alliance": {"name": "Paced", "timezone": "Europe/London", "slack_team": TEAMS[1]},
+            "agencies": [
+                {
+                    "id": f"agency{i}",
+                    "name": f"Agency {i}",
+                    "team": team,
+                    "members": members_of(team),
+                }
+                for i, team in enumerate(TEAMS)
+            ],
+            "cohorts": [{"id": "weekly", "schedule": {"days": ["thu"], "time": "15:00"}}],
+        }
+    )
+
+
+@pytest.fixture
+def oauth_loop(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[LearnLoop]:
+    settings = Settings(
+        _env_file=None,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        slack_client_id="1.2",
+        slack_client_secret="s",
+        learnloop_encryption_key=Fernet.generate_key().decode(),
+    )
+    loop = build(settings, alliance=three_workspaces())
+    assert loop.installs is not None
+    for team in TEAMS:
+        loop.installs.store.save(
+            Installation(
+                app_id="A1",
+                team_id=team,
+                bot_token=token_of(team),
+                bot_id="B1",
+                bot_user_id="UBOT",
+                user_id="UADMIN",
+                installed_at=time.time(),
+            )
+        )
+    yield loop
+    loop.engine.dispose()
+
+
+def pacers_of(loop: LearnLoop) -> WorkspacePacers:
+    messenger = loop.services.prompts.messenger
+    assert isinstance(messenger, SlackMessenger) and messenger.pacers is not None
+    return messenger.pacers
+
+
+def test_a_throttled_workspace_never_slows_the_others(
+    oauth_loop: LearnLoop, fake_slack: FakeSlackAPI
+) -> None:
+    throttled, *free = TEAMS
+    fake_slack.set_token_rate_limit("chat.postMessage", token_of(throttled), THROTTLED_RATE)
+
+    report = oauth_loop.services.prompts.send("weekly", now=True)[0]
+
+    assert report.sent == len(TEAMS) * PER_WORKSPACE, report
+    posts = {team: fake_slack.accepted("chat.postMessage", token_of(team)) for team in TEAMS}
+    assert {team: len(p) for team, p in posts.items()} == dict.fromkeys(TEAMS, PER_WORKSPACE)
+    # Each workspace's prompts went with its own token, to its own people.
+    for team in TEAMS:
+        assert {c.params["channel"] for c in posts[team]} == set(members_of(team))
+    # The free workspaces were never refused: every call they made was accepted at once...
+    for team in free:
+        calls = [c for c in fake_slack.calls("chat.postMessage") if c.token == token_of(team)]
+        assert len(calls) == PER_WORKSPACE and not any(c.refused for c in calls)
+    refused = [
+        c
+        for c in fake_slack.calls("chat.postMessage")
+        if c.token == token_of(throttled) and c.refused
+    ]
+    assert refused, "workspace A was never throttled: the test proves nothing"
+    # ...and they were done before the throttled one had sent even half of its prompts.
+    half_of_throttled = sorted(c.timestamp for c in posts[throttled])[PER_WORKSPACE // 2]
+    for team in free:
+        assert max(c.timestamp for c in posts[team]) < half_of_throttled
+    # Each workspace learned its own limit: only A's pacer was told about 429s.
+    known = pacers_of(oauth_loop).known()
+    assert set(known) == set(TEAMS)
+    assert known[throttled].rate_limits > 0
+    assert all(known[team].rate_limits == 0 for team in free)
+
+
+def test_a_single_workspace_is_one_pacer(database_url: str, fake_slack: FakeSlackAPI) -> None:
+    from conftest import alliance_config
+    from conftest import test_settings as settings_for
+
+    loop = build(settings_for(database_url, fake_slack.url), alliance=alliance_config())
+    try:
+        report = loop.services.prompts.send("weekly", now=True)[0]
+        assert report.sent == 4
+        assert list(pacers_of(loop).known()) == [""]
+    finally:
+        loop.engine.dispose()

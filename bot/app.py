@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
+from bot.mail.signin import SignInSender
 from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
-from bot.ports import Clock, Messenger, system_clock
+from bot.ports import Clock, Messenger, SignInMailer, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
 from bot.services import Services, adopt, build_services
 from bot.services.members import MemberService
@@ -68,6 +69,9 @@ class LearnLoop:
     schema_known: frozenset[str] = field(default_factory=frozenset)
     # Slack's answer for /readyz (single-workspace mode only), cached and bounded in time.
     slack_readiness: SlackReadiness | None = None
+    # Sends Learning Board sign-in links by e-mail; None: links are only printed by
+    # `learnloop board-link` for an admin to hand over.
+    signin_mailer: SignInMailer | None = None
     # What a reload of the alliance file rebuilds the services around (bot.app.reload_alliance).
     messenger: Messenger | None = None
     clock: Clock = system_clock
@@ -138,6 +142,7 @@ def build(
     # Before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
+    require_board_key(settings, alliance)
     engine = open_database(settings.database_url)
     if set_up:
         prepare_database(engine, migrations)
@@ -222,6 +227,8 @@ def build(
         settings=settings,
         alliance=alliance,
         engine=engine,
+        # The board's sign-in e-mails go through the same SMTP mailer as the digests.
+        signin_mailer=SignInSender(mailer, alliance.alliance.name) if mailer else None,
         services=services,
         metrics=metrics,
         client=client,
@@ -250,6 +257,18 @@ def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMail
         on_result=on_result,
         ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
     )
+
+
+def require_board_key(settings: Settings, alliance: AllianceConfig) -> None:
+    """Fail at start-up when people or contributors are listed but nothing can sign links."""
+    key = settings.board_secret_key.get_secret_value() if settings.board_secret_key else ""
+    if (alliance.people or alliance.contributors) and len(key) < 16:
+        raise ConfigError(
+            [
+                "BOARD_SECRET_KEY is not set (or shorter than 16 characters): the alliance "
+                "file lists people or contributors, whose links and board sessions it signs"
+            ]
+        )
 
 
 def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> bool:
@@ -339,6 +358,7 @@ def set_up(settings: Settings) -> AllianceConfig:
     """
     install_log_scrubbing(secrets_of(settings))
     alliance = load_alliance(settings.learnloop_config)
+    require_board_key(settings, alliance)
     engine = open_database(settings.database_url)
     try:
         prepare_database(engine)

@@ -229,3 +229,11 @@ class Mailer(Protocol):
         Raises MailError when it was not accepted (after the mailer's own quick retries).
         """
         ...
+
+
+class SignInMailer(Protocol):
+    """Sends a Learning Board sign-in link by e-mail (the SMTP sender implements it)."""
+
+    def send_signin_link(self, to: str, name: str, url: str) -> None:
+        """Send `url` (a one-time sign-in link, valid 15 minutes) to `to`, addressed to `name`."""
+        ...

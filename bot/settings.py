@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     board_secret_key: SecretStr | None = None
     # The public base URL used in links (https://learnloop.example.org).
     board_url: str | None = None
+    # "Sign in with Slack" on the board (OpenID Connect) uses the Slack app's client id and
+    # secret; these default to SLACK_CLIENT_ID/SECRET, and are set alone in single-workspace
+    # mode (setting SLACK_CLIENT_ID there would switch on multi-workspace installs).
+    board_slack_client_id: str | None = None
+    board_slack_client_secret: SecretStr | None = None
 
     @field_validator("smtp_url")
     @classmethod
@@ -207,6 +212,15 @@ class Settings(BaseSettings):
                 "https://login.botframework.com/v1/.well-known/openidconfiguration"
             )
         return value
+
+    @property
+    def board_slack_credentials(self) -> tuple[str, str] | None:
+        """The client id and secret "Sign in with Slack" uses, if it is configured."""
+        client_id = self.board_slack_client_id or self.slack_client_id
+        secret = self.board_slack_client_secret or self.slack_client_secret
+        if not client_id or secret is None or not secret.get_secret_value():
+            return None
+        return client_id, secret.get_secret_value()
 
     @property
     def teams_enabled(self) -> bool:

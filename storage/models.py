@@ -455,6 +455,29 @@ class BarrierContactRow(Base):
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class BoardLinkRow(Base):
+    """One Learning Board sign-in link asked for: its one-use id, and who and where from.
+
+    A link is single use: signing in sets `used_at` in one conditional UPDATE. Requests for an
+    address nobody is listed under are stored without a jti or an address (so the per-IP rate
+    limit counts them too, and nothing says who was tried).
+    """
+
+    __tablename__ = "board_links"
+    __table_args__ = (
+        Index("ix_board_links_email_created", "email", "created_at"),
+        Index("ix_board_links_ip_created", "ip_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A keyed hash of the requester's IP address (never the address itself).
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
+from storage.board import BoardRepository
 from storage.contributor_links import BarrierContactRepository, ContributorLinkRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
@@ -41,6 +42,7 @@ class UnitOfWork:
     digests: DigestRepository
     notes: NoteRepository
     teams: TeamsConversationRepository
+    board: BoardRepository
     onboarding: OnboardingRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.teams = TeamsConversationRepository(self.session)
         self.contributor_links = ContributorLinkRepository(self.session)
         self.barrier_contacts = BarrierContactRepository(self.session)
+        self.board = BoardRepository(self.session)
         self.onboarding = OnboardingRepository(self.session)
         return self
 

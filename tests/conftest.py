@@ -217,3 +217,7 @@ def live(make_live: Callable[..., Live]) -> Live:
 def yaml_dump(data: dict[str, Any]) -> str:
     """YAML text for an alliance dict (for CLI tests)."""
     return yaml.safe_dump(data, sort_keys=False)
+
+
+# The Learning Board's live app (it builds on the names above, so it is imported last).
+from board_fixtures import board_live  # noqa: E402, F401 - re-exported fixture

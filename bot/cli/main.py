@@ -13,6 +13,7 @@ import typer
 
 from bot.alliance import load_alliance
 from bot.cli.barriers import register as register_barrier_commands
+from bot.cli.board import register as register_board_commands
 from bot.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -606,6 +607,7 @@ register_digest_commands(app)
 register_barrier_commands(app)
 # `contributor-link` (issue 15: lived experience and other groups with no chat account).
 register_contributor_commands(app)
+register_board_commands(app)
 # `encryption-key` and `workspaces` (multi-workspace installs).
 register_workspace_commands(app)
 

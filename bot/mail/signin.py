@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ports import MailError
+from bot.ports import Mailer, MailError
 from bot.settings import Settings
 from bot.views.signin_mail import signin_message
 
@@ -27,4 +27,16 @@ def send_signin_link(
     mailer.send(to_address, signin_message(alliance_name, url))
 
 
-__all__ = ["MailError", "MailNotConfigured", "send_signin_link"]
+__all__ = ["MailError", "MailNotConfigured", "SignInSender", "send_signin_link"]
+
+
+class SignInSender:
+    """The board's `SignInMailer` port over the SMTP mailer (built by `bot.app.build`)."""
+
+    def __init__(self, mailer: Mailer, alliance_name: str) -> None:
+        self.mailer = mailer
+        self.alliance_name = alliance_name
+
+    def send_signin_link(self, to: str, name: str, url: str) -> None:
+        """E-mail a one-time sign-in link; MailError when the server did not take it."""
+        self.mailer.send(to, signin_message(self.alliance_name, url))

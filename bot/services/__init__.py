@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from bot.alliance import AllianceConfig
 from bot.ports import Clock, Mailer, Messenger
 from bot.services.barriers import EscalationService
+from bot.services.board import BoardService
 from bot.services.checkins import CheckinService
 from bot.services.contributors import ContributorService
 from bot.services.digests import DigestService
@@ -47,6 +48,7 @@ class Services:
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
     contributors: ContributorService  # contributor links and their web form (issue 15)
+    board: BoardService  # the Learning Board: sign-in and its pages
     notes: AllianceNoteService  # the practitioners' weekly alliance note
     library: LibraryService  # `find`: search past learnings the asker may read
     onboarding: OnboardingService  # admins adding people to agencies from chat
@@ -88,6 +90,7 @@ def build_services(
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
         contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
+        board=BoardService(uow, alliance, clock, digests, inquiries),
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
         library=LibraryService(uow, alliance, members, clock),
         onboarding=OnboardingService(uow, alliance, members, clock),

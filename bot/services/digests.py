@@ -35,6 +35,7 @@ from bot.domain.digest import (
     across_alliance,
     build_digest,
     range_period,
+    theme_lines,
     week_key,
     week_period,
 )
@@ -60,6 +61,7 @@ from bot.views.assurance import AssuranceView
 from bot.views.digest import (
     AllianceNoteView,
     DigestView,
+    ThemeLine,
     digest_message,
     digest_thread,
     email_refused_notice,
@@ -216,6 +218,10 @@ class DigestService:
         known = ", ".join(d.id for d in self.destinations()) or "none configured"
         raise NotFound(f"There is no digest destination {destination_id!r} (known: {known}).")
 
+    def board_destination(self, scope: str) -> Destination:
+        """The Learning Board's page for a scope: a destination that is never posted to."""
+        return Destination(id="board", channel="", scope=scope, schedule=None)
+
     def period(self, dest: Destination, week: str | None = None) -> Period:
         """The period a destination's digest covers in an ISO week (default: this week)."""
         zone = self.alliance.alliance.zone
@@ -237,6 +243,21 @@ class DigestService:
         if self._tick_views is not None:
             self._tick_views[key] = view
         return view
+
+    def week_themes(self, dest: Destination, periods: Sequence[Period]) -> list[list[ThemeLine]]:
+        """Each period's theme lines for a destination, counted and suppressed as its digest's.
+
+        The digest's own query and `theme_lines`, without the rest of the digest (the board's
+        themes page reads many weeks at once).
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        only = [agency] if agency is not None else None
+        threshold = self.alliance.alliance.suppress_below
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            counted = [uow.digests.theme_counts(p.start, p.end, only) for p in periods]
+        return [theme_lines(counts, names, threshold) for counts in counted]
 
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""

@@ -1,7 +1,7 @@
 """mail: contributor links (revocable), their submissions (rate limit), barrier e-mail contacts
 
-Revision ID: 0009_mail
-Revises: 0008_pacing
+Revision ID: 0010_mail
+Revises: 0009_board
 Create Date: 2026-12-04 01:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_mail"
-down_revision: str | None = "0008_pacing"
+revision: str = "0010_mail"
+down_revision: str | None = "0009_board"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

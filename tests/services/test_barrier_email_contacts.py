@@ -19,7 +19,11 @@ MONDAY = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def app(make_live: Callable[..., Live], smtp_server: SmtpServer) -> Live:
+def app(
+    make_live: Callable[..., Live], smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Live:
+    # The alliance lists people, so start-up asks for the board's key.
+    monkeypatch.setattr("bot.app.require_board_key", lambda settings, alliance: None)
     live = make_live(
         alliance=alliance_config(people=[{"email": CHAIR, "name": "Pat Chair", "role": "board"}]),
         clock=Clock_(MONDAY),

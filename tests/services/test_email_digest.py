@@ -57,7 +57,12 @@ def loop(
     database_url: str, fake_slack: FakeSlackAPI, smtp_server: SmtpServer, clock: Clock_
 ) -> Iterator[LearnLoop]:
     settings = settings_for(database_url, fake_slack.url).model_copy(
-        update={"smtp_url": _secret(smtp_server.url), "smtp_from": "learnloop@alliance.example"}
+        update={
+            "smtp_url": _secret(smtp_server.url),
+            "smtp_from": "learnloop@alliance.example",
+            # The alliance lists people: the board's key must be set (checked at start-up).
+            "board_secret_key": _secret("test-board-secret-key-0123456789"),
+        }
     )
     built = build(settings, alliance=email_alliance(), clock=clock)
     assert built.services.digests.mailer is not None  # SMTP_URL set: the mailer is wired
@@ -258,6 +263,7 @@ def test_digest_status_shows_a_refused_address_and_retry_reopens_it(
         "DATABASE_URL": f"sqlite:///{db}",
         "SLACK_BOT_TOKEN": "",
         "SLACK_SIGNING_SECRET": "",
+        "BOARD_SECRET_KEY": "test-board-secret-key-0123456789",
     }
     runner = CliRunner()
     ok = runner.invoke(cli, ["digest", "status", "--week", WEEK, "--json"], env=env)

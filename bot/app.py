@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
+from bot.mail.signin import SignInSender
+from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
 from bot.ports import Clock, Messenger, SignInMailer, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
@@ -190,7 +192,21 @@ def build(
             raise ValueError("a messenger is needed when Slack is not configured")
         else:
             messenger = slack_messenger
-    services = build_services(uow, alliance, messenger, clock, teams=conversations)
+    mailer = build_mailer(settings, metrics)
+    if mailer is None and any(d.email for d in alliance.digests):
+        log.warning("the alliance file has e-mail digests but SMTP_URL is not set: none is sent")
+    services = build_services(
+        uow,
+        alliance,
+        messenger,
+        clock,
+        teams=conversations,
+        mailer=mailer,
+        board_secret=(
+            settings.board_secret_key.get_secret_value() if settings.board_secret_key else None
+        ),
+        board_url=settings.board_url,
+    )
     if teams is not None:
         # The Teams SDK is imported only when Teams is configured.
         import handlers.teams as teams_handlers
@@ -211,6 +227,8 @@ def build(
         settings=settings,
         alliance=alliance,
         engine=engine,
+        # The board's sign-in e-mails go through the same SMTP mailer as the digests.
+        signin_mailer=SignInSender(mailer, alliance.alliance.name) if mailer else None,
         services=services,
         metrics=metrics,
         client=client,
@@ -225,6 +243,19 @@ def build(
         clock=clock,
         conversations=conversations,
         workspace_router=router,
+    )
+
+
+def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMailer | None:
+    """The SMTP mailer when SMTP_URL is set (e-mail digests, notices, sign-in links)."""
+    if settings.smtp_url is None:
+        return None
+    on_result = (lambda result: metrics.emails.labels(result=result).inc()) if metrics else None
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(),
+        settings.mail_sender,
+        on_result=on_result,
+        ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
     )
 
 
@@ -267,7 +298,21 @@ def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> 
         return False
     assert loop.messenger is not None, "built by bot.app.build"
     uow = loop.services.uow
-    fresh = build_services(uow, alliance, loop.messenger, loop.clock, teams=loop.conversations)
+    fresh = build_services(
+        uow,
+        alliance,
+        loop.messenger,
+        loop.clock,
+        teams=loop.conversations,
+        # The same mailer and board settings as at start-up (they come from the environment).
+        mailer=loop.services.digests.mailer,
+        board_secret=(
+            loop.settings.board_secret_key.get_secret_value()
+            if loop.settings.board_secret_key
+            else None
+        ),
+        board_url=loop.settings.board_url,
+    )
     try:
         fresh.members.sync_config()
     except IntegrityError:

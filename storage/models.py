@@ -414,6 +414,47 @@ class InquiryRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ContributorLinkRow(Base):
+    """A contributor group's form link (issue 15): revocable, so its nonce is stored.
+
+    The URL carries the group, this nonce and an HMAC of both under BOARD_SECRET_KEY: the
+    nonce alone (a database read) cannot make a working link without the key.
+    """
+
+    __tablename__ = "contributor_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContributionRow(Base):
+    """When a link's form was submitted: what its rate limit counts (no text, no person)."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contributions_link_at", "link_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("contributor_links.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BarrierContactRow(Base):
+    """Someone with no chat account (a `people:` address) told by e-mail when a barrier moves."""
+
+    __tablename__ = "barrier_contacts"
+    __table_args__ = (UniqueConstraint("escalation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class BoardLinkRow(Base):
     """One Learning Board sign-in link asked for: its one-use id, and who and where from.
 

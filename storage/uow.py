@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
 from storage.board import BoardRepository
+from storage.contributor_links import BarrierContactRepository, ContributorLinkRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
@@ -60,6 +61,8 @@ class UnitOfWork:
         self.digests = DigestRepository(self.session)
         self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.contributor_links = ContributorLinkRepository(self.session)
+        self.barrier_contacts = BarrierContactRepository(self.session)
         self.board = BoardRepository(self.session)
         self.onboarding = OnboardingRepository(self.session)
         return self

@@ -23,6 +23,7 @@ from live_server import LiveServer
 from slack_api import FakeSlackAPI
 from slack_fixtures import fake_slack  # noqa: F401 - re-exported fixture
 from slack_requests import SIGNING_SECRET, SignedRequest
+from smtp_server import smtp_server  # noqa: F401 - re-exported fixture (a real SMTP server)
 from sqlalchemy import Engine, text
 
 from bot.alliance import AllianceConfig, parse_alliance

@@ -37,7 +37,8 @@ from teams_ui import card_text
 from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
 from bot.domain.checkins import Source
-from bot.ports import Messenger, MessengerError
+from bot.mail.render import email_message
+from bot.ports import InlineImage, Messenger, MessengerError
 from bot.render.digest import render_html, render_text, text_lines
 from bot.services.barriers import records_as_csv
 from bot.services.board import Viewer
@@ -45,7 +46,7 @@ from bot.slack.home_blocks import home_view
 from bot.slack.render import message as slack_message
 from bot.teams import render as teams_render
 from bot.views.board import RegisterFilters
-from bot.views.digest import DigestView, alliance_note_message
+from bot.views.digest import DigestView, alliance_note_message, digest_message
 from bot.views.inquiry import purpose_section, summary_message
 from bot.web.board.routes import board_templates
 
@@ -288,6 +289,18 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
         out[f"text:{dest.id}"] = render_text(view)
         out[f"alt:{dest.id}"] = "\n".join(chart.alt for chart in digests.charts(view))
         out[f"purpose:{dest.id}"] = "\n".join(text_lines(purpose_section(view.purpose)))
+        # The e-mail digest (issue 15): its text part, and its HTML part's text and alt texts.
+        images = tuple(InlineImage(c.title, c.png, c.alt) for c in digests.charts(view))
+        mail = email_message(
+            digest_message(view),
+            sender="learnloop@test.example",
+            to="x@test.example",
+            images=images,
+        )
+        body, mail_alts = page_text(mail.get_body(("html",)).get_content())  # type: ignore[union-attr]
+        out[f"email:{dest.id}"] = "\n".join(
+            [mail.get_body(("plain",)).get_content(), body, *mail_alts]  # type: ignore[union-attr]
+        )
     # The practitioners' weekly alliance note, as each platform sends it.
     note = alliance_note_message(services.notes.build(WEEK))
     fallback, blocks = slack_message(note)

@@ -24,6 +24,7 @@ from bot.cli.common import (
     print_json,
     table,
 )
+from bot.cli.contributors import register as register_contributor_commands
 from bot.cli.digest import register as register_digest_commands
 from bot.cli.failures import CliGroup, quiet_logs, set_verbose
 from bot.cli.privacy import register as register_privacy_commands
@@ -604,6 +605,8 @@ register_digest_commands(app)
 
 # `barriers export` lives in its own module.
 register_barrier_commands(app)
+# `contributor-link` (issue 15: lived experience and other groups with no chat account).
+register_contributor_commands(app)
 register_board_commands(app)
 # `encryption-key` and `workspaces` (multi-workspace installs).
 register_workspace_commands(app)

@@ -256,7 +256,7 @@ class InquiryService:
     def steward_channel(self) -> str | None:
         """Where summaries go: the alliance digest's channel, else the ladder's alliance rung."""
         for digest in self.alliance.digests:
-            if digest.scope == "alliance":
+            if digest.scope == "alliance" and digest.channel is not None:
                 return digest.channel
         for rung in self.alliance.escalation_ladder:
             if rung.level == "alliance":

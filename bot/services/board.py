@@ -330,8 +330,9 @@ class BoardService:
     def themes(self, viewer: Viewer, weeks: int = 8) -> ThemesView:
         """Themes week by week, counted and suppressed as each week's digest counts them.
 
-        The counts are read fresh; each week's shared patterns come from that week's digest
-        for the viewer's audience, kept a while (finished weeks an hour, this week five
+        The counts are read fresh, all weeks in one grouped query; each week's shared patterns
+        are that week's digest's for the viewer's audience (`DigestService.week_patterns`, all
+        missing weeks from one read), kept a while (finished weeks an hour, this week five
         minutes) since finding them is the digest's costliest step.
         """
         weeks = min(max(weeks, 1), MAX_WEEKS)

@@ -249,6 +249,7 @@ class Outcome:
     killed: bool = False
     killed_worker: str = ""  # which worker the bench SIGKILLed mid-send
     sent_by: dict[str, int] = field(default_factory=dict)  # prompts sent, by worker id
+    dup_by: dict[str, int] = field(default_factory=dict)  # duplicates by platform and kind
 
     @property
     def seconds(self) -> float:
@@ -585,8 +586,12 @@ class Teams:
         return [s for c in self.connectors for s in c.sent()]
 
     def personal(self) -> Counter[str]:
-        """Sends per 1:1 chat."""
-        return Counter(s.conversation_id for s in self.sent() if s.conversation_id.startswith("a:"))
+        """Prompts or reminders per 1:1 chat (the alliance note, also sent there, is not one)."""
+        return Counter(
+            s.conversation_id
+            for s in self.sent()
+            if s.conversation_id.startswith("a:") and s.checkin
+        )
 
     def refused(self) -> int:
         return sum(c.refused for c in self.connectors)
@@ -692,7 +697,11 @@ def one_round(
             finally:
                 crew2.stop()
             later_posts = [p for p in fake.posts() if p.tag in (REMINDER, DIGEST)]
-            later_sends = teams.sent()
+            # The weekly alliance note also goes to each 1:1 chat once the alliance digest is
+            # out; it is not measured here (nor on Slack, where it carries no tag we count).
+            later_sends = [
+                s for s in teams.sent() if s.checkin or not s.conversation_id.startswith("a:")
+            ]
             refused += sum(fake.refused().values()) + teams.refused()
             with loop.engine.connect() as conn:
                 digest_rows = {
@@ -706,7 +715,9 @@ def one_round(
         digest_parts = counted(later_posts, DIGEST)
         digest_channels = {p.channel for p in later_posts if p.tag == DIGEST}
         teams_reminders = Counter(
-            s.conversation_id for s in later_sends if s.conversation_id.startswith("a:")
+            s.conversation_id
+            for s in later_sends
+            if s.conversation_id.startswith("a:") and s.checkin
         )
         teams_digest_sends = Counter(
             s.conversation_id for s in later_sends if not s.conversation_id.startswith("a:")
@@ -721,14 +732,15 @@ def one_round(
             )
             for a in shape.teams_agencies()
         )
-        duplicates = (
-            sum(n - 1 for n in prompts.values())
-            + sum(n - 1 for n in reminders.values())
-            + sum(n - 1 for n in digest_parts.values())
-            + sum(n - 1 for n in teams_prompts.values())
-            + sum(n - 1 for n in teams_reminders.values())
-            + teams_digest_extra
-        )
+        dup_by = {
+            "slack prompts": sum(n - 1 for n in prompts.values()),
+            "slack reminders": sum(n - 1 for n in reminders.values()),
+            "slack digests": sum(n - 1 for n in digest_parts.values()),
+            "teams prompts": sum(n - 1 for n in teams_prompts.values()),
+            "teams reminders": sum(n - 1 for n in teams_reminders.values()),
+            "teams digests": teams_digest_extra,
+        }
+        duplicates = sum(dup_by.values())
         misses = (
             (len(slack_people) - len(prompts))
             + (len(teams_people) - len(teams_prompts))
@@ -758,6 +770,7 @@ def one_round(
             killed=kill,
             killed_worker=killed_worker,
             sent_by=sent_by,
+            dup_by={k: n for k, n in dup_by.items() if n},
         )
 
 
@@ -816,7 +829,7 @@ def main() -> None:
                 f"round {run + 1} W={workers}: {o.seconds:.1f} s (ideal {o.ideal:.1f} s, "
                 f"prompts {o.prompt_seconds:.1f}/{o.prompt_ideal:.1f}, reminders+digests "
                 f"{o.later_seconds:.1f}/{o.later_ideal:.1f})  429s {o.refused}  "
-                f"dup {o.duplicates}  "
+                f"dup {o.duplicates} {o.dup_by or ''}  "
                 f"miss {o.misses}  worker RSS max {max(o.worker_rss_mb):.0f} MB  "
                 f"web {o.web_rss_mb:.0f} MB  DB {o.db_ms_per_checkin:.2f} ms/check-in "
                 f"({o.statements_per_checkin:.1f} statements, reply {o.reply_ms:.0f} ms)  "

@@ -276,18 +276,20 @@ class Cohort(_Strict):
     remind_after_hours: int | None = Field(default=None, ge=1, le=24 * 6)
 
 
-class DigestDestination(_Strict):
-    """Where a digest is posted and what it covers."""
-
-    id: str = Field(min_length=1)
-    channel: str
-    scope: str = Field(default="alliance", pattern=r"^(alliance|agency:[a-z0-9_-]+)$")
-    schedule: Schedule | None = None
-
-
 # An address LearnLoop may write to: one @, a dot in the domain, no spaces (not a full RFC 5322
 # check; the SMTP server has the last word).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class DigestDestination(_Strict):
+    """Where a digest is posted (a channel) or sent (e-mail addresses) and what it covers."""
+
+    id: str = Field(min_length=1)
+    # Exactly one of the two (checked with the file's other cross-field rules).
+    channel: str | None = Field(default=None, min_length=1)
+    email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = []
+    scope: str = Field(default="alliance", pattern=r"^(alliance|agency:[a-z0-9_-]+)$")
+    schedule: Schedule | None = None
 
 
 def is_email(value: str) -> bool:
@@ -320,6 +322,8 @@ class ContributorGroup(_Strict):
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
+    # The questions its form asks (omit for the default HLS set).
+    question_set: str | None = None
 
 
 class LadderRung(_Strict):
@@ -383,6 +387,19 @@ class AllianceConfig(_Strict):
             if cohort.id == cohort_id:
                 return cohort
         raise KeyError(cohort_id)
+
+    def contributor_group(self, group_id: str) -> ContributorGroup:
+        """A contributor group by id (KeyError if unknown)."""
+        for group in self.contributors:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+    def agency_names(self) -> dict[str, str]:
+        """Every agency's name by id, contributor groups included (each counts as an agency)."""
+        names = {a.id: a.name for a in self.agencies}
+        names.update({g.id: g.name for g in self.contributors})
+        return names
 
     def question_set_for(self, cohort: Cohort | None) -> QuestionSet:
         """The questions a cohort asks (the default HLS set when it names none)."""
@@ -522,7 +539,17 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
             problems.append(
                 f"contributors.{i}.id: {group.id!r} is already an agency's id; choose another"
             )
+        if group.question_set is not None and group.question_set not in set_ids:
+            problems.append(
+                f"contributors.{i}.question_set: unknown question set {group.question_set!r}"
+            )
     for i, digest in enumerate(config.digests):
+        if (digest.channel is None) == (not digest.email):
+            problems.append(
+                f"digests.{i}.channel: digest {digest.id!r} needs exactly one of channel: "
+                "(a chat channel id) or email: (a list of addresses)"
+            )
+        duplicates(f"digests.{i}.email", [a.lower() for a in digest.email])
         if digest.scope.startswith("agency:") and digest.scope[7:] not in agency_ids:
             problems.append(f"digests.{i}.scope: unknown agency {digest.scope[7:]!r}")
     problems.extend(_learning_cycle_problems(config))

@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 import handlers.slack as slack_handlers
 from bot.alliance import AllianceConfig, load_alliance
 from bot.logs import install_log_scrubbing, secrets_of
+from bot.mail.signin import SignInSender
+from bot.mail.smtp import SmtpMailer
 from bot.metrics import Metrics
-from bot.ports import Clock, Messenger, system_clock
+from bot.ports import Clock, Messenger, SignInMailer, system_clock
 from bot.readiness import SlackReadiness, auth_test_call
 from bot.services import Services, adopt, build_services
 from bot.services.members import MemberService
@@ -67,6 +69,9 @@ class LearnLoop:
     schema_known: frozenset[str] = field(default_factory=frozenset)
     # Slack's answer for /readyz (single-workspace mode only), cached and bounded in time.
     slack_readiness: SlackReadiness | None = None
+    # Sends Learning Board sign-in links by e-mail; None: links are only printed by
+    # `learnloop board-link` for an admin to hand over.
+    signin_mailer: SignInMailer | None = None
     # What a reload of the alliance file rebuilds the services around (bot.app.reload_alliance).
     messenger: Messenger | None = None
     clock: Clock = system_clock
@@ -137,6 +142,7 @@ def build(
     # Before anything can log, so no token, payload or identifier reaches a log.
     install_log_scrubbing(secrets_of(settings))
     alliance = alliance or load_alliance(settings.learnloop_config)
+    require_board_key(settings, alliance)
     engine = open_database(settings.database_url)
     if set_up:
         prepare_database(engine, migrations)
@@ -186,7 +192,21 @@ def build(
             raise ValueError("a messenger is needed when Slack is not configured")
         else:
             messenger = slack_messenger
-    services = build_services(uow, alliance, messenger, clock, teams=conversations)
+    mailer = build_mailer(settings, metrics)
+    if mailer is None and any(d.email for d in alliance.digests):
+        log.warning("the alliance file has e-mail digests but SMTP_URL is not set: none is sent")
+    services = build_services(
+        uow,
+        alliance,
+        messenger,
+        clock,
+        teams=conversations,
+        mailer=mailer,
+        board_secret=(
+            settings.board_secret_key.get_secret_value() if settings.board_secret_key else None
+        ),
+        board_url=settings.board_url,
+    )
     if teams is not None:
         # The Teams SDK is imported only when Teams is configured.
         import handlers.teams as teams_handlers
@@ -207,6 +227,8 @@ def build(
         settings=settings,
         alliance=alliance,
         engine=engine,
+        # The board's sign-in e-mails go through the same SMTP mailer as the digests.
+        signin_mailer=SignInSender(mailer, alliance.alliance.name) if mailer else None,
         services=services,
         metrics=metrics,
         client=client,
@@ -222,6 +244,31 @@ def build(
         conversations=conversations,
         workspace_router=router,
     )
+
+
+def build_mailer(settings: Settings, metrics: Metrics | None = None) -> SmtpMailer | None:
+    """The SMTP mailer when SMTP_URL is set (e-mail digests, notices, sign-in links)."""
+    if settings.smtp_url is None:
+        return None
+    on_result = (lambda result: metrics.emails.labels(result=result).inc()) if metrics else None
+    return SmtpMailer(
+        settings.smtp_url.get_secret_value(),
+        settings.mail_sender,
+        on_result=on_result,
+        ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+    )
+
+
+def require_board_key(settings: Settings, alliance: AllianceConfig) -> None:
+    """Fail at start-up when people or contributors are listed but nothing can sign links."""
+    key = settings.board_secret_key.get_secret_value() if settings.board_secret_key else ""
+    if (alliance.people or alliance.contributors) and len(key) < 16:
+        raise ConfigError(
+            [
+                "BOARD_SECRET_KEY is not set (or shorter than 16 characters): the alliance "
+                "file lists people or contributors, whose links and board sessions it signs"
+            ]
+        )
 
 
 def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> bool:
@@ -251,7 +298,21 @@ def reload_alliance(loop: LearnLoop, alliance: AllianceConfig | None = None) -> 
         return False
     assert loop.messenger is not None, "built by bot.app.build"
     uow = loop.services.uow
-    fresh = build_services(uow, alliance, loop.messenger, loop.clock, teams=loop.conversations)
+    fresh = build_services(
+        uow,
+        alliance,
+        loop.messenger,
+        loop.clock,
+        teams=loop.conversations,
+        # The same mailer and board settings as at start-up (they come from the environment).
+        mailer=loop.services.digests.mailer,
+        board_secret=(
+            loop.settings.board_secret_key.get_secret_value()
+            if loop.settings.board_secret_key
+            else None
+        ),
+        board_url=loop.settings.board_url,
+    )
     try:
         fresh.members.sync_config()
     except IntegrityError:
@@ -297,6 +358,7 @@ def set_up(settings: Settings) -> AllianceConfig:
     """
     install_log_scrubbing(secrets_of(settings))
     alliance = load_alliance(settings.learnloop_config)
+    require_board_key(settings, alliance)
     engine = open_database(settings.database_url)
     try:
         prepare_database(engine)

@@ -122,6 +122,13 @@ class Metrics:
             ["reason", "kind"],
             registry=self.registry,
         )
+        self.emails = Counter(
+            "learnloop_emails",
+            "E-mails by result: sent, retry (a temporary failure after the quick tries) or "
+            "failed (refused for good, an SMTP 5xx).",
+            ["result"],
+            registry=self.registry,
+        )
         self.request_latency = Histogram(
             "learnloop_http_request_duration_seconds",
             "Time to answer an HTTP request, by route.",

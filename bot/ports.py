@@ -185,3 +185,55 @@ class Messenger(Protocol):
     def join_channel(self, channel: str) -> None:
         """Join a public channel the bot is not in yet."""
         ...
+
+
+# ------------------------------------------------------------------------------ e-mail
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A picture sent inside an e-mail (a chart), with the words read instead of it."""
+
+    title: str
+    png: bytes
+    alt: str
+
+
+class MailError(Exception):
+    """The mail server refused a message or could not be reached.
+
+    `permanent` is the server's "never" (an SMTP 5xx: no such mailbox, refused): trying again
+    will not help and someone must be told. Otherwise (4xx, connection refused, timeout) the
+    message may go through on a later try.
+    """
+
+    def __init__(self, code: str, permanent: bool) -> None:
+        super().__init__(f"mail not sent: {code}")
+        self.code = code
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    """What services need from e-mail: one neutral message to one address."""
+
+    def send(
+        self,
+        to: str,
+        message: Message,
+        images: tuple[InlineImage, ...] = (),
+        key: str | None = None,
+    ) -> None:
+        """Send `message` as plain text and HTML (images inline); `key` makes its Message-ID
+        the same on every try, so a reader's mail program can tell a repeat.
+
+        Raises MailError when it was not accepted (after the mailer's own quick retries).
+        """
+        ...
+
+
+class SignInMailer(Protocol):
+    """Sends a Learning Board sign-in link by e-mail (the SMTP sender implements it)."""
+
+    def send_signin_link(self, to: str, name: str, url: str) -> None:
+        """Send `url` (a one-time sign-in link, valid 15 minutes) to `to`, addressed to `name`."""
+        ...

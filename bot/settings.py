@@ -10,6 +10,7 @@ import binascii
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -82,11 +83,38 @@ class Settings(BaseSettings):
     learnloop_digest_retry_seconds: float = Field(default=60.0, ge=0, le=600)
     # Issue 15: e-mail and the Learning Board. smtp://user:pass@host:port or smtp+starttls://…
     smtp_url: SecretStr | None = None
+    # A CA bundle that signed the mail server's certificate (an internal relay), else the system's.
+    smtp_ca_file: Path | None = None
+    # The From: of LearnLoop's e-mails (default learnloop@ the host of BOARD_URL).
+    smtp_from: str | None = None
     # Signs sign-in links, contributor links and board cookies; required once the alliance
     # file lists `people` or `contributors`.
     board_secret_key: SecretStr | None = None
     # The public base URL used in links (https://learnloop.example.org).
     board_url: str | None = None
+    # "Sign in with Slack" on the board (OpenID Connect) uses the Slack app's client id and
+    # secret; these default to SLACK_CLIENT_ID/SECRET, and are set alone in single-workspace
+    # mode (setting SLACK_CLIENT_ID there would switch on multi-workspace installs).
+    board_slack_client_id: str | None = None
+    board_slack_client_secret: SecretStr | None = None
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from bot.mail.smtp import parse_smtp_url
+
+        parse_smtp_url(value.get_secret_value())  # a ValueError names what is wrong
+        return value
+
+    @property
+    def mail_sender(self) -> str:
+        """The From: address of LearnLoop's e-mails."""
+        if self.smtp_from:
+            return self.smtp_from
+        host = urlsplit(self.board_url).hostname if self.board_url else None
+        return f"LearnLoop <learnloop@{host or 'localhost'}>"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -184,6 +212,15 @@ class Settings(BaseSettings):
                 "https://login.botframework.com/v1/.well-known/openidconfiguration"
             )
         return value
+
+    @property
+    def board_slack_credentials(self) -> tuple[str, str] | None:
+        """The client id and secret "Sign in with Slack" uses, if it is configured."""
+        client_id = self.board_slack_client_id or self.slack_client_id
+        secret = self.board_slack_client_secret or self.slack_client_secret
+        if not client_id or secret is None or not secret.get_secret_value():
+            return None
+        return client_id, secret.get_secret_value()
 
     @property
     def teams_enabled(self) -> bool:

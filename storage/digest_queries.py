@@ -147,6 +147,31 @@ class DigestRepository:
         assert row is not None
         row.charts_posted = (row.charts_posted or 0) + 1
 
+    def rows(self, destination_ids: Collection[str], period: str) -> list[DigestRow]:
+        """The ledger rows of one period for these destinations (for the status command)."""
+        if not destination_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(DigestRow).where(
+                    DigestRow.period == period, DigestRow.destination_id.in_(list(destination_ids))
+                )
+            )
+        )
+
+    def reopen(self, destination_id: str, period: str) -> bool:
+        """A failed digest back to pending, so it can be sent again (an admin fixed the cause)."""
+        result = self.session.execute(
+            update(DigestRow)
+            .where(
+                DigestRow.destination_id == destination_id,
+                DigestRow.period == period,
+                DigestRow.status == DigestStatus.FAILED,
+            )
+            .values(status=DigestStatus.PENDING, error=None)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     def statuses(self, destination_ids: Collection[str], period: str) -> dict[str, str]:
         """Status by destination for one period (destinations without a row are absent)."""
         if not destination_ids:

@@ -414,6 +414,70 @@ class InquiryRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ContributorLinkRow(Base):
+    """A contributor group's form link (issue 15): revocable, so its nonce is stored.
+
+    The URL carries the group, this nonce and an HMAC of both under BOARD_SECRET_KEY: the
+    nonce alone (a database read) cannot make a working link without the key.
+    """
+
+    __tablename__ = "contributor_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContributionRow(Base):
+    """When a link's form was submitted: what its rate limit counts (no text, no person)."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contributions_link_at", "link_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("contributor_links.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BarrierContactRow(Base):
+    """Someone with no chat account (a `people:` address) told by e-mail when a barrier moves."""
+
+    __tablename__ = "barrier_contacts"
+    __table_args__ = (UniqueConstraint("escalation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BoardLinkRow(Base):
+    """One Learning Board sign-in link asked for: its one-use id, and who and where from.
+
+    A link is single use: signing in sets `used_at` in one conditional UPDATE. Requests for an
+    address nobody is listed under are stored without a jti or an address (so the per-IP rate
+    limit counts them too, and nothing says who was tried).
+    """
+
+    __tablename__ = "board_links"
+    __table_args__ = (
+        Index("ix_board_links_email_created", "email", "created_at"),
+        Index("ix_board_links_ip_created", "ip_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # A keyed hash of the requester's IP address (never the address itself).
+    ip_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

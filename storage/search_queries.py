@@ -72,9 +72,28 @@ class SearchQueries:
 
     def _matches(self, terms: Terms) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
-            return sql_text(
-                f"{PG_VECTOR} @@ websearch_to_tsquery('english'::regconfig, :search_terms)"
-            ).bindparams(search_terms=websearch_text(terms))  # type: ignore[return-value]
+            tsquery = "websearch_to_tsquery('english'::regconfig, :search_terms)"
+            web = websearch_text(terms)
+            # The planner overestimates an unseen word's matches and would walk every row
+            # newest first: when the GIN index finds few, fetch those by id (OFFSET 0 fences).
+            few = (
+                self.session.scalar(
+                    sql_text(
+                        f"SELECT count(*) FROM (SELECT 1 FROM checkins WHERE {PG_VECTOR} @@ "
+                        f"{tsquery} LIMIT {FEW_MATCHES}) AS found"
+                    ),
+                    {"search_terms": web},
+                )
+                or 0
+            ) < FEW_MATCHES
+            if few:
+                return sql_text(  # type: ignore[return-value]
+                    "checkins.id IN (SELECT found.id FROM (SELECT inner_c.id FROM checkins "
+                    f"AS inner_c WHERE inner_c.search_vector @@ {tsquery} OFFSET 0) AS found)"
+                ).bindparams(search_terms=web)
+            return sql_text(f"{PG_VECTOR} @@ {tsquery}").bindparams(  # type: ignore[return-value]
+                search_terms=web
+            )
         match = fts5_match(terms)
         # Few matches: fetch them by id and sort them. Many: fetching and sorting every one
         # is the slow part, so `+checkins.id` steers SQLite to walk the created_at index
@@ -105,6 +124,10 @@ class SearchQueries:
         limit: int = 5,
     ) -> list[CheckinRow]:
         """Up to `limit` check-ins the reader may read that match, newest first, after `after`."""
+        if self.dialect == "postgresql":
+            # psycopg prepares a statement run often, and a generic plan cannot see the search
+            # terms (nor the count below): plan each search for its own terms.
+            self.session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
         readable = or_(
             CheckinRow.member_id == reader.member_id,
             CheckinRow.agency_id == reader.agency_id,
@@ -153,9 +176,4 @@ class SearchQueries:
             .order_by(CheckinRow.created_at.desc(), CheckinRow.id.desc())
             .limit(limit)
         )
-        if self.dialect == "postgresql":
-            # psycopg prepares a statement run often, and a generic plan cannot see the search
-            # terms: it then walks every check-in newest first, building each one's tsvector
-            # (seconds for a word nobody wrote). Plan each search for its own terms.
-            self.session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
         return list(self.session.scalars(query))

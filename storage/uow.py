@@ -9,6 +9,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import StorageUnavailable
+from storage.board import BoardRepository
+from storage.contributor_links import BarrierContactRepository, ContributorLinkRepository
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
@@ -40,6 +42,7 @@ class UnitOfWork:
     digests: DigestRepository
     notes: NoteRepository
     teams: TeamsConversationRepository
+    board: BoardRepository
     onboarding: OnboardingRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -58,6 +61,9 @@ class UnitOfWork:
         self.digests = DigestRepository(self.session)
         self.notes = NoteRepository(self.session)
         self.teams = TeamsConversationRepository(self.session)
+        self.contributor_links = ContributorLinkRepository(self.session)
+        self.barrier_contacts = BarrierContactRepository(self.session)
+        self.board = BoardRepository(self.session)
         self.onboarding = OnboardingRepository(self.session)
         return self
 

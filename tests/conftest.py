@@ -23,6 +23,7 @@ from live_server import LiveServer
 from slack_api import FakeSlackAPI
 from slack_fixtures import fake_slack  # noqa: F401 - re-exported fixture
 from slack_requests import SIGNING_SECRET, SignedRequest
+from smtp_server import smtp_server  # noqa: F401 - re-exported fixture (a real SMTP server)
 from sqlalchemy import Engine, text
 
 from bot.alliance import AllianceConfig, parse_alliance
@@ -216,3 +217,7 @@ def live(make_live: Callable[..., Live]) -> Live:
 def yaml_dump(data: dict[str, Any]) -> str:
     """YAML text for an alliance dict (for CLI tests)."""
     return yaml.safe_dump(data, sort_keys=False)
+
+
+# The Learning Board's live app (it builds on the names above, so it is imported last).
+from board_fixtures import board_live  # noqa: E402, F401 - re-exported fixture

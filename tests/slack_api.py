@@ -32,6 +32,9 @@ BOT_ID = "BBOT"
 TEAM_ID = "T0001"
 TEAM_NAME = "Test"
 APP_ID = "A0001"
+# The app's OAuth credentials the fake's OpenID Connect endpoints accept.
+OIDC_CLIENT_ID = "1111.2222"
+OIDC_CLIENT_SECRET = "fake-oidc-client-secret"
 DEFAULT_TZ = "Europe/London"
 UPLOAD = "upload"
 """Pseudo method name under which uploads to ``upload_url`` can be queued."""
@@ -253,6 +256,11 @@ class FakeSlackAPI:
         self._id_counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Sign in with Slack (OpenID Connect): who consents on the authorize page, the codes
+        # handed out (code -> user, nonce) and the access tokens they became (token -> user).
+        self._oidc_user: str | None = None
+        self._oidc_codes: dict[str, tuple[str, str]] = {}
+        self._oidc_tokens: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -527,6 +535,70 @@ class FakeSlackAPI:
         with self._cond:
             self._usergroups[usergroup] = list(ids)
 
+    def set_oidc_user(self, user_id: str | None) -> None:
+        """Who signs in on the fake's authorize page (None: the person presses Cancel)."""
+        with self._cond:
+            self._oidc_user = user_id
+
+    def _oidc_authorize(self, query: str) -> _Scripted:
+        """Slack's consent page, answered at once: back to redirect_uri with a code."""
+        params = dict(parse_qsl(query))
+        redirect = params.get("redirect_uri", "")
+        state = params.get("state", "")
+        if params.get("client_id") != OIDC_CLIENT_ID or not redirect:
+            return _Scripted({"ok": False, "error": "invalid_client_id"}, 400, {})
+        with self._cond:
+            user = self._oidc_user
+            if user is None:
+                target = f"{redirect}?error=access_denied&state={state}"
+            else:
+                code = f"code-{next(self._id_counter)}"
+                self._oidc_codes[code] = (user, params.get("nonce", ""))
+                target = f"{redirect}?code={code}&state={state}"
+        return _Scripted({}, 302, {"Location": target}, text="")
+
+    def _oidc_token(self, call: Call) -> JsonDict:
+        params = dict(call.params)
+        # slack_sdk sends the client's id and secret as HTTP Basic credentials.
+        auth = call.header("Authorization") or ""
+        if auth.lower().startswith("basic "):
+            decoded = base64.b64decode(auth[6:].strip()).decode()
+            params["client_id"], _, params["client_secret"] = decoded.partition(":")
+        if (
+            params.get("client_id") != OIDC_CLIENT_ID
+            or params.get("client_secret") != OIDC_CLIENT_SECRET
+        ):
+            return {"ok": False, "error": "invalid_client"}
+        with self._cond:
+            found = self._oidc_codes.pop(str(params.get("code", "")), None)
+            if found is None:
+                return {"ok": False, "error": "invalid_code"}
+            user, nonce = found
+            token = f"xoxp-oidc-{next(self._id_counter)}"
+            self._oidc_tokens[token] = user
+        claims = {"sub": user, "nonce": nonce, "https://slack.com/user_id": user}
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        return {
+            "ok": True,
+            "access_token": token,
+            "token_type": "Bearer",
+            "id_token": f"eyJhbGciOiJub25lIn0.{body}.c2ln",
+        }
+
+    def _oidc_user_info(self, call: Call) -> JsonDict:
+        with self._cond:
+            user = self._oidc_tokens.get(call.token or "")
+        if user is None:
+            return {"ok": False, "error": "invalid_auth"}
+        profile = self._user(user)
+        return {
+            "ok": True,
+            "sub": user,
+            "https://slack.com/user_id": user,
+            "https://slack.com/team_id": TEAM_ID,
+            "name": profile.get("real_name") or profile.get("name") or user,
+        }
+
     def set_user_email(self, email: str, user_id: str) -> None:
         """Make users.lookupByEmail find `user_id` by this address (any other: users_not_found)."""
         with self._cond:
@@ -639,8 +711,12 @@ class FakeSlackAPI:
         if scripted is not None:
             return scripted
         handler = _DEFAULTS.get(call.method)
+        call_handler = _CALL_DEFAULTS.get(call.method)
         try:
-            body = handler(self, call.params) if handler else {"ok": True}
+            if call_handler is not None:
+                body = call_handler(self, call)
+            else:
+                body = handler(self, call.params) if handler else {"ok": True}
         except Exception as exc:
             message = f"fake default for {call.method} raised {exc!r}"
             with self._cond:
@@ -1035,6 +1111,13 @@ _DEFAULTS: dict[str, Callable[[FakeSlackAPI, JsonDict], JsonDict]] = {
 }
 
 
+# Answers that need the whole call (its Authorization header), not only its parameters.
+_CALL_DEFAULTS: dict[str, Callable[[FakeSlackAPI, Call], JsonDict]] = {
+    "openid.connect.token": FakeSlackAPI._oidc_token,
+    "openid.connect.userInfo": FakeSlackAPI._oidc_user_info,
+}
+
+
 def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         server_version = "FakeSlackAPI/1.0"
@@ -1089,6 +1172,8 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                     params, files = {}, {}
                 call = Call(WEBHOOK, params, headers, time.time(), http_method, body, path, files)
                 answer = fake._respond_api(call)
+            elif path == "/openid/connect/authorize" and http_method == "GET":
+                answer = fake._oidc_authorize(parts.query)
             elif path.startswith("/upload/") and http_method == "POST":
                 answer = fake._respond_upload(path[len("/upload/") :], body, headers)
             else:

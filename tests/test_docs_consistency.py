@@ -48,6 +48,7 @@ def test_the_digest_table_matches_the_destinations_the_code_builds() -> None:
                 "schedule": {"days": ["fri"], "time": "09:00"},
             },
             {"id": "housing", "channel": "C0HOUSING", "scope": "agency:housing"},
+            {"id": "board", "email": ["a@board.example", "b@board.example"], "scope": "alliance"},
         ],
     )
     destinations = DigestService(None, config, None, None).destinations()  # type: ignore[arg-type]
@@ -81,6 +82,12 @@ def test_the_digest_table_matches_the_destinations_the_code_builds() -> None:
     assert "no digest of their own" in rows["system stewards and admins"]
     stewards = set(TEST_ALLIANCE["roles"]["stewards"]) | set(TEST_ALLIANCE["roles"]["admins"])
     assert not {d.channel for d in destinations} & stewards
+    email_row = rows["each address of an e-mail entry"]
+    assert "`<entry>:<address>`" in email_row and "once per address" in email_row
+    assert [(d.id, d.kind, d.channel) for d in destinations if d.entry == "board"] == [
+        ("board:a@board.example", "email", "a@board.example"),
+        ("board:b@board.example", "email", "b@board.example"),
+    ]
     # The practitioners' weekly alliance note: at the alliance digest's slot, else Friday 09:00.
     note_row = rows["every practitioner (member of an agency)"]
     assert "`/learnloop digest off`" in note_row and "else Friday 09:00" in note_row
@@ -91,6 +98,7 @@ def test_the_digest_table_matches_the_destinations_the_code_builds() -> None:
         "a steward channel",
         "an agency channel",
         "each manager of an agency",
+        "each address of an e-mail entry",
         "every practitioner (member of an agency)",
         "system stewards and admins",
     }

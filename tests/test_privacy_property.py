@@ -37,14 +37,18 @@ from teams_ui import card_text
 from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
 from bot.domain.checkins import Source
-from bot.ports import Messenger, MessengerError
+from bot.mail.render import email_message
+from bot.ports import InlineImage, Messenger, MessengerError
 from bot.render.digest import render_html, render_text, text_lines
 from bot.services.barriers import records_as_csv
+from bot.services.board import Viewer
 from bot.slack.home_blocks import home_view
 from bot.slack.render import message as slack_message
 from bot.teams import render as teams_render
-from bot.views.digest import DigestView, alliance_note_message
+from bot.views.board import RegisterFilters
+from bot.views.digest import DigestView, alliance_note_message, digest_message
 from bot.views.inquiry import purpose_section, summary_message
+from bot.web.board.routes import board_templates
 
 NAMES = ["Alpha", "Bravo", "Charlie", "Delta"]
 THEMES = ["Housing", "Mental health", "Money and benefits", "Information sharing"]
@@ -285,6 +289,18 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
         out[f"text:{dest.id}"] = render_text(view)
         out[f"alt:{dest.id}"] = "\n".join(chart.alt for chart in digests.charts(view))
         out[f"purpose:{dest.id}"] = "\n".join(text_lines(purpose_section(view.purpose)))
+        # The e-mail digest (issue 15): its text part, and its HTML part's text and alt texts.
+        images = tuple(InlineImage(c.title, c.png, c.alt) for c in digests.charts(view))
+        mail = email_message(
+            digest_message(view),
+            sender="learnloop@test.example",
+            to="x@test.example",
+            images=images,
+        )
+        body, mail_alts = page_text(mail.get_body(("html",)).get_content())  # type: ignore[union-attr]
+        out[f"email:{dest.id}"] = "\n".join(
+            [mail.get_body(("plain",)).get_content(), body, *mail_alts]  # type: ignore[union-attr]
+        )
     # The practitioners' weekly alliance note, as each platform sends it.
     note = alliance_note_message(services.notes.build(WEEK))
     fallback, blocks = slack_message(note)
@@ -301,6 +317,20 @@ def outputs_for_others(loop: LearnLoop, inquiry_id: int) -> dict[str, str]:
         out[f"home:{who}"] = "\n".join(mrkdwn(home_view(services.home.for_user("slack", who))))
     out["metrics"] = loop.metrics.render().decode()
     out["barriers.csv"] = records_as_csv(services.escalations.register.export_records())
+    # The Learning Board's pages for a board member (alliance-level), as the browser gets them.
+    board = Viewer("email:chair@board.example", "Chair", "board")
+    pages = board_templates()
+    common = {"alliance": "Property Alliance", "viewer": board, "csrf": "x", "path": "/board/"}
+    register = services.board.register(board, RegisterFilters())
+    out["board:register"] = page_text(
+        pages.get_template("board/barriers.html").render(
+            view=register, page_link=lambda n: f"?page={n}", title="Register", **common
+        )
+    )[0]
+    themes = services.board.themes(board, 4)
+    out["board:themes"] = page_text(
+        pages.get_template("board/themes.html").render(view=themes, title="Themes", **common)
+    )[0]
     return out
 
 
@@ -319,6 +349,10 @@ NOT_COUNTS = [
     r"\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*(?: \d{4})?",
     r"\b(?:19|20)\d{2}\b",  # years
     r"[Ii]nquiry \d+|inquiry close \d+|#\d+",  # ids
+    r"\b\d+ days\b",  # a barrier's age on the board
+    r"Ladder history \(\d+\)",  # events in a barrier's history (not people)
+    r"\d+ barriers? match(?:es)?\. Page \d+ of \d+",  # the register's size
+    r"Weeks to show(?:\s+\d+)+",  # the themes page's choice of weeks
 ]
 
 
@@ -368,6 +402,8 @@ FOR_THE_ALLIANCE = {
     "metrics",
     "barriers.csv",
     f"home:{STEWARD}",
+    "board:register",
+    "board:themes",
     "note:slack",  # the practitioners' note is alliance-level: the same whatever the agency
     "note:teams",
 }

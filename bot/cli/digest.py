@@ -1,4 +1,4 @@
-"""`learnloop digest preview|send` and `learnloop report` (the learning review pack)."""
+"""`learnloop digest preview|send|status|retry` and `learnloop report` (the review pack)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,10 @@ DestinationOption = Annotated[
     str | None,
     typer.Option(
         "--destination",
-        help="Only this destination id (a `digests:` id, or manager:<agency>:<user id>).",
+        help=(
+            "Only this destination id (a `digests:` id, every address of an e-mail entry, "
+            "<entry>:<address>, or manager:<agency>:<user id>)."
+        ),
         show_default=False,
     ),
 ]
@@ -78,7 +81,7 @@ def _loop(with_slack: bool) -> Any:
 def _destinations(loop: Any, destination: str | None) -> list[Any]:
     service = loop.services.digests
     try:
-        return [service.destination(destination)] if destination else service.destinations()
+        return service.matching(destination) if destination else service.destinations()
     except LearnLoopError as exc:
         _fail(exc.message)
 
@@ -145,6 +148,58 @@ def send(
         raise typer.Exit(EXIT_FAILED)
 
 
+@digest_app.command("status")
+def status(
+    week: WeekOption = None,
+    destination: DestinationOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Show where each destination's digest stands this week: posted, pending, failed (why)."""
+    loop = _loop(with_slack=False)
+    service = loop.services.digests
+    rows = [
+        {
+            "destination": dest.id,
+            "kind": dest.kind,
+            "week": period,
+            "status": state,
+            "error": error,
+        }
+        for dest, period, state, error in service.ledger(_destinations(loop, destination), week)
+    ]
+    if as_json:
+        print_json(rows)
+    else:
+        grid = table("destination", "kind", "week", "status", "error")
+        for r in rows:
+            grid.add_row(r["destination"], r["kind"], r["week"], r["status"], r["error"])
+        console.print(grid)
+    if any(r["status"] == "failed" for r in rows):
+        typer.echo(
+            "A failed digest is not tried again: fix its cause (an address the mail server "
+            "refused, a channel), then `learnloop digest retry --destination ID --week WEEK`."
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+@digest_app.command("retry")
+def retry(week: WeekOption = None, destination: DestinationOption = None) -> None:
+    """Let a failed digest be sent again (the worker's next pass, or `digest send`)."""
+    if not destination:
+        _fail("Name the digest: --destination ID (see `learnloop digest status`).")
+    loop = _loop(with_slack=False)
+    service = loop.services.digests
+    reopened = [
+        f"{dest.id} {period}"
+        for dest in _destinations(loop, destination)
+        if (period := service.reopen(dest, week)) is not None
+    ]
+    if not reopened:
+        _fail(f"No failed digest for {destination} that week: nothing to retry.", EXIT_FAILED)
+    for line in reopened:
+        typer.echo(f"{line}: pending again; it is sent on the worker's next pass.")
+
+
 def _next_step(loop: Any, result: Any) -> str | None:
     """What happens to a digest this run could not finish, in words an operator can act on."""
     if result.status not in ("retry", "waiting"):
@@ -162,6 +217,8 @@ def _next_step(loop: Any, result: Any) -> str | None:
             "the platform kept answering 'slow down' (rate limited) after LearnLoop waited "
             f"up to {loop.settings.learnloop_digest_retry_seconds:g} s in this run"
         )
+    elif dest.kind == "email":
+        why = f"the mail server could not take it yet ({result.detail})"
     else:
         why = f"the platform could not take it ({result.detail})"
     if result.parts_total:

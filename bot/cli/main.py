@@ -13,6 +13,7 @@ import typer
 
 from bot.alliance import load_alliance
 from bot.cli.barriers import register as register_barrier_commands
+from bot.cli.board import register as register_board_commands
 from bot.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -23,6 +24,7 @@ from bot.cli.common import (
     print_json,
     table,
 )
+from bot.cli.contributors import register as register_contributor_commands
 from bot.cli.digest import register as register_digest_commands
 from bot.cli.failures import CliGroup, quiet_logs, set_verbose
 from bot.cli.privacy import register as register_privacy_commands
@@ -603,6 +605,9 @@ register_digest_commands(app)
 
 # `barriers export` lives in its own module.
 register_barrier_commands(app)
+# `contributor-link` (issue 15: lived experience and other groups with no chat account).
+register_contributor_commands(app)
+register_board_commands(app)
 # `encryption-key` and `workspaces` (multi-workspace installs).
 register_workspace_commands(app)
 

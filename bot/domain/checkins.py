@@ -39,6 +39,7 @@ class Source(StrEnum):
     DM_REPLY = "dm_reply"
     TEAMS_CARD = "teams_card"
     DEMO = "demo"
+    WEB_FORM = "web_form"  # a contributor link's form (issue 15)
 
 
 class PromptStatus(StrEnum):

@@ -115,8 +115,8 @@ img{max-width:100%;height:auto}
 """
 
 
-def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
-    """A self-contained HTML page (styles inline, charts embedded as data URIs).
+def digest_fragment(view: DigestView, charts: Sequence[Chart] = ()) -> list[str]:
+    """The digest's HTML body (the review pack's and the Learning Board's week page).
 
     The charts follow the digest's opening (its title, headline and scope).
     """
@@ -127,15 +127,18 @@ def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
         f'<figcaption class="meta">{html.escape(chart.title)}</figcaption></figure>'
         for chart in charts
     ]
+    return [*html_blocks(blocks[:3]), *figures, *html_blocks(blocks[3:], heading="h2")]
+
+
+def render_html(view: DigestView, charts: Sequence[Chart] = ()) -> str:
+    """A self-contained HTML page (styles inline, charts embedded as data URIs)."""
     return "\n".join(
         [
             "<!doctype html>",
             '<html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{html.escape(view.title)}</title><style>{_CSS}</style></head><body>",
-            *html_blocks(blocks[:3]),
-            *figures,
-            *html_blocks(blocks[3:], heading="h2"),
+            *digest_fragment(view, charts),
             "</body></html>",
         ]
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from bot.alliance import AllianceConfig
-from bot.ports import Clock, Messenger
+from bot.ports import Clock, Mailer, Messenger
 from bot.services.barriers import EscalationService
+from bot.services.board import BoardService
 from bot.services.checkins import CheckinService
+from bot.services.contributors import ContributorService
 from bot.services.digests import DigestService
 from bot.services.entries import EntryService
 from bot.services.home import HomeService
@@ -45,6 +47,8 @@ class Services:
     purpose: PurposeService  # The purpose question
     home: HomeService  # The App Home
     entries: EntryService  # an author's control over each of their entries
+    contributors: ContributorService  # contributor links and their web form (issue 15)
+    board: BoardService  # the Learning Board: sign-in and its pages
     notes: AllianceNoteService  # the practitioners' weekly alliance note
     library: LibraryService  # `find`: search past learnings the asker may read
     onboarding: OnboardingService  # admins adding people to agencies from chat
@@ -56,6 +60,9 @@ def build_services(
     messenger: Messenger,
     clock: Clock,
     teams: TeamsConversationService | None = None,
+    mailer: Mailer | None = None,
+    board_secret: str | None = None,
+    board_url: str | None = None,
 ) -> Services:
     """Wire the services together around one messenger and one clock.
 
@@ -65,9 +72,9 @@ def build_services(
     members = MemberService(uow, alliance, clock)
     purpose = PurposeService(uow, alliance, clock)
     inquiries = InquiryService(uow, alliance, messenger, clock, purpose)
-    escalations = EscalationService(uow, alliance, members, messenger, clock)
+    escalations = EscalationService(uow, alliance, members, messenger, clock, mailer=mailer)
     entries = EntryService(uow, alliance, members, clock)
-    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries)
+    digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries, mailer=mailer)
     return Services(
         alliance=alliance,
         uow=uow,
@@ -82,6 +89,8 @@ def build_services(
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
+        contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
+        board=BoardService(uow, alliance, clock, digests, inquiries),
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
         library=LibraryService(uow, alliance, members, clock),
         onboarding=OnboardingService(uow, alliance, members, clock),

@@ -42,7 +42,7 @@ from bot.domain.escalation import (
 from bot.domain.platforms import platform_of
 from bot.domain.roles import Role, require
 from bot.domain.suppression import suppressed
-from bot.ports import Clock, MessageRef, Messenger, MessengerError
+from bot.ports import Clock, Mailer, MailError, MessageRef, Messenger, MessengerError
 from bot.services.base import MemberFacingService
 from bot.services.members import MemberService
 from bot.views.barriers import (
@@ -533,9 +533,12 @@ class EscalationService(MemberFacingService):
         members: MemberService,
         messenger: Messenger,
         clock: Clock,
+        mailer: Mailer | None = None,
     ) -> None:
         super().__init__(uow, alliance, members, messenger, clock)
         self.register = BarrierRegister(uow, alliance, clock)
+        # People with no chat account who follow a barrier are told by e-mail (SMTP_URL).
+        self.mailer = mailer
 
     # ------------------------------------------------------------------ raising
 
@@ -820,6 +823,7 @@ class EscalationService(MemberFacingService):
             return
         card_url = self._publish_card(change)
         self._tell_people(change, card_url)
+        self._email_contacts(change)
 
     def _publish_card(self, change: Change) -> str | None:
         barrier_id = change.barrier_id
@@ -921,6 +925,72 @@ class EscalationService(MemberFacingService):
                     card_url=card_url,
                 ),
             )
+
+    # A contact by e-mail hears when a barrier changes level or is closed, not every step.
+    EMAILED_KINDS = frozenset({"escalated", "resolved", "closed"})
+
+    def _email_contacts(self, change: Change) -> None:
+        """E-mail the barrier's contacts (addresses from `people:`) when it moves or closes."""
+        if change.kind not in self.EMAILED_KINDS:
+            return
+        if change.kind == "escalated" and change.from_level == change.to_level:
+            return
+        with self.uow() as uow:
+            row = self._barrier(uow, change.barrier_id)
+            contacts = uow.barrier_contacts.of(row.id)
+            title, level_name = row.title, self.register.level_name(row.level)
+        if not contacts:
+            return
+        if self.mailer is None:
+            log.warning("barrier %s has e-mail contacts but SMTP_URL is not set", row.id)
+            return
+        view = BarrierNoticeView(
+            barrier_id=change.barrier_id,
+            title=title,
+            kind=change.kind,
+            level_name=level_name,
+            as_raiser=False,
+            as_contact=True,
+            actor_user_id=change.actor_user_id,
+            note=change.note if change.kind in ("resolved", "closed") else None,
+        )
+        for address in contacts:
+            try:
+                self.mailer.send(address, barrier_notice(view))
+            except MailError as exc:
+                # The change is recorded; one undelivered e-mail must not undo or block it.
+                log.warning(
+                    "could not e-mail a contact about barrier %s: %s", change.barrier_id, exc.code
+                )
+
+    def follow_by_email(
+        self, barrier_id: int, email: str, actor: str, remove: bool = False
+    ) -> bool:
+        """Add (or remove) a `people:` address as an e-mail contact of a barrier (audited).
+
+        True if something changed; NotFound for an unknown barrier or an address that is not
+        in the alliance file's `people:`.
+        """
+        address = email.strip().lower()
+        if address not in {p.email for p in self.alliance.people}:
+            raise NotFound(
+                f"{address} is not in the alliance file's people: list; add them there first."
+            )
+        with self.uow() as uow:
+            row = self._barrier(uow, barrier_id)
+            if remove:
+                changed = uow.barrier_contacts.remove(row.id, address)
+            else:
+                changed = uow.barrier_contacts.add(row.id, address, actor[:100], self.clock())
+            if changed:
+                uow.audit.record(
+                    at=self.clock(),
+                    actor=actor[:100],
+                    action="escalation.contact_removed" if remove else "escalation.contact_added",
+                    target=f"escalation:{row.id}",
+                )
+            uow.commit()
+        return changed
 
     def _dm(self, user_id: str, view: BarrierNoticeView) -> None:
         try:

@@ -9,6 +9,7 @@ ledger row is claimed before anything is built or posted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,7 @@ from bot.domain.digest import (
     across_alliance,
     build_digest,
     range_period,
+    theme_lines,
     week_key,
     week_period,
 )
@@ -45,6 +47,9 @@ from bot.ports import (
     TRANSIENT_ERRORS,
     Clock,
     DigestProgress,
+    InlineImage,
+    Mailer,
+    MailError,
     MessageRef,
     Messenger,
     MessengerError,
@@ -53,7 +58,16 @@ from bot.render.charts import themes_by_agency_png, weekly_totals_png
 from bot.render.digest import Chart
 from bot.services.inquiries import InquiryService
 from bot.views.assurance import AssuranceView
-from bot.views.digest import AllianceNoteView, DigestView, digest_thread, not_posted_notice
+from bot.views.digest import (
+    AllianceNoteView,
+    DigestView,
+    ThemeLine,
+    digest_message,
+    digest_thread,
+    email_refused_notice,
+    not_posted_notice,
+)
+from bot.views.message import Message
 from bot.views.recurring import RecurringBarrier
 from storage.assurance_queries import AssuranceQueries
 from storage.digest_queries import DigestStatus
@@ -86,7 +100,17 @@ class Destination:
     channel: str
     scope: str
     schedule: Schedule | None
-    kind: Literal["channel", "dm"] = "channel"
+    kind: Literal["channel", "dm", "email"] = "channel"
+    # For an e-mail destination (one per address): the `digests:` entry it came from.
+    entry: str | None = None
+
+    @property
+    def log_name(self) -> str:
+        """How logs name it: an e-mail destination by its entry and a fingerprint, never the
+        address (a person's)."""
+        if self.kind != "email":
+            return self.id
+        return f"{self.entry}:{hashlib.sha256(self.channel.encode()).hexdigest()[:8]}"
 
     @property
     def agency_id(self) -> str | None:
@@ -122,8 +146,11 @@ class DigestService:
         messenger: Messenger,
         clock: Clock,
         inquiries: InquiryService | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         self.uow = uow
+        # E-mail destinations are sent through this (None: SMTP_URL is not set).
+        self.mailer = mailer
         self.alliance = alliance
         self.messenger = messenger
         self.clock = clock
@@ -141,11 +168,28 @@ class DigestService:
     # ------------------------------------------------------------------ destinations
 
     def destinations(self) -> list[Destination]:
-        """Every destination: configured channels, then each agency's managers by DM."""
-        found = [
-            Destination(id=d.id, channel=d.channel, scope=d.scope, schedule=d.schedule)
-            for d in self.alliance.digests
-        ]
+        """Every destination: configured channels and addresses, then agencies' managers by DM.
+
+        An e-mail entry is one destination per address, so each address gets its digest once
+        a week whatever happens to the others.
+        """
+        found = []
+        for d in self.alliance.digests:
+            if d.channel is not None:
+                found.append(
+                    Destination(id=d.id, channel=d.channel, scope=d.scope, schedule=d.schedule)
+                )
+            for address in d.email:
+                found.append(
+                    Destination(
+                        id=email_destination_id(d.id, address),
+                        channel=address.lower(),
+                        scope=d.scope,
+                        schedule=d.schedule,
+                        kind="email",
+                        entry=d.id,
+                    )
+                )
         default = next((d.schedule for d in found if d.schedule is not None), DEFAULT_SCHEDULE)
         for agency in self.alliance.agencies:
             own = next((d.schedule for d in found if d.agency_id == agency.id and d.schedule), None)
@@ -161,6 +205,11 @@ class DigestService:
                 )
         return found
 
+    def matching(self, destination_id: str) -> list[Destination]:
+        """A destination by id, or every address of an e-mail entry by the entry's id."""
+        found = [d for d in self.destinations() if destination_id in (d.id, d.entry or d.id)]
+        return found or [self.destination(destination_id)]
+
     def destination(self, destination_id: str) -> Destination:
         """A destination by id; NotFound lists the ones there are."""
         for dest in self.destinations():
@@ -168,6 +217,10 @@ class DigestService:
                 return dest
         known = ", ".join(d.id for d in self.destinations()) or "none configured"
         raise NotFound(f"There is no digest destination {destination_id!r} (known: {known}).")
+
+    def board_destination(self, scope: str) -> Destination:
+        """The Learning Board's page for a scope: a destination that is never posted to."""
+        return Destination(id="board", channel="", scope=scope, schedule=None)
 
     def period(self, dest: Destination, week: str | None = None) -> Period:
         """The period a destination's digest covers in an ISO week (default: this week)."""
@@ -191,11 +244,26 @@ class DigestService:
             self._tick_views[key] = view
         return view
 
+    def week_themes(self, dest: Destination, periods: Sequence[Period]) -> list[list[ThemeLine]]:
+        """Each period's theme lines for a destination, counted and suppressed as its digest's.
+
+        The digest's own query and `theme_lines`, without the rest of the digest (the board's
+        themes page reads many weeks at once).
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        only = [agency] if agency is not None else None
+        threshold = self.alliance.alliance.suppress_below
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            counted = [uow.digests.theme_counts(p.start, p.end, only) for p in periods]
+        return [theme_lines(counts, names, threshold) for counts in counted]
+
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""
         charts = []
         # Every agency's name, so each keeps its colour in every digest and review pack.
-        themes = themes_by_agency_png(view, [a.name for a in self.alliance.agencies])
+        themes = themes_by_agency_png(view, list(self.alliance.agency_names().values()))
         if themes is not None:
             charts.append(Chart(view.chart_title, themes, view.chart_alt_text))
         weekly = weekly_totals_png(view)
@@ -264,7 +332,7 @@ class DigestService:
         weeks: list[tuple[str, dt.datetime, dt.datetime]] | None = None,
     ) -> DigestInputs:
         """What one audience's digest for a period is built from (read in one unit of work)."""
-        names = {a.id: a.name for a in self.alliance.agencies}
+        names = self.alliance.agency_names()  # contributor groups count as agencies
         if audience.kind == "agency" and audience.agency_id is not None:
             scope = {audience.agency_id: names[audience.agency_id]}
             only: list[str] | None = [audience.agency_id]
@@ -409,6 +477,8 @@ class DigestService:
         the platform accepted are recorded one by one and never posted again.
         """
         period = self.period(dest, week)
+        if dest.kind == "email":
+            return self._send_email(dest, period)
         now = self.clock()
         with self.uow() as uow:
             before = uow.digests.get(dest.id, period.key)
@@ -454,6 +524,83 @@ class DigestService:
         log.info("digest %s for %s posted", dest.id, period.key)
         done = len(progress.parts)
         return SendResult(dest.id, period.key, "posted", "", done, progress.total)
+
+    def ledger(
+        self, dests: Sequence[Destination], week: str | None = None
+    ) -> list[tuple[Destination, str, str, str]]:
+        """(destination, period, status, error) of each destination's digest for a week."""
+        out = []
+        with self.uow() as uow:
+            for dest in dests:
+                period = self.period(dest, week)
+                row = uow.digests.get(dest.id, period.key)
+                status = row.status if row else "not yet"
+                out.append((dest, period.key, status, (row.error or "") if row else ""))
+        return out
+
+    def reopen(self, dest: Destination, week: str | None = None) -> str | None:
+        """A failed digest may be sent again (its cause was fixed); its period, or None."""
+        period = self.period(dest, week)
+        with self.uow() as uow:
+            done = uow.digests.reopen(dest.id, period.key)
+            uow.commit()
+        if done:
+            log.info("digest %s for %s reopened by an admin", dest.id, period.key)
+        return period.key if done else None
+
+    def _send_email(self, dest: Destination, period: Period) -> SendResult:
+        """E-mail one address its digest for a period, at most once (the same ledger row).
+
+        A temporary failure (SMTP 4xx, no connection) gives the row back for the worker's next
+        pass; a permanent one (5xx) marks it failed for admins to see and is not tried again.
+        """
+        if self.mailer is None:
+            # Nothing claimed: once SMTP_URL is set, the digest goes out.
+            log.error("digest %s for %s: SMTP_URL is not set", dest.log_name, period.key)
+            return SendResult(dest.id, period.key, "failed", "smtp_not_configured")
+        now = self.clock()
+        with self.uow() as uow:
+            row = uow.digests.claim(
+                dest.id, period.key, dest.channel[:64], now=now, stale_before=now - POSTING_LEASE
+            )
+            uow.commit()
+        if row is None:
+            with self.uow() as uow:
+                current = uow.digests.get(dest.id, period.key)
+                status = current.status if current else "unknown"
+            return SendResult(dest.id, period.key, "already", status)
+        try:
+            view = self.build(dest, period)
+            images = tuple(InlineImage(c.title, c.png, c.alt) for c in self.charts(view))
+        except Exception:
+            self._set(dest, period, DigestStatus.PENDING, error="build_failed")
+            raise
+        try:
+            self.mailer.send(
+                dest.channel, digest_message(view), images, key=f"{dest.id}/{period.key}"
+            )
+        except MailError as exc:
+            if exc.permanent:
+                self._set(dest, period, DigestStatus.FAILED, error=exc.code)
+                log.error(
+                    "digest %s for %s: e-mail refused for good: %s",
+                    dest.log_name,
+                    period.key,
+                    exc.code,
+                )
+                self._tell_admins_message(dest, email_refused_notice(dest.id, period.key, exc.code))
+                return SendResult(dest.id, period.key, "failed", exc.code, 0, 1)
+            self._set(dest, period, DigestStatus.PENDING, error=exc.code)
+            log.warning(
+                "digest %s for %s: e-mail not sent (%s): will retry",
+                dest.log_name,
+                period.key,
+                exc.code,
+            )
+            return SendResult(dest.id, period.key, "retry", exc.code, 0, 1)
+        self._set(dest, period, DigestStatus.POSTED, sent=True)
+        log.info("digest %s for %s e-mailed", dest.log_name, period.key)
+        return SendResult(dest.id, period.key, "posted", "", 1, 1)
 
     def _record_part(self, digest_id: int, index: int, ref: MessageRef) -> None:
         with self.uow() as uow:
@@ -528,6 +675,8 @@ class DigestService:
         results: list[SendResult],
     ) -> None:
         for dest in due:
+            if dest.kind == "email" and self.mailer is None:
+                continue  # SMTP_URL is not set: said at start-up, nothing to claim
             status = statuses.get(dest.id, DigestStatus.PENDING)
             if status not in (*DigestStatus.CLAIMABLE, DigestStatus.POSTING):
                 continue
@@ -611,7 +760,9 @@ class DigestService:
         return SendResult(dest.id, period.key, "failed", exc.code, done, total)
 
     def _tell_admins(self, dest: Destination, period: Period) -> None:
-        message = not_posted_notice(dest.id, period.key, dest.channel)
+        self._tell_admins_message(dest, not_posted_notice(dest.id, period.key, dest.channel))
+
+    def _tell_admins_message(self, dest: Destination, message: Message) -> None:
         for admin in self.alliance.roles.admins:
             try:
                 self.messenger.send(admin, message)
@@ -625,6 +776,7 @@ class DigestService:
         status: str,
         error: str | None = None,
         ref: MessageRef | None = None,
+        sent: bool = False,
     ) -> None:
         with self.uow() as uow:
             row = uow.digests.get(dest.id, period.key)
@@ -633,8 +785,19 @@ class DigestService:
             row.error = error[:200] if error else None
             if ref is not None:
                 row.channel_id, row.message_ts = ref.channel, ref.ts
+            if ref is not None or sent:
                 row.posted_at = self.clock()
             uow.commit()
+
+
+def email_destination_id(entry_id: str, address: str) -> str:
+    """The ledger id of one address of an e-mail entry: readable when it fits in 64 characters,
+    else the entry's id and a short fingerprint of the address."""
+    readable = f"{entry_id}:{address.lower()}"
+    if len(readable) <= 64:
+        return readable
+    fingerprint = hashlib.sha256(address.lower().encode()).hexdigest()[:16]
+    return f"{entry_id[:47]}:{fingerprint}"
 
 
 def _answer_picker(alliance: AllianceConfig) -> Any:

@@ -155,6 +155,10 @@ class InquiryService:
     def list(self, platform: str, user_id: str) -> list[InquiryLine]:
         """Open inquiries and those closed in the last 90 days, newest first."""
         self.require_steward(user_id, "see inquiries")
+        return self.recent_lines()
+
+    def recent_lines(self) -> builtins.list[InquiryLine]:
+        """Open inquiries and those closed in the last 90 days, for whoever may see them."""
         now = self.clock()
         with self.uow() as uow:
             rows = uow.inquiries.recent(now - LIST_CLOSED_FOR)
@@ -252,7 +256,7 @@ class InquiryService:
     def steward_channel(self) -> str | None:
         """Where summaries go: the alliance digest's channel, else the ladder's alliance rung."""
         for digest in self.alliance.digests:
-            if digest.scope == "alliance":
+            if digest.scope == "alliance" and digest.channel is not None:
                 return digest.channel
         for rung in self.alliance.escalation_ladder:
             if rung.level == "alliance":

@@ -59,6 +59,9 @@ class MemberService:
         with self.uow() as uow:
             for agency in self.alliance.agencies:
                 uow.config.upsert_agency(agency.id, agency.name, agency.platform)
+            for group in self.alliance.contributors:
+                # A group sharing through a link is an agency of its own in every count.
+                uow.config.upsert_agency(group.id, group.name, "web")
             uow.session.flush()
             for cohort in self.alliance.cohorts:
                 uow.config.upsert_cohort(cohort.id, self.alliance.question_set_for(cohort).id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.alliance import AllianceConfig
 from bot.domain.digest import week_key
 from bot.ports import TRANSIENT_ERRORS, Clock, Messenger, MessengerError
+from bot.services.base import MemberFacingService
 from bot.services.digests import DigestService
 from bot.services.members import MemberService
 from bot.views.digest import AllianceNoteView, alliance_note_message
@@ -36,7 +37,7 @@ class NoteResult:
     retry: int = 0
 
 
-class AllianceNoteService:
+class AllianceNoteService(MemberFacingService):
     """Sends the weekly alliance note and keeps each person's choice about it."""
 
     def __init__(
@@ -48,11 +49,7 @@ class AllianceNoteService:
         clock: Clock,
         digests: DigestService,
     ) -> None:
-        self.uow = uow
-        self.alliance = alliance
-        self.members = members
-        self.messenger = messenger
-        self.clock = clock
+        super().__init__(uow, alliance, members, messenger, clock)
         self.digests = digests
         self._stop = threading.Event()
 

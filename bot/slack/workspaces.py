@@ -105,6 +105,8 @@ class WorkspaceDirectory:
         self._channels: dict[str, str | None] = {}
         self._usergroups: dict[str, str | None] = {}
         for digest in alliance.digests:
+            if digest.channel is None:
+                continue  # sent by e-mail
             scope = digest.scope.removeprefix("agency:")
             self._channels[digest.channel] = self._agency_team.get(scope, self.default)
         for rung in alliance.escalation_ladder:

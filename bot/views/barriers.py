@@ -113,6 +113,8 @@ class BarrierNoticeView:
     note: str | None = None
     redaction_summary: str = ""
     card_url: str | None = None
+    # Someone with no chat account who follows the barrier by e-mail.
+    as_contact: bool = False
 
 
 @dataclass(frozen=True)
@@ -443,11 +445,12 @@ def barrier_notice(view: BarrierNoticeView) -> Message:
     title = f"“{view.title}”"
     level = Strong(view.level_name)
     by = words(" by ", person(view.actor_user_id)) if view.actor_user_id else None
-    about = (
-        f"Your barrier {title}"
-        if view.as_raiser
-        else f"The barrier {title}, which your check-in is linked to,"
-    )
+    if view.as_contact:
+        about = f"The barrier {title}, which you asked to hear about,"
+    elif view.as_raiser:
+        about = f"Your barrier {title}"
+    else:
+        about = f"The barrier {title}, which your check-in is linked to,"
     note = view.note or ""
     lines: list[Words]
     if view.kind == "raised":

@@ -506,3 +506,21 @@ def not_posted_notice(digest_id: str, period: str, channel: str) -> Message:
         " — the digest is posted on the next try after that.",
     )
     return Message(summary=said, blocks=(Paragraph(said),))
+
+
+def email_refused_notice(digest_id: str, period: str, code: str) -> Message:
+    """To admins: the mail server refused a digest e-mail for good (an SMTP 5xx)."""
+    said = words(
+        "The mail server refused the ",
+        Strong(digest_id),
+        f" learning digest e-mail for {period} (",
+        Literal(code.replace("smtp_", "SMTP ")),
+        "), so LearnLoop will not try it again. Check the address in the alliance file's ",
+        Literal("digests:"),
+        " entry, then send it with ",
+        Literal(f"learnloop digest send --destination {digest_id} --week {period}"),
+        " after clearing it with ",
+        Literal(f"learnloop digest retry --destination {digest_id} --week {period}"),
+        ".",
+    )
+    return Message(summary=said, blocks=(Paragraph(said),))

@@ -25,6 +25,8 @@ from bot.render.pages import render_page_html
 from bot.slack.inbound import MalformedBody, SlackBody, read_slack_body
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.views.legal import privacy_page, terms_page
+from bot.web.board.routes import mount_board
+from bot.web.contribute import contribute_router
 from bot.web.middleware import RequestMiddleware
 from storage.db import ping
 
@@ -234,6 +236,8 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             response = await run_in_threadpool(oauth_flow.handle_callback, bolt_request)
             return to_starlette_response(response)
 
+    api.include_router(contribute_router(lambda: loop.services.contributors))
+
     # Teams posts activities to /api/messages; the SDK validates each one's JWT.
     if loop.teams is not None:
         loop.teams.mount(api)
@@ -244,4 +248,6 @@ def create_web_app(loop: LearnLoop) -> FastAPI:
             """Teams is not set up in this deployment."""
             return JSONResponse({"error": "teams is not configured"}, 503)
 
+    # The Learning Board (/board/): sign-in, sessions and its pages.
+    mount_board(api, loop)
     return api

@@ -1,0 +1,1 @@
+"""The Learning Board: server-rendered pages for the people who are not in Slack or Teams."""

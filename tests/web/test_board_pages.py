@@ -1,0 +1,57 @@
+"""The board's pages over HTTP: the review pack, odd query strings, and a board not set up."""
+
+from __future__ import annotations
+
+import httpx
+from board_fixtures import CHAIR, HOUSING_MANAGER, BoardLive
+from conftest import Live
+
+from bot.web.board.security import SESSION_COOKIE
+
+
+def test_the_review_pack_opens_and_downloads(board_live: BoardLive) -> None:
+    with board_live.client() as http:
+        board_live.sign_in(http, CHAIR)
+        form = http.get("/board/report")
+        assert form.status_code == 200 and 'type="date"' in form.text
+        pack = http.get("/board/report", params={"from": "2026-11-01", "to": "2026-11-30"})
+        assert pack.status_code == 200 and "Test Alliance" in pack.text
+        assert "content-disposition" not in pack.headers
+        saved = http.get(
+            "/board/report", params={"from": "2026-11-01", "to": "2026-11-30", "download": "1"}
+        )
+        assert saved.headers["content-disposition"].startswith("attachment; filename=")
+        for dates in (
+            {"from": "yesterday", "to": "2026-11-30"},
+            {"from": "2026-11-30", "to": "2026-11-01"},
+            {"from": "2020-01-01", "to": "2026-11-30"},
+        ):
+            bad = http.get("/board/report", params=dates)
+            assert bad.status_code == 400 and "could not be read" in bad.text
+
+
+def test_odd_query_strings_are_pages_not_errors(board_live: BoardLive) -> None:
+    with board_live.client() as http:
+        board_live.sign_in(http, CHAIR)
+        for path, params in (
+            ("/board/barriers", {"page": "abc", "level": "nowhere", "theme": "x" * 500}),
+            ("/board/barriers", {"page": "99999999999", "status": "' OR 1=1"}),
+            ("/board/themes", {"weeks": "-3"}),
+            ("/board/themes", {"weeks": "500"}),
+            ("/board/", {"week": "not-a-week"}),
+        ):
+            assert http.get(path, params=params).status_code == 200, (path, params)
+        assert http.get("/board/inquiries").status_code == 200
+
+
+def test_a_manager_filters_only_within_their_agency(board_live: BoardLive) -> None:
+    with board_live.client() as http:
+        board_live.sign_in(http, HOUSING_MANAGER)
+        page = http.get("/board/barriers", params={"agency": "hospital"})
+        assert page.status_code == 200
+        assert "Discharge letters arrive late" not in page.text
+
+
+def test_without_a_key_the_board_says_it_is_not_set_up(live: Live) -> None:
+    answer = httpx.get(live.server.url + "/board/barriers", cookies={SESSION_COOKIE: "x"})
+    assert answer.status_code == 503 and "not set up" in answer.text

@@ -1,0 +1,249 @@
+"""Contributor links over real HTTP: the form, CSRF, forged and withdrawn links, redaction,
+the rate limit, and the group counted as its own agency in the digest."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from conftest import ALICE, BOB, TEST_ALLIANCE, Clock_, alliance_config
+from conftest import test_settings as settings_for
+from live_server import LiveServer
+from slack_api import FakeSlackAPI
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+import bot.services.contributors as contributors
+from bot.app import LearnLoop, build
+from bot.cli import app as cli
+from bot.web.routes import create_web_app
+
+GROUP = "lived-experience"
+SECRET = "test-board-secret-key-0123456789abcdef"
+NOW = dt.datetime(2026, 11, 19, 15, 0, tzinfo=dt.UTC)
+
+
+def group_alliance() -> Any:
+    return alliance_config(contributors=[{"id": GROUP, "name": "Lived experience panel"}])
+
+
+class Site:
+    def __init__(self, loop: LearnLoop, server: LiveServer) -> None:
+        self.loop, self.server = loop, server
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    def link(self) -> str:
+        url = self.loop.services.contributors.link(GROUP, actor="test")
+        path = "/" + url.split("/", 3)[3]
+        return path
+
+    def checkins(self) -> list[Any]:
+        with self.loop.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    text("SELECT agency_id, answers, visibility, source FROM checkins ORDER BY id")
+                )
+            )
+
+
+@pytest.fixture
+def site(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[Site]:
+    settings = settings_for(database_url, fake_slack.url).model_copy(
+        update={"board_secret_key": _secret(SECRET), "board_url": "http://127.0.0.1"}
+    )
+    loop = build(settings, alliance=group_alliance(), clock=Clock_(NOW))
+    server = LiveServer(create_web_app(loop)).start()
+    s = Site(loop, server)
+    yield s
+    s.http.close()
+    server.stop()
+    loop.engine.dispose()
+
+
+def _secret(value: str) -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the form carries its CSRF value"
+    return match.group(1)
+
+
+def answers(csrf: str | None, **extra: str) -> dict[str, str]:
+    data = {
+        "q_learned": "Ringing me on 07700 900123 before the visit made me feel respected.",
+        "q_helped": "A worker who listened.",
+        "visibility": "alliance",
+    }
+    if csrf is not None:
+        data["csrf"] = csrf
+    data.update(extra)
+    return data
+
+
+def test_the_form_is_labelled_and_a_contribution_is_stored_redacted_as_the_group(
+    site: Site,
+) -> None:
+    path = site.link()
+    assert path.startswith("/contribute/")
+    page = site.http.get(path)
+    assert page.status_code == 200
+    html = page.text
+    # The check-in's questions, each with a label tied to its input; visibility as radios.
+    for label in ["What happened that you learned from?", "Who can read this?"]:
+        assert label in html, label
+    for field in re.findall(r'<textarea id="([^"]+)"', html):
+        assert f'<label for="{field}">' in html
+    assert 'type="radio" id="visibility-0" name="visibility" value="alliance"' in html
+    assert '<label for="visibility-0">The alliance, as the Lived experience panel</label>' in html
+    assert '<label for="visibility-1">The alliance, anonymously</label>' in html
+    assert "<script" not in html
+    assert page.headers["referrer-policy"] == "no-referrer"
+    cookie = page.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+
+    sent = site.http.post(path, data=answers(csrf_of(html)))
+    assert sent.status_code == 200, sent.text
+    assert "Thank you" in sent.text
+    ((agency, stored, visibility, source),) = site.checkins()
+    assert (agency, visibility, source) == (GROUP, "alliance", "web_form")
+    stored_text = str(stored)
+    assert "07700" not in stored_text and "900123" not in stored_text
+    assert "made me feel respected" in stored_text
+
+    # The group is its own agency in the digest, beside the services.
+    digests = site.loop.services.digests
+    view = digests.build(digests.destination("alliance"), "2026-W47")
+    assert "Lived experience panel" in [p.agency for p in view.participation]
+
+
+@pytest.mark.parametrize("what", ["no cookie", "no field", "wrong field", "not ascii"])
+def test_a_form_without_its_csrf_value_writes_nothing(site: Site, what: str) -> None:
+    path = site.link()
+    page = site.http.get(path)
+    csrf = csrf_of(page.text)
+    if what == "no cookie":
+        site.http.cookies.clear()
+        data = answers(csrf)
+    elif what == "no field":
+        data = answers(None)
+    elif what == "wrong field":
+        data = answers(csrf[::-1])
+    else:
+        data = answers("é" + csrf)
+    refused = site.http.post(path, data=data)
+    assert refused.status_code == 403
+    assert "Open the link again" in refused.text
+    assert site.checkins() == []
+
+
+def test_forged_and_withdrawn_links_open_a_clear_page_and_write_nothing(site: Site) -> None:
+    path = site.link()
+    group, nonce, signature = path.removeprefix("/contribute/").split(".")
+    forged = f"/contribute/{group}.{nonce}.{'A' * len(signature)}"
+    for bad in [
+        forged,
+        "/contribute/nonsense",
+        f"/contribute/{group}.{nonce[::-1]}.{signature}",
+        f"/contribute/{group}.{nonce}.é{signature}",  # not ASCII: still a 403, never a 500
+    ]:
+        response = site.http.get(bad)
+        assert response.status_code == 403, bad
+        assert "This link cannot be used" in response.text
+        assert site.http.post(bad, data=answers("x")).status_code == 403
+
+    page = site.http.get(path)
+    csrf = csrf_of(page.text)
+    assert site.loop.services.contributors.revoke(GROUP, actor="test") == 1
+    withdrawn = site.http.get(path)
+    assert withdrawn.status_code == 404
+    assert "withdrawn" in withdrawn.text
+    assert site.http.post(path, data=answers(csrf)).status_code == 404
+    assert site.checkins() == []
+    # A new link works; the old one stays withdrawn.
+    fresh = site.link()
+    assert fresh != path and site.http.get(fresh).status_code == 200
+
+
+def test_mistakes_show_the_form_again_with_what_to_fix(site: Site) -> None:
+    path = site.link()
+    csrf = csrf_of(site.http.get(path).text)
+    again = site.http.post(path, data=answers(csrf, visibility="", q_learned="   "))
+    assert again.status_code == 400
+    assert "Some answers need another look" in again.text
+    assert "Choose who can read this." in again.text
+    assert "this one is needed" in again.text
+    assert "A worker who listened." in again.text  # what was typed is kept
+    assert site.checkins() == []
+    # A malformed body is a 400 page, never a 500.
+    broken = site.http.post(
+        path,
+        content=b"\xff\xfe=\xff",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert broken.status_code in (400, 403)
+    assert site.checkins() == []
+
+
+def test_submissions_are_rate_limited_per_link(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contributors, "RATE_LIMIT", 2)
+    path = site.link()
+    csrf = csrf_of(site.http.get(path).text)
+    assert [site.http.post(path, data=answers(csrf)).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert len(site.checkins()) == 2
+
+
+def test_the_cli_prints_the_same_link_revokes_it_and_refuses_an_unknown_group(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+
+    db = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, db)
+    data = copy.deepcopy(TEST_ALLIANCE)
+    data["contributors"] = [{"id": GROUP, "name": "Lived experience panel"}]
+    config = tmp_path / "alliance.yml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    env = {
+        "LEARNLOOP_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+        "BOARD_SECRET_KEY": SECRET,
+        "BOARD_URL": "https://learn.example.org/",
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["contributor-link", "--group", GROUP], env=env)
+    assert first.exit_code == 0, first.output
+    url = first.output.strip()
+    assert url.startswith("https://learn.example.org/contribute/lived-experience.")
+    second = runner.invoke(cli, ["contributor-link", "--group", GROUP], env=env)
+    assert second.output.strip() == url
+    revoked = runner.invoke(cli, ["contributor-link", "--group", GROUP, "--revoke"], env=env)
+    assert revoked.exit_code == 0 and "Revoked 1 link" in revoked.output
+    third = runner.invoke(cli, ["contributor-link", "--group", GROUP], env=env)
+    assert third.output.strip() != url
+    unknown = runner.invoke(cli, ["contributor-link", "--group", "nobody"], env=env)
+    assert unknown.exit_code == 2
+    assert "There is no contributor group 'nobody'" in unknown.output
+    no_key = runner.invoke(
+        cli, ["contributor-link", "--group", GROUP], env={**env, "BOARD_SECRET_KEY": ""}
+    )
+    assert no_key.exit_code == 2 and "BOARD_SECRET_KEY" in no_key.output
+
+
+_ = (ALICE, BOB)

@@ -9,6 +9,7 @@ benchmark counts what Teams really received. It does not depend on pytest.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import threading
@@ -23,6 +24,8 @@ if str(ROOT / "tests") not in sys.path:
 
 from teams_connector import FakeBotConnector  # noqa: E402
 
+from bot.views.checkin import CheckinAction  # noqa: E402
+
 JsonDict = dict[str, Any]
 
 
@@ -33,6 +36,9 @@ class Sent:
     tenant: str
     conversation_id: str
     at: float
+    # The activity carries the prompt's buttons (a prompt or its reminder, not e.g. the
+    # weekly alliance note, which also goes to each person's 1:1 chat).
+    checkin: bool = False
 
 
 class RateLimitedConnector(FakeBotConnector):
@@ -101,5 +107,7 @@ class RateLimitedConnector(FakeBotConnector):
         status, answer, extra = super()._answer(verb, parts, body, headers)
         if sending and status < 300:
             with self._limit_lock:
-                self._sent.append(Sent(self.tenant, parts[2].split(";")[0], time.time()))
+                checkin = CheckinAction.SHARE_LEARNING.value in json.dumps(body)
+                conversation = parts[2].split(";")[0]
+                self._sent.append(Sent(self.tenant, conversation, time.time(), checkin))
         return status, answer, extra

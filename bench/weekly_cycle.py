@@ -76,7 +76,7 @@ from multi_workspace_slack import MultiWorkspaceSlack, Post  # noqa: E402
 from rate_limited_connector import RateLimitedConnector, Sent  # noqa: E402
 from slack_requests import message_im  # noqa: E402
 from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
-from sqlalchemy import event, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import Engine, event, func, insert, select, text, update  # noqa: E402
 from worker_process import WorkerProcess, due_now, wait_for, worker_env, write_config  # noqa: E402
 
 from bot.alliance import parse_alliance  # noqa: E402
@@ -247,6 +247,9 @@ class Outcome:
     worker_rss_mb: list[float] = field(default_factory=list)
     web_rss_mb: float = 0.0
     killed: bool = False
+    killed_worker: str = ""  # which worker the bench SIGKILLed mid-send
+    sent_by: dict[str, int] = field(default_factory=dict)  # prompts sent, by worker id
+    dup_by: dict[str, int] = field(default_factory=dict)  # duplicates by platform and kind
 
     @property
     def seconds(self) -> float:
@@ -380,7 +383,7 @@ def oauth_env(
         SLACK_CLIENT_ID="1.2",
         SLACK_CLIENT_SECRET="bench-client-secret",
         LEARNLOOP_ENCRYPTION_KEY=key,
-        LOG_LEVEL="INFO",  # "this worker is now the leader" tells which one sends
+        LOG_LEVEL="INFO",  # the worker logs say which one leads and what each sent
     )
     if teams:
         env["TEAMS_CLIENT_ID"] = TEAMS_APP_ID
@@ -410,6 +413,8 @@ class TeamsWorkerProcess(WorkerProcess):
     def start(self) -> WorkerProcess:
         log = self.log_path.open("ab")
         command = ["worker", "--tick-seconds", str(self.tick_seconds)]
+        if self.worker_id:
+            command += ["--id", self.worker_id]
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "cycle_worker.py"), *command],
             cwd=self.folder,
@@ -436,7 +441,8 @@ class Workers:
 
     def add(self) -> WorkerProcess:
         name = f"{self.phase}-{len(self.all) + 1}"
-        worker = self.kind(self.folder, self.env, name).start()
+        # Its own id in the ledger's leases, so the bench can tell which one is sending.
+        worker = self.kind(self.folder, self.env, name, worker_id=name).start()
         self.all.append(worker)
         self.alive.append(worker)
         return worker
@@ -445,12 +451,31 @@ class Workers:
         for worker in self.alive:
             worker.sample_rss()
 
-    def kill_sender(self) -> None:
-        """SIGKILL the worker that leads (today the only one sending), and start another."""
-        leader = next((w for w in self.alive if "the leader" in w.log()), self.alive[0])
-        leader.kill()
-        self.alive.remove(leader)
+    def kill_sender(self, engine: Engine) -> str:
+        """SIGKILL a worker that is sending, and start another; returns the one killed.
+
+        Every worker sends on PostgreSQL, so "sending" is read from the ledger: the worker
+        holding the most prompt leases not yet settled. Failing that (no lease held right
+        now), the leader by its log line, else the first.
+        """
+        with engine.connect() as conn:
+            held = dict(
+                conn.execute(
+                    select(PromptRow.leased_by, func.count())
+                    .where(PromptRow.status == "pending", PromptRow.leased_by.is_not(None))
+                    .group_by(PromptRow.leased_by)
+                ).all()
+            )
+        sending = [w for w in self.alive if held.get(w.worker_id, 0) > 0]
+        if sending:
+            victim = max(sending, key=lambda w: held[w.worker_id or ""])
+        else:
+            leading = (w for w in self.alive if "this worker is now the leader" in w.log())
+            victim = next(leading, self.alive[0])
+        victim.kill()
+        self.alive.remove(victim)
         self.add()
+        return victim.name
 
     def stop(self) -> None:
         for worker in self.alive:
@@ -561,8 +586,12 @@ class Teams:
         return [s for c in self.connectors for s in c.sent()]
 
     def personal(self) -> Counter[str]:
-        """Sends per 1:1 chat."""
-        return Counter(s.conversation_id for s in self.sent() if s.conversation_id.startswith("a:"))
+        """Prompts or reminders per 1:1 chat (the alliance note, also sent there, is not one)."""
+        return Counter(
+            s.conversation_id
+            for s in self.sent()
+            if s.conversation_id.startswith("a:") and s.checkin
+        )
 
     def refused(self) -> int:
         return sum(c.refused for c in self.connectors)
@@ -601,6 +630,7 @@ def one_round(
             config = write_config(folder, shape.alliance(zone, digests_due=False))
             env = oauth_env(url, fake, config, key, on_teams)
             crew = Workers(folder, env, workers, "prompts", on_teams)
+            killed_worker = ""
             try:
 
                 def prompted() -> int:
@@ -609,12 +639,22 @@ def one_round(
 
                 if kill:
                     wait_for(lambda: prompted() >= everyone // 2, timeout, "half prompted", 0.2)
-                    crew.kill_sender()
+                    killed_worker = crew.kill_sender(loop.engine)
                 wait_for(lambda: prompted() >= everyone, timeout, "everyone prompted", 0.5)
                 time.sleep(1.0)  # a send still in flight would show up as a duplicate
             finally:
                 crew.stop()
             prompt_posts = [p for p in fake.posts() if p.tag == PROMPT]
+            with loop.engine.connect() as conn:
+                sent_by = {
+                    str(who): n
+                    for who, n in conn.execute(
+                        select(PromptRow.leased_by, func.count())
+                        .where(PromptRow.status == "sent")
+                        .group_by(PromptRow.leased_by)
+                        .order_by(PromptRow.leased_by)
+                    ).all()
+                }
             prompts = counted(prompt_posts, PROMPT)
             refused = sum(fake.refused().values()) + teams.refused()
             teams_prompts = teams.personal()
@@ -657,7 +697,11 @@ def one_round(
             finally:
                 crew2.stop()
             later_posts = [p for p in fake.posts() if p.tag in (REMINDER, DIGEST)]
-            later_sends = teams.sent()
+            # The weekly alliance note also goes to each 1:1 chat once the alliance digest is
+            # out; it is not measured here (nor on Slack, where it carries no tag we count).
+            later_sends = [
+                s for s in teams.sent() if s.checkin or not s.conversation_id.startswith("a:")
+            ]
             refused += sum(fake.refused().values()) + teams.refused()
             with loop.engine.connect() as conn:
                 digest_rows = {
@@ -671,7 +715,9 @@ def one_round(
         digest_parts = counted(later_posts, DIGEST)
         digest_channels = {p.channel for p in later_posts if p.tag == DIGEST}
         teams_reminders = Counter(
-            s.conversation_id for s in later_sends if s.conversation_id.startswith("a:")
+            s.conversation_id
+            for s in later_sends
+            if s.conversation_id.startswith("a:") and s.checkin
         )
         teams_digest_sends = Counter(
             s.conversation_id for s in later_sends if not s.conversation_id.startswith("a:")
@@ -686,14 +732,15 @@ def one_round(
             )
             for a in shape.teams_agencies()
         )
-        duplicates = (
-            sum(n - 1 for n in prompts.values())
-            + sum(n - 1 for n in reminders.values())
-            + sum(n - 1 for n in digest_parts.values())
-            + sum(n - 1 for n in teams_prompts.values())
-            + sum(n - 1 for n in teams_reminders.values())
-            + teams_digest_extra
-        )
+        dup_by = {
+            "slack prompts": sum(n - 1 for n in prompts.values()),
+            "slack reminders": sum(n - 1 for n in reminders.values()),
+            "slack digests": sum(n - 1 for n in digest_parts.values()),
+            "teams prompts": sum(n - 1 for n in teams_prompts.values()),
+            "teams reminders": sum(n - 1 for n in teams_reminders.values()),
+            "teams digests": teams_digest_extra,
+        }
+        duplicates = sum(dup_by.values())
         misses = (
             (len(slack_people) - len(prompts))
             + (len(teams_people) - len(teams_prompts))
@@ -721,6 +768,9 @@ def one_round(
             worker_rss_mb=[w.peak_rss_kb / 1024 for w in crew.all + crew2.all],
             web_rss_mb=vm_hwm_mb(),
             killed=kill,
+            killed_worker=killed_worker,
+            sent_by=sent_by,
+            dup_by={k: n for k, n in dup_by.items() if n},
         )
 
 
@@ -779,10 +829,11 @@ def main() -> None:
                 f"round {run + 1} W={workers}: {o.seconds:.1f} s (ideal {o.ideal:.1f} s, "
                 f"prompts {o.prompt_seconds:.1f}/{o.prompt_ideal:.1f}, reminders+digests "
                 f"{o.later_seconds:.1f}/{o.later_ideal:.1f})  429s {o.refused}  "
-                f"dup {o.duplicates}  "
+                f"dup {o.duplicates} {o.dup_by or ''}  "
                 f"miss {o.misses}  worker RSS max {max(o.worker_rss_mb):.0f} MB  "
                 f"web {o.web_rss_mb:.0f} MB  DB {o.db_ms_per_checkin:.2f} ms/check-in "
-                f"({o.statements_per_checkin:.1f} statements, reply {o.reply_ms:.0f} ms)",
+                f"({o.statements_per_checkin:.1f} statements, reply {o.reply_ms:.0f} ms)  "
+                f"killed {o.killed_worker or '-'}, prompts sent by {o.sent_by}",
                 flush=True,
             )
     limits = f"{args.rate:g}/s per workspace" + (
@@ -799,7 +850,7 @@ def main() -> None:
     print(
         f"{'workers':>7}{'wall':>9}{'ideal':>8}{'ratio':>7}{'prompts':>9}{'ideal':>7}"
         f"{'rem+dig':>9}{'ideal':>7}{'dup':>5}{'miss':>6}{'worker RSS':>12}{'web RSS':>9}"
-        f"{'DB/check-in':>13}{'stmts':>7}{'reply':>8}"
+        f"{'DB/check-in':>13}{'stmts':>7}{'reply':>8}{'429s':>7}"
     )
     for workers, outcomes in results.items():
         med = statistics.median
@@ -819,13 +870,14 @@ def main() -> None:
             f"{med(o.db_ms_per_checkin for o in outcomes):>10.2f} ms"
             f"{med(o.statements_per_checkin for o in outcomes):>7.1f}"
             f"{med(o.reply_ms for o in outcomes):>5.0f} ms"
+            f"{med(o.refused for o in outcomes):>7.0f}"
         )
     print(
         "(wall: first accepted post to last, prompts + reminders/digests; ideal: per workspace "
         "accepted posts ÷ its limit, max over workspaces; dup/miss: worst round; worker RSS: "
         "the largest worker's VmHWM; web RSS: this process, web app + fakes; DB/check-in: "
         "the web app's cursor time per stored check-in, stmts: its statements, reply: median "
-        "round trip of a signed DM reply, --clients at once; "
+        "round trip of a signed DM reply, --clients at once; 429s: answered by the fakes; "
         "goal: ratio <= 1.1 with 2 workers, RSS < 250 MB)"
     )
 

@@ -62,3 +62,16 @@ def test_a_teams_conversation_has_its_own_limit_within_the_tenants() -> None:
     assert first == [200, 429]  # one conversation's limit
     assert others == [200, 200, 429]  # the tenant's: three a second in all
     assert [s.conversation_id for s in connector.sent()] == ["a:one", "a:two", "a:three"]
+
+
+def test_the_worker_killed_mid_send_is_one_that_was_sending(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # On PostgreSQL every worker sends, so the bench reads from the ledger's leases which one
+    # is sending when half the prompts are out, and SIGKILLs that one.
+    shape = Shape(practitioners=40, agencies=2, workspaces=2, checkins=4, rate=8.0, tenants=0)
+    outcome = one_round(shape, 2, postgres_url, tmp_path, kill=True)
+    assert (outcome.duplicates, outcome.misses) == (0, 0)
+    assert outcome.killed_worker.startswith("prompts-")
+    assert outcome.sent_by.get(outcome.killed_worker, 0) > 0  # it had been sending
+    assert len(outcome.sent_by) >= 2  # the sending was shared

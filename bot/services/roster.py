@@ -199,7 +199,7 @@ class Roster(MemberFacingService):
             "agency %s: no %s user has the e-mail address at %s in the alliance file; "
             "admins told, the agency's other members are still prompted",
             agency.id,
-            agency.platform.title(),
+            agency.platform,
             path,
         )
         message = unknown_email_message(

@@ -6,12 +6,28 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import make_engine
-from storage.locks import AdvisoryLock, NoLock, leader_lock
+from storage.locks import AdvisoryLock, FileLock, NoLock, leader_lock
 
 
 def test_one_holder_at_a_time_and_a_standby_takes_over(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
-        assert isinstance(leader_lock(engine), NoLock) and leader_lock(engine).acquire()
+        # SQLite: a lock on a file beside the database, so a second worker stands by.
+        leader, standby = leader_lock(engine), leader_lock(engine)
+        assert isinstance(leader, FileLock)
+        try:
+            assert leader.acquire() and leader.acquire()  # held: checked, not re-taken
+            assert not standby.acquire()
+            leader.release()
+            assert standby.acquire()
+            assert not leader.acquire()
+        finally:
+            leader.release()
+            standby.release()
+        in_memory = make_engine("sqlite://")
+        try:
+            assert isinstance(leader_lock(in_memory), NoLock)
+        finally:
+            in_memory.dispose()
         return
     other_engine = make_engine(engine.url.render_as_string(hide_password=False))
     leader, standby = AdvisoryLock(engine), AdvisoryLock(other_engine)

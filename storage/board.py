@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import String, and_, cast, func, select, update
@@ -29,11 +29,6 @@ class LinkedTheme:
     visibility: str
     agency_id: str
     member_id: int | None
-
-
-def mentions(agencies_json: str, agency_id: str) -> bool:
-    """Whether a barrier's agencies (JSON text, as `register_keys` gives them) name an agency."""
-    return f'"{agency_id}"' in agencies_json
 
 
 class BoardRepository:
@@ -74,23 +69,67 @@ class BoardRepository:
 
     # ------------------------------------------------------------------ the register
 
-    def register_keys(self) -> list[tuple[int, str, str, str, bool]]:
-        """Every barrier's (id, level, status, agencies as JSON text, has an outcome), newest
-        change first: what the register filters and pages by, without loading whole rows.
+    def register_page(
+        self,
+        *,
+        scope_agency: str | None,
+        level: str | None,
+        status: str | None,
+        agency: str | None,
+        among: Collection[int] | None,
+        page: int,
+        size: int,
+    ) -> tuple[int, int, list[int]]:
+        """(barriers matching, page shown, their ids on it), newest change first, paged in SQL.
 
-        The agencies stay JSON text: decoding 5,000 lists was most of the page's time, and an
-        agency id (letters, digits, - and _) is found in the text by its quoted form.
+        `scope_agency`/`agency`: only barriers naming that agency (matched by its quoted form
+        in the agencies' JSON text); `among`: only these ids. A page past the last shows the
+        last.
         """
-        rows = self.session.execute(
-            select(
-                EscalationRow.id,
-                EscalationRow.level,
-                EscalationRow.status,
-                cast(EscalationRow.agencies, String),
-                EscalationRow.outcome.is_not(None),
-            ).order_by(EscalationRow.updated_at.desc(), EscalationRow.id.desc())
+        where = []
+        agencies = cast(EscalationRow.agencies, String)
+        for named in (scope_agency, agency):
+            if named:
+                where.append(agencies.contains(f'"{named}"', autoescape=True))
+        if level:
+            where.append(EscalationRow.level == level)
+        if status:
+            where.append(EscalationRow.status == status)
+        if among is not None:
+            if not among:
+                return 0, 1, []
+            where.append(EscalationRow.id.in_(sorted(among)))
+        total = int(
+            self.session.scalar(select(func.count()).select_from(EscalationRow).where(*where)) or 0
         )
-        return [(i, lv, st, ag or "[]", bool(out)) for i, lv, st, ag, out in rows]
+        pages = max(1, -(-total // size))
+        page = min(max(page, 1), pages)
+        ids = self.session.scalars(
+            select(EscalationRow.id)
+            .where(*where)
+            .order_by(EscalationRow.updated_at.desc(), EscalationRow.id.desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        return total, page, list(ids)
+
+    def ended_ids(self, scope_agency: str | None, limit: int) -> list[int]:
+        """The newest-changed resolved or closed barriers with an outcome ("You said, we did")."""
+        where = [
+            EscalationRow.status.in_(["resolved", "closed"]),
+            EscalationRow.outcome.is_not(None),
+        ]
+        if scope_agency:
+            where.append(
+                cast(EscalationRow.agencies, String).contains(f'"{scope_agency}"', autoescape=True)
+            )
+        ids = self.session.scalars(
+            select(EscalationRow.id)
+            .where(*where)
+            .order_by(EscalationRow.updated_at.desc(), EscalationRow.id.desc())
+            .limit(limit)
+        )
+        return list(ids)
 
     def linked_themes(
         self, escalation_ids: Sequence[int] | None = None, theme: str | None = None

@@ -345,6 +345,47 @@ class DigestRepository:
         names = self._theme_names()
         return {(agency_id, names[theme_id]): int(n) for agency_id, theme_id, n in rows}
 
+    def theme_counts_by_window(
+        self, windows: Sequence[tuple[dt.datetime, dt.datetime]], agencies: Collection[str] | None
+    ) -> list[dict[tuple[str | None, str], int]]:
+        """`theme_counts` for each of several contiguous windows (newest first), in one query.
+
+        The same counting rules as `theme_counts`, grouped by window as well: the board's
+        themes page reads eight weeks at once.
+        """
+        if not windows:
+            return []
+        if len(windows) == 1:
+            return [self.theme_counts(*windows[0], agencies)]
+        oldest, newest = min(lo for lo, _ in windows), max(hi for _, hi in windows)
+        if (
+            any(hi != windows[i][0] for i, (_, hi) in enumerate(windows[1:]))
+            or newest != windows[0][1]
+        ):
+            # Not contiguous and newest first: count each on its own.
+            return [self.theme_counts(lo, hi, agencies) for lo, hi in windows]
+        bounds = self._theme_rows_between(oldest, newest, agencies)
+        if bounds is None:
+            return [{} for _ in windows]
+        # Contiguous, newest first: the first lower bound a row passes is its own window.
+        bucket = case(
+            *[(CheckinRow.created_at >= lo, i) for i, (lo, _) in enumerate(windows)],
+            else_=len(windows),
+        ).label("bucket")
+        agency = case((self._named(), CheckinRow.agency_id), else_=None).label("agency")
+        rows = self.session.execute(
+            select(bucket, agency, CheckinThemeRow.theme_id, func.count())
+            .join(CheckinThemeRow, CheckinThemeRow.checkin_id == CheckinRow.id)
+            .where(*self._counted(oldest, newest, agencies), *bounds)
+            .group_by(bucket, agency, CheckinThemeRow.theme_id)
+        )
+        names = self._theme_names()
+        result: list[dict[tuple[str | None, str], int]] = [{} for _ in windows]
+        for i, agency_id, theme_id, n in rows:
+            if 0 <= i < len(windows):
+                result[i][(agency_id, names[theme_id])] = int(n)
+        return result
+
     def _theme_names(self) -> dict[int, str]:
         # Grouping by id and naming afterwards saves a join per row on a big week.
         return {

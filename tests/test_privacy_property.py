@@ -30,7 +30,7 @@ from typing import Any, NoReturn, cast
 import pytest
 from conftest import test_settings as settings_for
 from digest_outputs import digest_card_dicts, digest_messages
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from teams_ui import card_text
 
@@ -575,3 +575,51 @@ def test_no_output_quotes_what_its_readers_may_not_read_or_an_anonymous_entry_of
         assert view.across is not None
         for quote in list(view.across.quotes):
             assert traced(quote).agency_id != agency
+
+
+# ------------------------------------------------------------------ the board reads as the digest
+
+
+@settings(
+    # No shrinking: a failing world took over five minutes to shrink; the report shows both sides.
+    phases=[Phase.reuse, Phase.generate],
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds())
+def test_the_board_themes_page_counts_and_finds_patterns_as_each_weeks_digest(
+    world: World, template: Path, tmp_path: Path
+) -> None:
+    """The themes page reads many weeks at once (one grouped count, one read of the entries);
+    for every audience each week's lines and patterns are exactly that week's digest's."""
+    from bot.domain.digest import theme_lines, week_period
+
+    db = tmp_path / f"board-{id(world)}.db"
+    shutil.copy(template, db)
+    loop, _, _ = populate(world, db, False)
+    try:
+        digests = loop.services.digests
+        periods = [
+            week_period(f"2026-W{n}", loop.alliance.alliance.zone) for n in (48, 47, 46, 45, 44)
+        ]
+        names = {a.id: a.name for a in loop.alliance.agencies}
+        scopes = ["alliance", *(f"agency:{a.id}" for a in loop.alliance.agencies)]
+        for scope in scopes:
+            dest = digests.board_destination(scope)
+            fast = digests.week_patterns(dest, periods)
+            slow = [digests.build(dest, p).patterns for p in periods]
+            assert fast == slow, (scope, fast, slow)
+            # Patterns of weeks that are not next to each other (some kept, some not).
+            apart = [periods[0], periods[3]]
+            assert digests.week_patterns(dest, apart) == [
+                digests.build(dest, p).patterns for p in apart
+            ], scope
+            only = [dest.agency_id] if dest.agency_id is not None else None
+            with loop.services.uow() as uow:
+                one_by_one = [uow.digests.theme_counts(p.start, p.end, only) for p in periods]
+            assert digests.week_themes(dest, periods) == [
+                theme_lines(counts, names, world.threshold) for counts in one_by_one
+            ], scope
+    finally:
+        loop.engine.dispose()

@@ -41,7 +41,6 @@ from bot.views.board import (
 )
 from bot.views.digest import DigestView, Pattern
 from bot.views.inquiry import summary_message
-from storage.board import mentions
 from storage.models import EscalationRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -240,30 +239,21 @@ class BoardService:
         names = {a.id: a.name for a in self.alliance.agencies}
         levels = {r.level: r.name for r in self.alliance.escalation_ladder}
         with self.uow() as uow:
-            keys = uow.board.register_keys()
-            if viewer.agency_id is not None:
-                keys = [k for k in keys if mentions(k[3], viewer.agency_id)]
-            visible = keys
-            if filters.level:
-                keys = [k for k in keys if k[1] == filters.level]
-            if filters.status:
-                keys = [k for k in keys if k[2] == filters.status]
-            if filters.agency:
-                chosen = filters.agency
-                keys = [k for k in keys if mentions(k[3], chosen)]
+            tagged = None
             if filters.theme:
                 # Only links from check-ins this audience may read count towards a theme.
-                tagged = self._readable_themes(uow, audience, None, filters.theme)
-                keys = [k for k in keys if k[0] in tagged]
-            total = len(keys)
+                tagged = set(self._readable_themes(uow, audience, None, filters.theme))
+            total, page, shown_ids = uow.board.register_page(
+                scope_agency=viewer.agency_id,
+                level=filters.level or None,
+                status=filters.status or None,
+                agency=filters.agency or None,
+                among=tagged,
+                page=filters.page,
+                size=REGISTER_PAGE_SIZE,
+            )
             pages = max(1, math.ceil(total / REGISTER_PAGE_SIZE))
-            page = min(max(filters.page, 1), pages)
-            shown_ids = [
-                k[0] for k in keys[(page - 1) * REGISTER_PAGE_SIZE : page * REGISTER_PAGE_SIZE]
-            ]
-            ended_ids = [k[0] for k in visible if k[2] in ("resolved", "closed") and k[4]][
-                :REGISTER_PAGE_SIZE
-            ]
+            ended_ids = uow.board.ended_ids(viewer.agency_id, REGISTER_PAGE_SIZE)
             loaded = uow.escalations.by_ids([*shown_ids, *ended_ids])
             shown = [loaded[i] for i in shown_ids]
             ended = [loaded[i] for i in ended_ids]
@@ -340,8 +330,9 @@ class BoardService:
     def themes(self, viewer: Viewer, weeks: int = 8) -> ThemesView:
         """Themes week by week, counted and suppressed as each week's digest counts them.
 
-        The counts are read fresh; each week's shared patterns come from that week's digest
-        for the viewer's audience, kept a while (finished weeks an hour, this week five
+        The counts are read fresh, all weeks in one grouped query; each week's shared patterns
+        are that week's digest's for the viewer's audience (`DigestService.week_patterns`, all
+        missing weeks from one read), kept a while (finished weeks an hour, this week five
         minutes) since finding them is the digest's costliest step.
         """
         weeks = min(max(weeks, 1), MAX_WEEKS)
@@ -354,16 +345,17 @@ class BoardService:
             periods.append(period)
             period = week_period(week_key(period.start - dt.timedelta(days=1), zone), zone)
         lines = self.digests.week_themes(dest, periods)
+        patterns = self._patterns(dest, periods, now)
         built = [
             ThemeWeek(
                 key=p.key,
                 label=p.label,
                 learnings="",
                 lines=tuple(week_lines),
-                patterns=self._patterns(dest, p, now),
+                patterns=week_patterns,
                 threshold=self.alliance.alliance.suppress_below,
             )
-            for p, week_lines in zip(periods, lines, strict=True)
+            for p, week_lines, week_patterns in zip(periods, lines, patterns, strict=True)
         ]
         themes = sorted({line.theme for w in built for line in w.lines})
         heading = (
@@ -381,17 +373,26 @@ class BoardService:
             weeks_shown=weeks,
         )
 
-    def _patterns(self, dest: Destination, period: Period, now: dt.datetime) -> tuple[Pattern, ...]:
-        key = (dest.scope, period.key, self.alliance.version)
-        kept = self._pattern_cache.get(key)
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        patterns = self.digests.build(dest, period).patterns
-        keep = PATTERNS_KEPT_THIS_WEEK if period.end > now else PATTERNS_KEPT_PAST_WEEK
-        if len(self._pattern_cache) > PATTERN_CACHE_SIZE:
-            self._pattern_cache.clear()
-        self._pattern_cache[key] = (now + keep, patterns)
-        return patterns
+    def _patterns(
+        self, dest: Destination, periods: Sequence[Period], now: dt.datetime
+    ) -> list[tuple[Pattern, ...]]:
+        """Each period's patterns: kept ones, and the missing weeks found together."""
+        keys = [(dest.scope, p.key, self.alliance.version) for p in periods]
+        kept: dict[int, tuple[Pattern, ...]] = {}
+        for i, key in enumerate(keys):
+            entry = self._pattern_cache.get(key)
+            if entry is not None and entry[0] > now:
+                kept[i] = entry[1]
+        missing = [i for i in range(len(periods)) if i not in kept]
+        if missing:
+            found = self.digests.week_patterns(dest, [periods[i] for i in missing])
+            if len(self._pattern_cache) + len(missing) > PATTERN_CACHE_SIZE:
+                self._pattern_cache.clear()
+            for i, patterns in zip(missing, found, strict=True):
+                kept[i] = patterns
+                keep = PATTERNS_KEPT_THIS_WEEK if periods[i].end > now else PATTERNS_KEPT_PAST_WEEK
+                self._pattern_cache[keys[i]] = (now + keep, patterns)
+        return [kept[i] for i in range(len(periods))]
 
     # ------------------------------------------------------------------ inquiries
 

@@ -34,6 +34,8 @@ from bot.domain.digest import (
     Period,
     across_alliance,
     build_digest,
+    find_patterns,
+    quotable,
     range_period,
     theme_lines,
     week_key,
@@ -61,6 +63,7 @@ from bot.views.assurance import AssuranceView
 from bot.views.digest import (
     AllianceNoteView,
     DigestView,
+    Pattern,
     ThemeLine,
     digest_message,
     digest_thread,
@@ -256,8 +259,88 @@ class DigestService:
         threshold = self.alliance.alliance.suppress_below
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
-            counted = [uow.digests.theme_counts(p.start, p.end, only) for p in periods]
+            counted = uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], only)
         return [theme_lines(counts, names, threshold) for counts in counted]
+
+    def week_patterns(
+        self, dest: Destination, periods: Sequence[Period]
+    ) -> list[tuple[Pattern, ...]]:
+        """Each period's shared patterns, the same as that period's digest shows.
+
+        The board's themes page needs only the patterns of many weeks: the shareable entries of
+        all of them (and, for the alliance, the recurring barriers' lookback) are read once and
+        split per week, instead of building one whole digest a week. The patterns come from the
+        digest's own `find_patterns`; as in `_build`, barrier patterns give way to "Barriers we
+        keep meeting" when there are any.
+        """
+        if not periods:
+            return []
+        audience = dest.audience
+        alliance_wide = audience.kind == "alliance"
+        visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
+        oldest = min(p.start for p in periods)
+        first = lookback_start(oldest) if alliance_wide else oldest
+        last = max(p.end for p in periods)
+        with self.uow() as uow:
+            uow.digests.plan_for_this_period()
+            entries = uow.digests.shareable_checkins(
+                first, last, visibilities, audience.agency_id, self._texts
+            )
+            raised = (
+                uow.escalations.raised_for(e.id for e in entries if e.barrier.strip())
+                if alliance_wide
+                else {}
+            )
+            # An agency's digest quotes its own anonymous entries only past the k-anonymity gate.
+            only = [audience.agency_id] if audience.agency_id is not None else None
+            gates = [
+                uow.digests.contributors(p.start, p.end, only) if only else None for p in periods
+            ]
+        names = self.alliance.agency_names()
+        scope_label = self._scope_label(dest)
+        found: list[tuple[Pattern, ...]] = []
+        for period, gate in zip(periods, gates, strict=True):
+            current = [e for e in entries if period.start <= e.created_at < period.end]
+            inputs = DigestInputs(
+                audience=audience,
+                period=period,
+                alliance_name=self.alliance.alliance.name,
+                scope_label=scope_label,
+                scope_agencies={},
+                agency_names=names,
+                suppress_below=self.alliance.alliance.suppress_below,
+                learnings={},
+                people={},
+                theme_counts={},
+                baseline=(),
+                checkins=current,
+                pattern_table=self._pattern_table,
+                contributors=gate,
+            )
+            # As `build_digest` does: the gate first (`quotable`), then the patterns.
+            patterns = tuple(p for p, _ in find_patterns(quotable(inputs)))
+            if alliance_wide and any(p.kind == "barrier" for p in patterns):
+                since = lookback_start(period.start)
+                meeting = [
+                    e for e in entries if since <= e.created_at < period.end and e.barrier.strip()
+                ]
+                recurring = recurring_barriers(
+                    RecurringInputs(
+                        audience=audience,
+                        period_start=period.start,
+                        period_end=period.end,
+                        zone=self.alliance.alliance.zone,
+                        entries=meeting,
+                        raised={e.id: raised[e.id] for e in meeting if e.id in raised},
+                        agency_names={a.id: a.name for a in self.alliance.agencies},
+                        suppress_below=self.alliance.alliance.suppress_below,
+                        table=self._pattern_table,
+                    )
+                )
+                if recurring:
+                    patterns = tuple(p for p in patterns if p.kind != "barrier")
+            found.append(patterns)
+        return found
 
     def charts(self, view: DigestView) -> list[Chart]:
         """The charts that go with a digest (none when nothing was tagged)."""

@@ -319,3 +319,10 @@ def test_the_alliance_file_adds_its_own_words_to_the_pattern_finder(
     (pattern,) = digests.build(digests.destination("alliance"), WEEK).patterns
     assert pattern.agencies == ("Council Housing", "Hospital Discharge")
     assert "methadone" in pattern.label
+    # The board's themes page finds the same pattern, several weeks at a time.
+    board = digests.board_destination("alliance")
+    earlier = digests.period(board, "2026-W40")
+    assert digests.week_patterns(board, [digests.period(board, WEEK), earlier]) == [
+        (pattern,),
+        (),
+    ]

@@ -55,3 +55,22 @@ def test_a_manager_filters_only_within_their_agency(board_live: BoardLive) -> No
 def test_without_a_key_the_board_says_it_is_not_set_up(live: Live) -> None:
     answer = httpx.get(live.server.url + "/board/barriers", cookies={SESSION_COOKIE: "x"})
     assert answer.status_code == 503 and "not set up" in answer.text
+
+
+def test_the_register_filters_and_pages_in_the_database(board_live: BoardLive) -> None:
+    """Filters combine; a page past the last shows the last; an unlinked theme matches none."""
+    with board_live.client() as http:
+        board_live.sign_in(http, CHAIR)
+        housing = http.get("/board/barriers", params={"agency": "housing", "page": "7"})
+        assert "2 barriers match" in housing.text
+        assert "No emergency beds after 5pm" in housing.text
+        assert "Discharge letters arrive late" not in housing.text
+        resolved = http.get("/board/barriers", params={"agency": "hospital", "status": "resolved"})
+        assert "1 barrier matches" in resolved.text
+        assert resolved.text.count("Benefit forms need a printer") >= 1
+        # No barrier has linked check-ins here, so no theme has any barrier under it.
+        themed = http.get("/board/barriers", params={"theme": "Housing"})
+        assert "No barriers match these filters." in themed.text
+        # LIKE's wildcards in an agency id match nothing rather than everything.
+        wild = http.get("/board/barriers", params={"agency": "%"})
+        assert "3 barriers match" not in wild.text

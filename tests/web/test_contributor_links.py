@@ -247,3 +247,51 @@ def test_the_cli_prints_the_same_link_revokes_it_and_refuses_an_unknown_group(
 
 
 _ = (ALICE, BOB)
+
+
+def test_the_form_and_its_pages_pass_an_accessibility_check_in_a_browser(site: Site) -> None:
+    """axe-core in Debian's Chromium on the form, its mistakes page, thanks and a bad link.
+
+    Serious or critical violations fail, as on the board's pages (tests/web/test_board_browser.py).
+    """
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, sync_playwright
+
+    axe = Axe()
+
+    def check(page: Page, name: str) -> None:
+        results = axe.run(page)
+        serious = [
+            v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
+        ]
+        assert not serious, f"{name}: " + results.generate_report()
+
+    path = site.link()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(site.server.url + path)
+            check(page, "the form")
+            # A mistake: only spaces typed, no choice made; the form comes back saying what to fix.
+            page.get_by_label("What happened that you learned from?").fill("   ")
+            page.get_by_role("button", name=re.compile("Send", re.IGNORECASE)).click()
+            page.get_by_text("Some answers need another look").wait_for()
+            check(page, "the form with mistakes")
+            page.get_by_label("What happened that you learned from?").fill(
+                "Being rung before the visit made me feel respected."
+            )
+            page.get_by_label("The alliance, anonymously").check()
+            page.get_by_role("button", name=re.compile("Send", re.IGNORECASE)).click()
+            page.get_by_text("Thank you").first.wait_for()
+            check(page, "the thank-you page")
+            page.goto(site.server.url + "/contribute/nonsense")
+            check(page, "a link that cannot be used")
+        finally:
+            browser.close()
+    assert len(site.checkins()) == 1

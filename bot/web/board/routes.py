@@ -370,13 +370,8 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
 
     # ------------------------------------------------------------------ pages
 
-    @api.get("/board/")
-    def this_week(request: Request, week: str | None = None) -> HTMLResponse:
-        """This week: the digest the viewer's audience gets, with its charts."""
-        who = signed_in(request)
-        if isinstance(who, HTMLResponse):
-            return who
-        viewer, session = who
+    def week_page(request: Request, viewer: Viewer, session: Session) -> HTMLResponse:
+        """The week's digest for the viewer's audience, with its charts."""
         view, charts = board.this_week(viewer)
         return render(
             request,
@@ -386,6 +381,15 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
             title=TEXT.week_title,
             digest=Markup("\n".join(digest_fragment(view, charts))),
         )
+
+    @api.get("/board/")
+    def this_week(request: Request, week: str | None = None) -> HTMLResponse:
+        """This week: the digest the viewer's audience gets, with its charts."""
+        who = signed_in(request)
+        if isinstance(who, HTMLResponse):
+            return who
+        viewer, session = who
+        return week_page(request, viewer, session)
 
     @api.get("/board")
     def board_root() -> Response:
@@ -400,15 +404,7 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
         viewer, session = who
         if viewer.agency_id != agency_id:
             return problem(request, words.agency_page_refused(), viewer=viewer)
-        view, charts = board.this_week(viewer)
-        return render(
-            request,
-            "board/week.html",
-            viewer=viewer,
-            session=session,
-            title=TEXT.week_title,
-            digest=Markup("\n".join(digest_fragment(view, charts))),
-        )
+        return week_page(request, viewer, session)
 
     @api.get("/board/barriers")
     def barriers(

@@ -529,3 +529,17 @@ class AgencyAdditionRow(Base):
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkspaceBackoffRow(Base):
+    """Until when a Slack workspace or Teams tenant asked to be left alone (a 429's Retry-After).
+
+    Written by the worker that was told, read by every worker before it sends there: the
+    platform's limit is the workspace's, shared by all the workers sending into it.
+    """
+
+    __tablename__ = "workspace_backoff"
+
+    # "slack:<team id>" (or "slack:" in a single-workspace deployment), "teams:<tenant id>".
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())

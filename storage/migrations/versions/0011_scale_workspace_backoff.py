@@ -1,4 +1,4 @@
-"""scale: workspace_backoff, a 429's Retry-After shared by every worker sending there
+"""scale: workspace_backoff (a 429 shared by every worker); stale reminders per agency channel
 
 Revision ID: 0011_scale
 Revises: 0010_mail
@@ -17,15 +17,30 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """A new table only: older workers simply don't read it (each then waits on its own)."""
+    """A new table (older workers simply don't read it) and a column with a default."""
     op.create_table(
         "workspace_backoff",
         sa.Column("key", sa.String(length=140), nullable=False),
         sa.Column("until", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_workspace_backoff")),
     )
+    # A stale-barrier reminder per (level, week, channel): an agency with its own leadership
+    # channel gets its own first-rung reminder there. Existing rows are the level's channel ("").
+    with op.batch_alter_table("escalation_reminders") as batch:
+        batch.add_column(
+            sa.Column("destination", sa.String(length=100), server_default="", nullable=False)
+        )
+        batch.drop_constraint("uq_escalation_reminders_level_period", type_="unique")
+        batch.create_unique_constraint(
+            op.f("uq_escalation_reminders_level_period_destination"),
+            ["level", "period", "destination"],
+        )
 
 
 def downgrade() -> None:
-    """Drop it (each worker then honours only the 429s it was told itself)."""
+    """Drop both (one reminder per level and week again; each worker its own 429s)."""
     op.drop_table("workspace_backoff")
+    with op.batch_alter_table("escalation_reminders") as batch:
+        batch.drop_constraint("uq_escalation_reminders_level_period_destination", type_="unique")
+        batch.drop_column("destination")
+        batch.create_unique_constraint("uq_escalation_reminders_level_period", ["level", "period"])

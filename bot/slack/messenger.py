@@ -17,6 +17,7 @@ from bot.slack import render
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
 from bot.slack.pacing import ONE_WORKSPACE, ChannelPacer, Pacer, WorkspacePacers
+from bot.slack.workspaces import request_workspace
 from bot.views.checkin import PROMPT_TAG
 from bot.views.message import Message
 
@@ -239,8 +240,12 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             deleted=bool(user.get("deleted")),
         )
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
-        """users.lookupByEmail (users:read.email); None when no one in the workspace has it."""
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
+        """users.lookupByEmail (users:read.email); None when no one in the workspace has it.
+
+        `where` is the workspace to ask (OAuth mode: its token is used); None, the default one.
+        """
+        context = request_workspace.set(where) if where else None
         try:
             resp: Any = self._call(
                 "users.lookupByEmail", lambda: self.client.users_lookupByEmail(email=email)
@@ -249,6 +254,9 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             if exc.code == "users_not_found":
                 return None
             raise
+        finally:
+            if context is not None:
+                request_workspace.reset(context)
         return str((resp.get("user") or {}).get("id") or "") or None
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:

@@ -312,15 +312,18 @@ class TeamsMessenger:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """Microsoft Graph `GET /v1.0/users/{address}`: the Entra object id, None if nobody.
 
-        Needs the app permission User.Read.All (admin-consented) in the bot's tenant; a refusal
-        is reported as `graph_403`, and the address is looked up again on the next pass.
+        Looked up in tenant `where` (the agency's `tenant`), else in the bot's own. Needs the
+        app permission User.Read.All (admin-consented) in that tenant; a refusal is reported as
+        `graph_403`, and the address is looked up again on the next pass.
         """
         method = "graph.users.get"
-        # The SDK's own Graph token (its cache, the bot's credentials and tenant).
-        token = self._call(method, lambda: self.bot.app._get_graph_token())
+        # The SDK's own Graph token (its cache, the bot's credentials) for that tenant: Graph
+        # answers from the tenant the token was issued in, so the same address in another
+        # tenant is never found.
+        token = self._call(method, lambda: self.bot.app._get_graph_token(where))
         if token is None:
             raise MessengerError("graph_token_unavailable", method)
         url = f"{self.graph_url}/v1.0/users/{quote(email, safe='@')}"

@@ -247,6 +247,9 @@ class FakeSlackAPI:
         self._windows: dict[str, tuple[float, deque[float]]] = {}  # sliding-window limits
         # Per-workspace limits, told apart by the bot token: (method, token) -> bucket.
         self._token_limits: dict[tuple[str, str], list[float]] = {}
+        # A workspace that takes `after` calls, then refuses every call for `seconds` (one
+        # Retry-After): (method, token) -> [after, seconds, accepted so far, held until].
+        self._lockouts: dict[tuple[str, str], list[float]] = {}
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
         # Requests being answered now, and the most ever answered at once, per method.
@@ -468,6 +471,33 @@ class FakeSlackAPI:
                 rate = float(per_second)
                 self._token_limits[(method, token)] = [rate, rate, time.monotonic()]
 
+    def set_token_lockout(self, method: str, token: str, after: int, seconds: int) -> None:
+        """One workspace (bot token) takes `after` calls of `method`, then answers every call
+        429 with ``Retry-After: seconds`` until that time is up (measured from the first
+        refusal), then takes calls again: a workspace whose limit the senders all share."""
+        with self._cond:
+            self._lockouts[(method, token)] = [float(after), float(seconds), 0.0, 0.0]
+
+    def lockout_began(self, method: str, token: str) -> float | None:
+        """When (Unix time) the lockout's first 429 was answered, or None if not yet."""
+        with self._cond:
+            lockout = self._lockouts.get((method, token))
+            return lockout[3] - lockout[1] if lockout and lockout[3] else None
+
+    def _locked_out(self, call: Call) -> _Scripted | None:
+        lockout = self._lockouts.get((call.method, call.token or ""))
+        if lockout is None:
+            return None
+        after, seconds, taken, until = lockout
+        now = time.time()
+        if not until and taken >= after:
+            lockout[3] = until = now + seconds
+        if until and now < until:
+            wait = max(1, math.ceil(until - now))
+            return _Scripted({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
+        lockout[2] = taken + 1
+        return None
+
     def accepted(self, method: str, token: str | None = None) -> list[Call]:
         """Calls of ``method`` (with ``token``, if given) that were not refused with 429."""
         with self._cond:
@@ -685,6 +715,9 @@ class FakeSlackAPI:
 
     def _token_limited(self, call: Call) -> _Scripted | None:
         with self._cond:
+            locked = self._locked_out(call)
+            if locked is not None:
+                return locked
             limit = self._token_limits.get((call.method, call.token or ""))
             if limit is None:
                 return None

@@ -152,6 +152,21 @@ class Pacer:
             self._run_start, self._run_count = None, 0
             self._last_change = now
 
+    def hold(self, seconds: float) -> None:
+        """Another worker was told 429 in this workspace: hold every sender back as long.
+
+        Slack said nothing to this worker about its own rate, so the estimate is left alone;
+        the pause is not sending time, as after a 429 of its own.
+        """
+        with self._lock:
+            now = self._clock()
+            until = now + seconds
+            if until <= self._blocked_until:
+                return
+            self._blocked_until = until
+            self._accepted.clear()
+            self._run_start, self._run_count = None, 0
+
     def _took(self, now: float) -> None:
         if self._run_start is None or now - self._last_call > IDLE:
             self._run_start, self._run_count = max(now - 1.0 / self.rate, 0.0), 0

@@ -252,6 +252,7 @@ class FakeSlackAPI:
         self._lockouts: dict[tuple[str, str], list[float]] = {}
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
+        self._token_latency: dict[str, float] = {}
         # Requests being answered now, and the most ever answered at once, per method.
         self._in_flight: dict[str, int] = {}
         self._peak: dict[str, int] = {}
@@ -422,6 +423,11 @@ class FakeSlackAPI:
         """Delay every answer by ``seconds``."""
         with self._cond:
             self._latency = max(0.0, float(seconds))
+
+    def set_token_latency(self, token: str, seconds: float) -> None:
+        """Delay every answer to calls made with ``token`` (one slow workspace) by ``seconds``."""
+        with self._cond:
+            self._token_latency[token] = max(0.0, float(seconds))
 
     def peak_concurrency(self, method: str) -> int:
         """The most calls of ``method`` that were being answered at the same moment."""
@@ -768,10 +774,11 @@ class FakeSlackAPI:
                 return pending.popleft()
         return _Scripted({}, 200, {}, text=f"OK - {len(data)}")
 
-    def _latency_now(self, method: str | None = None) -> float:
+    def _latency_now(self, method: str | None = None, token: str | None = None) -> float:
         with self._cond:
             slow = self._slow.get(method or "")
-            return self._latency + (slow.popleft() if slow else 0.0)
+            extra = self._token_latency.get(token or "", 0.0)
+            return self._latency + extra + (slow.popleft() if slow else 0.0)
 
     # ------------------------------------------------------------------ id helpers
 
@@ -1180,6 +1187,7 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k: v for k, v in self.headers.items()}
             path = parts.path
+            token: str | None = None
             if path.startswith("/api/") and len(path) > len("/api/"):
                 params = _parse_form(parts.query)
                 try:
@@ -1197,6 +1205,7 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                     path=path,
                     files=files,
                 )
+                token = call.token
                 answer = fake._respond_api(call)
             elif path.startswith("/webhook/") and http_method == "POST":
                 try:
@@ -1211,7 +1220,9 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 answer = fake._respond_upload(path[len("/upload/") :], body, headers)
             else:
                 answer = _Scripted({"ok": False, "error": "unknown_path"}, 404, {})
-            latency = fake._latency_now(path[len("/api/") :] if path.startswith("/api/") else None)
+            latency = fake._latency_now(
+                path[len("/api/") :] if path.startswith("/api/") else None, token
+            )
             if latency:
                 time.sleep(latency)
             self._send(answer)

@@ -253,14 +253,34 @@ class DigestService:
         The digest's own query and `theme_lines`, without the rest of the digest (the board's
         themes page reads many weeks at once).
         """
-        names = {a.id: a.name for a in self.alliance.agencies}
-        agency = dest.agency_id
-        only = [agency] if agency is not None else None
-        threshold = self.alliance.alliance.suppress_below
+        return [self.theme_lines_for(dest, counts) for counts in self.week_theme_counts(periods)]
+
+    def week_theme_counts(
+        self, periods: Sequence[Period]
+    ) -> list[dict[tuple[str | None, str], int]]:
+        """Each period's raw (agency, theme) counts alliance-wide, anonymous under None.
+
+        Raw: under the threshold too. Only `theme_lines_for` turns them into what anyone sees.
+        """
+        if not periods:
+            return []
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
-            counted = uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], only)
-        return [theme_lines(counts, names, threshold) for counts in counted]
+            return uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], None)
+
+    def theme_lines_for(
+        self, dest: Destination, counts: Mapping[tuple[str | None, str], int]
+    ) -> list[ThemeLine]:
+        """A destination's theme lines from a period's alliance-wide counts (`theme_counts`).
+
+        An agency's digest counts only its named check-ins (`theme_counts` scoped to it): the
+        alliance-wide counts under its id. Suppressed by the digests' own `theme_lines`.
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        if agency is not None:
+            counts = {key: n for key, n in counts.items() if key[0] == agency}
+        return theme_lines(dict(counts), names, self.alliance.alliance.suppress_below)
 
     def week_patterns(
         self, dest: Destination, periods: Sequence[Period]

@@ -299,23 +299,35 @@ class DigestService:
         alliance_wide = audience.kind == "alliance"
         visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
         oldest = min(p.start for p in periods)
-        first = lookback_start(oldest) if alliance_wide else oldest
         last = max(p.end for p in periods)
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
             entries = uow.digests.shareable_checkins(
-                first, last, visibilities, audience.agency_id, self._texts
-            )
-            raised = (
-                uow.escalations.raised_for(e.id for e in entries if e.barrier.strip())
-                if alliance_wide
-                else {}
+                oldest, last, visibilities, audience.agency_id, self._texts
             )
             # An agency's digest quotes its own anonymous entries only past the k-anonymity gate.
             only = [audience.agency_id] if audience.agency_id is not None else None
             gates = [
                 uow.digests.contributors(p.start, p.end, only) if only else None for p in periods
             ]
+        # The recurring barriers' lookback (weeks before the oldest) is read only if a week
+        # has barrier patterns that "Barriers we keep meeting" might replace.
+        earlier: list[CheckinFact] | None = None
+        raised: dict[int, str] = {}
+
+        def lookback() -> list[CheckinFact]:
+            nonlocal earlier, raised
+            if earlier is None:
+                with self.uow() as uow:
+                    uow.digests.plan_for_this_period()
+                    earlier = uow.digests.shareable_checkins(
+                        lookback_start(oldest), oldest, visibilities, None, self._texts
+                    )
+                    raised = uow.escalations.raised_for(
+                        e.id for e in [*earlier, *entries] if e.barrier.strip()
+                    )
+            return earlier
+
         names = self.alliance.agency_names()
         scope_label = self._scope_label(dest)
         found: list[tuple[Pattern, ...]] = []
@@ -342,7 +354,9 @@ class DigestService:
             if alliance_wide and any(p.kind == "barrier" for p in patterns):
                 since = lookback_start(period.start)
                 meeting = [
-                    e for e in entries if since <= e.created_at < period.end and e.barrier.strip()
+                    e
+                    for e in [*lookback(), *entries]
+                    if since <= e.created_at < period.end and e.barrier.strip()
                 ]
                 recurring = recurring_barriers(
                     RecurringInputs(

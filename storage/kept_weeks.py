@@ -43,6 +43,17 @@ CLAIM_LEASE = dt.timedelta(minutes=10)
 # A fixed advisory lock key ("LLKEPTWK" in ASCII), apart from the worker's.
 KEPT_LOCK_KEY = int.from_bytes(b"LLKEPTWK", "big") & 0x7FFF_FFFF_FFFF_FFFF
 _CHUNK = 200
+# What a kept week is worked out from, of a check-in: a change to any of these forgets it.
+_COUNTED = (
+    "answers",
+    "questions",
+    "question_set_id",
+    "visibility",
+    "themes",
+    "agency_id",
+    "member_id",
+    "created_at",
+)
 
 _table = BoardKeptWeekRow.__table__
 
@@ -92,8 +103,11 @@ def forget_changed_weeks(session: Session, _context: UOWTransaction, _instances:
         if isinstance(obj, CheckinRow):
             moments.append(obj.created_at)
     for obj in session.dirty:
-        if isinstance(obj, CheckinRow) and session.is_modified(obj):
-            history = inspect(obj).attrs.created_at.history
+        if isinstance(obj, CheckinRow):
+            state = inspect(obj)
+            if not any(state.attrs[name].history.has_changes() for name in _COUNTED):
+                continue  # e.g. the prompt a new check-in answers: nothing a week shows
+            history = state.attrs.created_at.history
             moments.extend([*history.unchanged, *history.added, *history.deleted])
         elif isinstance(obj, MemberRow) and obj.id is not None:
             if inspect(obj).attrs.display_name.history.has_changes():

@@ -221,6 +221,20 @@ class BoardService:
             )
             uow.commit()
 
+    def record_refusal(self, subject: str, reason: str, team_id: str | None = None) -> None:
+        """Audit a Slack sign-in that was refused (an ID token from another workspace, a bad
+        signature, a stale token): who it named, if its signature held, and why."""
+        with self.uow() as uow:
+            uow.audit.record(
+                subject[:100],
+                "board_signin_refused",
+                reason[:100],
+                at=self.clock(),
+                method="slack",
+                team=team_id[:32] if team_id else None,
+            )
+            uow.commit()
+
     # ------------------------------------------------------------------ this week
 
     def this_week(self, viewer: Viewer, week: str | None = None) -> tuple[DigestView, list[Chart]]:

@@ -242,6 +242,17 @@ def slack_failed() -> Problem:
     )
 
 
+def slack_other_workspace() -> Problem:
+    """A Slack account from a workspace this deployment does not serve."""
+    return Problem(
+        403,
+        "That Slack workspace is not the alliance's",
+        "You signed in to a Slack workspace LearnLoop does not serve here. Sign in to Slack "
+        "with the alliance's workspace and try again, or ask for an e-mail link.",
+        sign_in_again=True,
+    )
+
+
 # ------------------------------------------------------------------------ the register
 
 

@@ -37,7 +37,9 @@ from bot.views.board import (
     RegisterView,
     ThemesView,
     ThemeWeek,
+    WeekNav,
     history_line,
+    week_nav,
 )
 from bot.views.digest import DigestView, Pattern
 from bot.views.inquiry import summary_message
@@ -61,6 +63,15 @@ ALLIANCE_ROLES = ("board", "commissioner", "steward")
 PATTERNS_KEPT_PAST_WEEK = dt.timedelta(hours=1)
 PATTERNS_KEPT_THIS_WEEK = dt.timedelta(minutes=5)
 PATTERN_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """One week on the board: its digest and charts (None: nothing to show), and its words."""
+
+    view: DigestView | None
+    charts: list[Chart]
+    nav: WeekNav
 
 
 class LinkRefused(Exception):
@@ -242,6 +253,25 @@ class BoardService:
         dest = self.digests.board_destination(viewer.scope)
         view = self.digests.build(dest, week)
         return view, self.digests.charts(view)
+
+    def week_page(self, viewer: Viewer, day: dt.date | None = None) -> WeekPage:
+        """The week a day falls in (default today), Monday to Sunday in the alliance's time
+        zone: its digest for the viewer's audience, and the weeks either side.
+
+        A week still to come, or one with nothing shared and no barrier moving, has no digest:
+        its page says so instead.
+        """
+        today = self.clock().astimezone(self.alliance.alliance.zone).date()
+        this_monday = today - dt.timedelta(days=today.weekday())
+        chosen = day or today
+        monday = chosen - dt.timedelta(days=chosen.weekday())
+        if monday > this_monday:
+            return WeekPage(None, [], week_nav(monday, this_monday, empty=True))
+        year, week, _ = monday.isocalendar()
+        view, charts = self.this_week(viewer, f"{year}-W{week:02d}")
+        empty = view.learnings_count == 0 and view.barriers.empty
+        nav = week_nav(monday, this_monday, empty)
+        return WeekPage(None if empty else view, [] if empty else charts, nav)
 
     # ------------------------------------------------------------------ the register
 

@@ -377,33 +377,46 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
 
     # ------------------------------------------------------------------ pages
 
-    def week_page(request: Request, viewer: Viewer, session: Session) -> HTMLResponse:
-        """The week's digest for the viewer's audience, with its charts."""
-        view, charts = board.this_week(viewer)
+    def week_page(
+        request: Request, viewer: Viewer, session: Session, week: str | None
+    ) -> HTMLResponse:
+        """A week's digest for the viewer's audience, with its charts and the weeks around it."""
+        day = None
+        if week is not None:
+            day = _day_of(week)
+            if day is None:
+                return problem(request, words.bad_week(), viewer=viewer)
+        page = board.week_page(viewer, day)
+        digest = (
+            Markup("\n".join(digest_fragment(page.view, page.charts)))
+            if page.view is not None
+            else None
+        )
         return render(
             request,
             "board/week.html",
             viewer=viewer,
             session=session,
-            title=TEXT.week_title,
-            digest=Markup("\n".join(digest_fragment(view, charts))),
+            title=page.nav.heading,
+            nav=page.nav,
+            digest=digest,
         )
 
     @api.get("/board/")
     def this_week(request: Request, week: str | None = None) -> HTMLResponse:
-        """This week: the digest the viewer's audience gets, with its charts."""
+        """This week (or the week of ?week=YYYY-MM-DD): the digest the viewer's audience gets."""
         who = signed_in(request)
         if isinstance(who, HTMLResponse):
             return who
         viewer, session = who
-        return week_page(request, viewer, session)
+        return week_page(request, viewer, session, week)
 
     @api.get("/board")
     def board_root() -> Response:
         return RedirectResponse("/board/", 307)
 
     @api.get("/board/agency/{agency_id}")
-    def agency_page(request: Request, agency_id: str) -> HTMLResponse:
+    def agency_page(request: Request, agency_id: str, week: str | None = None) -> HTMLResponse:
         """An agency's own week: for that agency's managers only."""
         who = signed_in(request)
         if isinstance(who, HTMLResponse):
@@ -411,7 +424,7 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
         viewer, session = who
         if viewer.agency_id != agency_id:
             return problem(request, words.agency_page_refused(), viewer=viewer)
-        return week_page(request, viewer, session)
+        return week_page(request, viewer, session, week)
 
     @api.get("/board/barriers")
     def barriers(
@@ -540,6 +553,17 @@ def signin_url(signer: BoardSigner, base: str, jti: str, email: str, now: dt.dat
     """The one-time sign-in URL for a link's jti (the web form and `learnloop board-link`)."""
     token = signer.link_token(jti, email, now)
     return f"{base.rstrip('/')}/board/signin/link?{urlencode({'token': token})}"
+
+
+def _day_of(text: str) -> dt.date | None:
+    """A YYYY-MM-DD date from a query string, or None when it is not one (or far off)."""
+    if len(text) != 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
 def _blocks(blocks: Any) -> list[str]:

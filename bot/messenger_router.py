@@ -66,6 +66,17 @@ class MessengerRouter:
         """A prompt already delivered, if the platform can tell."""
         return self.for_address(user_id, "find_prompt").find_prompt(user_id, prompt_id)
 
+    def fewer_senders(self) -> None:
+        """Tell every platform's messenger that fewer workers share its limits now."""
+        for messenger in self.messengers.values():
+            if messenger is not None:
+                messenger.fewer_senders()
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Whether the person's platform lets a bot read its chat back."""
+        messenger = self.messengers[platform_of(user_id)]
+        return messenger is not None and messenger.can_find_prompt(user_id)
+
     # ------------------------------------------------------------------ escalations
 
     def link_to(self, ref: MessageRef) -> str | None:

@@ -159,6 +159,22 @@ class Messenger(Protocol):
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
         ...
 
+    def fewer_senders(self) -> None:
+        """Another worker that shared the sending has stopped (it was found gone).
+
+        Limits the platform counts per workspace or app were shared with it: a messenger that
+        learned its share learns them again, to use what the other one left.
+        """
+        ...
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Whether `find_prompt` can read the person's chat back (Slack can, Teams can't).
+
+        Where it can't, a prompt whose outcome was never written is sent again after a crash,
+        so a fan-out writes each outcome the moment the platform answers instead of in batches.
+        """
+        ...
+
     def link_to(self, ref: MessageRef) -> str | None:
         """A link people can follow to a message, or None if the platform has none."""
         ...

@@ -483,6 +483,38 @@ class BoardLinkRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class BoardKeptWeekRow(Base):
+    """One finished week's board figures, kept so a page need not work them out again.
+
+    `kind` is "counts" (theme x agency raw counts of the week, the same for every scope:
+    suppression is applied when they are read) or "patterns" (one scope's shared patterns,
+    already as the digest shows them, for one version of the alliance file). `reads_from` and
+    `reads_until` bound the check-ins it was worked out from: any change to a check-in in that
+    span deletes the row (`storage.kept_weeks.forget_weeks_of`). A row is claimed `filling`
+    before its inputs are read and becomes `kept` only if nothing deleted it meanwhile.
+    """
+
+    __tablename__ = "board_kept_weeks"
+    __table_args__ = (
+        UniqueConstraint("kind", "scope", "version", "period_start"),
+        Index("ix_board_kept_weeks_reads", "reads_from", "reads_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reads_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reads_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[Any | None] = mapped_column(JSON)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # A week still running is kept a few minutes only (new check-ins keep arriving).
+    fresh_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)

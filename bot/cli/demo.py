@@ -225,6 +225,13 @@ class ConsoleMessenger:
         """Nothing is ever in doubt in the demo."""
         return None
 
+    def fewer_senders(self) -> None:
+        """Nothing is paced in the demo."""
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Nothing to read back: nothing is ever in doubt in the demo."""
+        return True
+
     # Escalations.
 
     def link_to(self, ref: MessageRef) -> str | None:

@@ -259,6 +259,17 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                 request_workspace.reset(context)
         return str((resp.get("user") or {}).get("id") or "") or None
 
+    def fewer_senders(self) -> None:
+        """Each workspace's pacer learns its limit again: it learned the share left to it by
+        the other workers sending into the same workspace."""
+        if self.pacers is not None:
+            for pacer in self.pacers.known().values():
+                pacer.relearn()
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Yes: the DM's history carries each prompt's metadata (`conversations.history`)."""
+        return True
+
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Look through the DM's recent messages for the prompt's metadata."""
         opened: Any = self._call(

@@ -352,6 +352,13 @@ class TeamsMessenger:
         """A bot can't read back its chat history in Teams, so an in-doubt send is unknown."""
         return None
 
+    def fewer_senders(self) -> None:
+        """Nothing to relearn: Teams publishes its limits, and the pacer keeps to them."""
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """No: the Bot Connector has no call that reads a chat's messages."""
+        return False
+
     # ------------------------------------------------------------------ escalations
 
     def link_to(self, ref: MessageRef) -> str | None:

@@ -298,14 +298,19 @@ class EscalationEventRow(Base):
 
 
 class EscalationReminderRow(Base):
-    """One stale-barrier reminder per (ladder level, week), claimed before posting."""
+    """One stale-barrier reminder per (ladder level, week, channel), claimed before posting.
+
+    `destination` is "" for the level's own channel, or the agency leadership channel the
+    first rung's barriers of an agency with its own go to (one reminder in each).
+    """
 
     __tablename__ = "escalation_reminders"
-    __table_args__ = (UniqueConstraint("level", "period"),)
+    __table_args__ = (UniqueConstraint("level", "period", "destination"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(100), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -561,3 +566,17 @@ class AgencyAdditionRow(Base):
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkspaceBackoffRow(Base):
+    """Until when a Slack workspace or Teams tenant asked to be left alone (a 429's Retry-After).
+
+    Written by the worker that was told, read by every worker before it sends there: the
+    platform's limit is the workspace's, shared by all the workers sending into it.
+    """
+
+    __tablename__ = "workspace_backoff"
+
+    # "slack:<team id>" (or "slack:" in a single-workspace deployment), "teams:<tenant id>".
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -43,7 +43,9 @@ from bot.views.board import (
     RegisterView,
     ThemesView,
     ThemeWeek,
+    WeekNav,
     history_line,
+    week_nav,
 )
 from bot.views.digest import DigestView, Pattern, Quote
 from bot.views.inquiry import summary_message
@@ -73,6 +75,15 @@ KEEP_AHEAD = dt.timedelta(minutes=2)
 # The worker's share of a tick for keeping weeks, and how many weeks it reads at once.
 KEEP_BUDGET = dt.timedelta(seconds=15)
 KEEP_BATCH = 4
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """One week on the board: its digest and charts (None: nothing to show), and its words."""
+
+    view: DigestView | None
+    charts: list[Chart]
+    nav: WeekNav
 
 
 class LinkRefused(Exception):
@@ -230,6 +241,20 @@ class BoardService:
             )
             uow.commit()
 
+    def record_refusal(self, subject: str, reason: str, team_id: str | None = None) -> None:
+        """Audit a Slack sign-in that was refused (an ID token from another workspace, a bad
+        signature, a stale token): who it named, if its signature held, and why."""
+        with self.uow() as uow:
+            uow.audit.record(
+                subject[:100],
+                "board_signin_refused",
+                reason[:100],
+                at=self.clock(),
+                method="slack",
+                team=team_id[:32] if team_id else None,
+            )
+            uow.commit()
+
     # ------------------------------------------------------------------ this week
 
     def this_week(self, viewer: Viewer, week: str | None = None) -> tuple[DigestView, list[Chart]]:
@@ -237,6 +262,25 @@ class BoardService:
         dest = self.digests.board_destination(viewer.scope)
         view = self.digests.build(dest, week)
         return view, self.digests.charts(view)
+
+    def week_page(self, viewer: Viewer, day: dt.date | None = None) -> WeekPage:
+        """The week a day falls in (default today), Monday to Sunday in the alliance's time
+        zone: its digest for the viewer's audience, and the weeks either side.
+
+        A week still to come, or one with nothing shared and no barrier moving, has no digest:
+        its page says so instead.
+        """
+        today = self.clock().astimezone(self.alliance.alliance.zone).date()
+        this_monday = today - dt.timedelta(days=today.weekday())
+        chosen = day or today
+        monday = chosen - dt.timedelta(days=chosen.weekday())
+        if monday > this_monday:
+            return WeekPage(None, [], week_nav(monday, this_monday, empty=True))
+        year, week, _ = monday.isocalendar()
+        view, charts = self.this_week(viewer, f"{year}-W{week:02d}")
+        empty = view.learnings_count == 0 and view.barriers.empty
+        nav = week_nav(monday, this_monday, empty)
+        return WeekPage(None if empty else view, [] if empty else charts, nav)
 
     # ------------------------------------------------------------------ the register
 

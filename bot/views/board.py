@@ -106,6 +106,8 @@ class BoardText:
     open_report: str = "Open the review pack"
     download_report: str = "Download the review pack"
     week_title: str = "This week"
+    weeks_nav_label: str = "Other weeks"
+    back_to_this_week: str = "Back to this week"
 
 
 TEXT = BoardText()
@@ -242,6 +244,89 @@ def slack_failed() -> Problem:
         "Signing in with Slack did not work",
         "Slack did not confirm who you are. Try again, or ask for an e-mail link.",
         sign_in_again=True,
+    )
+
+
+def bad_week() -> Problem:
+    """A week asked for with a date that cannot be read."""
+    return Problem(
+        400,
+        "That week could not be read",
+        "Give the week as a date, like 2026-11-16 (year, month, day): the page shows the "
+        "week, Monday to Sunday, that the day falls in.",
+    )
+
+
+def slack_other_workspace() -> Problem:
+    """A Slack account from a workspace this deployment does not serve."""
+    return Problem(
+        403,
+        "That Slack workspace is not the alliance's",
+        "You signed in to a Slack workspace LearnLoop does not serve here. Sign in to Slack "
+        "with the alliance's workspace and try again, or ask for an e-mail link.",
+        sign_in_again=True,
+    )
+
+
+# ------------------------------------------------------------------------ weeks
+
+
+def week_span(monday: dt.date) -> str:
+    """A week's days in words: "9 to 15 November 2026" (months and years only when needed)."""
+    sunday = monday + dt.timedelta(days=6)
+    if monday.year != sunday.year:
+        return f"{monday.day} {monday:%B %Y} to {sunday.day} {sunday:%B %Y}"
+    if monday.month != sunday.month:
+        return f"{monday.day} {monday:%B} to {sunday.day} {sunday:%B %Y}"
+    return f"{monday.day} to {sunday.day} {sunday:%B %Y}"
+
+
+@dataclass(frozen=True)
+class WeekLink:
+    """A link to another week: its words and the Monday it starts on (None: this week)."""
+
+    label: str
+    monday: dt.date | None
+
+
+@dataclass(frozen=True)
+class WeekNav:
+    """Which week the page shows, the weeks either side, and what to say if it is empty."""
+
+    heading: str
+    this_week: bool
+    previous: WeekLink
+    next: WeekLink | None
+    nothing: str | None = None
+
+
+def week_nav(monday: dt.date, this_monday: dt.date, empty: bool) -> WeekNav:
+    """The words around a week's page: its heading, "Previous week" and "Next week" (never
+    past this week), and the message for a week with nothing to show."""
+    span = week_span(monday)
+    current = monday == this_monday
+    before = monday - dt.timedelta(days=7)
+    after = monday + dt.timedelta(days=7)
+    following = None
+    if after <= this_monday:
+        following = WeekLink(
+            f"Next week: {week_span(after)}", None if after == this_monday else after
+        )
+    nothing = None
+    if monday > this_monday:
+        nothing = f"The week of {span} has not happened yet, so there is nothing to show."
+    elif empty and current:
+        nothing = "Nothing has been shared this week yet. Come back later in the week."
+    elif empty:
+        nothing = (
+            f"Nothing was shared in the week of {span}, and no barrier moved. Try the week before."
+        )
+    return WeekNav(
+        heading="This week" if current else f"The week of {span}",
+        this_week=current,
+        previous=WeekLink(f"Previous week: {week_span(before)}", before),
+        next=following,
+        nothing=nothing,
     )
 
 

@@ -38,10 +38,44 @@ def test_odd_query_strings_are_pages_not_errors(board_live: BoardLive) -> None:
             ("/board/barriers", {"page": "99999999999", "status": "' OR 1=1"}),
             ("/board/themes", {"weeks": "-3"}),
             ("/board/themes", {"weeks": "500"}),
-            ("/board/", {"week": "not-a-week"}),
         ):
             assert http.get(path, params=params).status_code == 200, (path, params)
         assert http.get("/board/inquiries").status_code == 200
+
+
+def test_a_chosen_week_and_the_weeks_around_it(board_live: BoardLive) -> None:
+    """?week=YYYY-MM-DD shows the week that day falls in; a bad date is a 400 page."""
+    with board_live.client() as http:
+        board_live.sign_in(http, CHAIR)
+        this = http.get("/board/")
+        assert this.status_code == 200
+        assert '<a href="/board/?week=2026-11-09">Previous week: 9 to 15 November 2026</a>' in (
+            this.text
+        )
+        assert "Next week" not in this.text  # never past this week
+        # A finished week with nothing in it says so, with the weeks either side.
+        before = http.get("/board/", params={"week": "2026-11-12"})
+        assert before.status_code == 200
+        assert "<title>The week of 9 to 15 November 2026" in before.text
+        assert "Nothing was shared in the week of 9 to 15 November 2026" in before.text
+        assert "Previous week: 2 to 8 November 2026" in before.text
+        assert '<a href="/board/">Next week: 16 to 22 November 2026</a>' in before.text
+        assert "Back to this week" in before.text
+        # Any day of this week is this week.
+        same = http.get("/board/", params={"week": "2026-11-22"})
+        assert same.status_code == 200 and "Temporary accommodation was full" in same.text
+        later = http.get("/board/", params={"week": "2026-12-01"})
+        assert later.status_code == 200 and "has not happened yet" in later.text
+        for bad in ("not-a-week", "2026-13-01", "2026-W47", "16/11/2026", "0001-01-01", "9" * 40):
+            page = http.get("/board/", params={"week": bad})
+            assert page.status_code == 400, bad
+            assert "That week could not be read" in page.text
+    with board_live.client() as manager:
+        board_live.sign_in(manager, HOUSING_MANAGER)
+        own = manager.get("/board/agency/housing", params={"week": "2026-11-09"})
+        assert own.status_code == 200 and "Nothing was shared in the week of 9" in own.text
+        assert '<a href="/board/agency/housing?week=2026-11-02">' in own.text
+        assert manager.get("/board/agency/housing", params={"week": "x"}).status_code == 400
 
 
 def test_a_manager_filters_only_within_their_agency(board_live: BoardLive) -> None:

@@ -1,7 +1,7 @@
 """boardperf: the Learning Board keeps finished weeks' theme counts and shared patterns
 
 Revision ID: 0011_boardperf
-Revises: 0010_mail
+Revises: 0011_scale
 Create Date: 2026-12-04 19:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_boardperf"
-down_revision: str | None = "0010_mail"
+down_revision: str | None = "0011_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -485,6 +485,11 @@ class ThemesView:
     weeks_shown: int
     week_choices: tuple[int, ...] = (4, 8, 12, 26)
 
+    def rows(self, agency: str | None = None) -> list[tuple[str, list[str]]]:
+        """One grid's rows: each theme with its count in every week (the alliance's total, or
+        one agency's), as words."""
+        return [(theme, [w.count(theme, agency) for w in self.weeks]) for theme in self.themes]
+
 
 # ------------------------------------------------------------------------ inquiries
 

@@ -25,6 +25,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Connections a process keeps open, and how many more it may open for a moment. A web
+# worker runs up to 40 requests at once (anyio's thread limit); with SQLAlchemy's default of 5
+# kept, a burst opened and closed a connection for most requests (on SQLite the pragmas
+# below each time, on PostgreSQL a new backend): measured in BENCHMARKS.md (issue 18).
+POOL_SIZE = 16
+POOL_OVERFLOW = 24
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """An engine for the URL; a SQLite file (and its folder) is created on first use."""
     url = make_url(database_url)
@@ -33,10 +41,14 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_engine(url, **kwargs)
 
 

@@ -92,3 +92,10 @@ class TeamsPacer:
             self.rate_limits += 1
             until = self._clock() + retry_after
             self._tenant_blocked[key] = max(self._tenant_blocked.get(key, 0.0), until)
+
+    def hold(self, tenant: str | None, seconds: float) -> None:
+        """Another worker was told 429 in this tenant: its next turn is `seconds` away."""
+        key = tenant or ""
+        with self._lock:
+            until = self._clock() + seconds
+            self._tenant_blocked[key] = max(self._tenant_blocked.get(key, 0.0), until)

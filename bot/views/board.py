@@ -88,6 +88,9 @@ class BoardText:
     col_theme: str = "Theme"
     patterns_title: str = "Shared patterns, week by week"
     no_patterns: str = "No shared patterns this week."
+    patterns_pending: str = (
+        "This week's shared patterns are still being worked out: they will show here shortly."
+    )
     no_themes: str = "Nothing was tagged with a theme in these weeks."
     # Inquiries
     inquiries_title: str = "Inquiries"
@@ -447,6 +450,19 @@ class ThemeWeek:
     lines: tuple[ThemeLine, ...]
     patterns: tuple[Pattern, ...]
     threshold: int
+    # The week's patterns are not worked out yet (the worker keeps finished weeks' patterns;
+    # a page never works out more than the running week's).
+    patterns_pending: bool = False
+    _cells: dict[tuple[str, str | None], str] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        # The page asks for every theme x agency x week cell: look them up, not through lines.
+        for line in self.lines:
+            self._cells[(line.theme, None)] = str(line.total)
+            for name, count in line.by_agency:
+                self._cells.setdefault((line.theme, name), str(count))
 
     def count(self, theme: str, agency: str | None = None) -> str:
         """The week's count for a theme (alliance total, or one agency's), as words.
@@ -454,15 +470,7 @@ class ThemeWeek:
         A theme or agency missing from the week reads like any small count: zero is under the
         threshold too, and telling it apart from one or two would say what suppression hides.
         """
-        for line in self.lines:
-            if line.theme != theme:
-                continue
-            if agency is None:
-                return str(line.total)
-            for name, count in line.by_agency:
-                if name == agency:
-                    return str(count)
-        return f"fewer than {self.threshold}"
+        return self._cells.get((theme, agency), f"fewer than {self.threshold}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,11 @@ next send for its Retry-After (the fake's own timestamps are compared, not the w
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
+    JONI,
     MEGAN,
     TeamsLive,
     bot_connector_fixture,
@@ -18,6 +22,8 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
 
 from bot.teams.messenger import TeamsMessenger
 from bot.teams.pacing import TENANT_LIMIT, THREAD_LIMITS, TeamsPacer
+from bot.views.message import Message, Paragraph
+from bot.views.words import words
 
 
 class Clock:
@@ -71,3 +77,34 @@ def test_a_429_from_the_connector_holds_the_next_send_for_its_retry_after(
     messenger = teams_live.loop.services.prompts.messenger.for_address(MEGAN.aad)  # type: ignore[attr-defined]
     assert isinstance(messenger, TeamsMessenger) and messenger.pacer.rate_limits == 1
     assert teams_live.scalar("SELECT count(*) FROM prompts WHERE status = 'sent'") >= 1
+
+
+def test_a_429_told_to_one_worker_holds_the_other_worker_in_that_tenant(
+    make_teams_live: Callable[..., TeamsLive],
+) -> None:
+    """Two workers (two LearnLoops on one database): the Bot Connector tells worker 1 to wait;
+    worker 2, never told anything itself, does not send into that tenant before the time is up
+    — the `workspace_backoff` row says so."""
+    one, two = make_teams_live(), make_teams_live()
+    one.install(MEGAN)
+    one.install(JONI)
+    one.connector.clear()
+    one.connector.fail_next("send", 429, headers={"Retry-After": "3"})
+    first = one.loop.services.prompts.messenger.for_address(MEGAN.aad)
+    second = two.loop.services.prompts.messenger.for_address(JONI.aad)
+    assert isinstance(first, TeamsMessenger) and isinstance(second, TeamsMessenger)
+    hello = Message(words("Hello"), (Paragraph(words("Hello")),))
+    sender = threading.Thread(target=lambda: first.send(MEGAN.aad, hello))
+    sender.start()
+    one.connector.wait_for(lambda: bool(one.connector.sends(MEGAN.chat_id)))
+    refused = one.connector.sends(MEGAN.chat_id)[0]
+    # Wait until worker 1 has recorded what it was told (then worker 2 sends, into one tenant).
+    assert first.holds is not None
+    one.connector.wait_for(lambda: first.holds is not None and first.holds.recorded == 1)
+    second.send(JONI.aad, hello)
+    sender.join(timeout=30)
+    joni = one.connector.sends(JONI.chat_id)
+    assert len(joni) == 1 and joni[0].at >= refused.at + 3.0
+    megan = one.connector.sends(MEGAN.chat_id)
+    assert len(megan) == 2 and megan[1].at >= refused.at + 3.0  # its retry waited too
+    assert second.pacer.rate_limits == 0 and first.pacer.rate_limits == 1

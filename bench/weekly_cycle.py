@@ -250,6 +250,11 @@ class Outcome:
     killed_worker: str = ""  # which worker the bench SIGKILLed mid-send
     sent_by: dict[str, int] = field(default_factory=dict)  # prompts sent, by worker id
     dup_by: dict[str, int] = field(default_factory=dict)  # duplicates by platform and kind
+    # Messages accepted in each second of phases 1 and 3 (from the first), and when (seconds
+    # into phase 1) the worker was killed: where the time goes.
+    prompt_timeline: list[int] = field(default_factory=list)
+    later_timeline: list[int] = field(default_factory=list)
+    killed_at: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -400,6 +405,15 @@ def ideal_seconds(places: list[str], rates: dict[str, float]) -> float:
 def span(times: list[float]) -> float:
     """First accepted message to the last."""
     return max(times) - min(times) if len(times) > 1 else 0.0
+
+
+def per_second(times: list[float]) -> list[int]:
+    """How many messages were accepted in each second from the first."""
+    if not times:
+        return []
+    first = min(times)
+    counts = Counter(int(t - first) for t in times)
+    return [counts.get(second, 0) for second in range(max(counts) + 1)]
 
 
 def counted(posts: list[Post], tag: str) -> Counter[str]:
@@ -631,6 +645,7 @@ def one_round(
             env = oauth_env(url, fake, config, key, on_teams)
             crew = Workers(folder, env, workers, "prompts", on_teams)
             killed_worker = ""
+            killed_clock: float | None = None
             try:
 
                 def prompted() -> int:
@@ -640,6 +655,7 @@ def one_round(
                 if kill:
                     wait_for(lambda: prompted() >= everyone // 2, timeout, "half prompted", 0.2)
                     killed_worker = crew.kill_sender(loop.engine)
+                    killed_clock = time.time()
                 wait_for(lambda: prompted() >= everyone, timeout, "everyone prompted", 0.5)
                 time.sleep(1.0)  # a send still in flight would show up as a duplicate
             finally:
@@ -771,6 +787,9 @@ def one_round(
             killed_worker=killed_worker,
             sent_by=sent_by,
             dup_by={k: n for k, n in dup_by.items() if n},
+            prompt_timeline=per_second(first_times),
+            later_timeline=per_second(later_times),
+            killed_at=killed_clock - min(first_times) if killed_clock and first_times else None,
         )
 
 
@@ -836,6 +855,9 @@ def main() -> None:
                 f"killed {o.killed_worker or '-'}, prompts sent by {o.sent_by}",
                 flush=True,
             )
+            killed = f", killed at {o.killed_at:.1f} s" if o.killed_at is not None else ""
+            print(f"  prompts accepted per second{killed}: {o.prompt_timeline}")
+            print(f"  reminders+digests accepted per second: {o.later_timeline}", flush=True)
     limits = f"{args.rate:g}/s per workspace" + (
         f", last one {args.slow_rate:g}/s" if args.slow_rate is not None else ""
     )

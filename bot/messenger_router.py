@@ -55,16 +55,27 @@ class MessengerRouter:
         """Time zone and status, where the platform says."""
         return self.for_address(user_id, "user_profile").user_profile(user_id)
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """Look an address up on the platform named (an address says nothing of its platform)."""
         messenger = self.messengers["teams" if platform == "teams" else "slack"]
         if messenger is None:
             raise MessengerError(f"{platform}_not_configured", "user_by_email")
-        return messenger.user_by_email(platform, email)
+        return messenger.user_by_email(platform, email, where)
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A prompt already delivered, if the platform can tell."""
         return self.for_address(user_id, "find_prompt").find_prompt(user_id, prompt_id)
+
+    def fewer_senders(self) -> None:
+        """Tell every platform's messenger that fewer workers share its limits now."""
+        for messenger in self.messengers.values():
+            if messenger is not None:
+                messenger.fewer_senders()
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Whether the person's platform lets a bot read its chat back."""
+        messenger = self.messengers[platform_of(user_id)]
+        return messenger is not None and messenger.can_find_prompt(user_id)
 
     # ------------------------------------------------------------------ escalations
 

@@ -147,12 +147,32 @@ class Messenger(Protocol):
         """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
         ...
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
-        """The user id of whoever has this e-mail address on `platform` (None: nobody)."""
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
+        """The user id of whoever has this e-mail address on `platform` (None: nobody).
+
+        `where` is the Slack workspace (team id) or Teams tenant to look in: the agency's own;
+        None is the deployment's default one.
+        """
         ...
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """The prompt message already in the person's DM, if it was delivered (after a crash)."""
+        ...
+
+    def fewer_senders(self) -> None:
+        """Another worker that shared the sending has stopped (it was found gone).
+
+        Limits the platform counts per workspace or app were shared with it: a messenger that
+        learned its share learns them again, to use what the other one left.
+        """
+        ...
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Whether `find_prompt` can read the person's chat back (Slack can, Teams can't).
+
+        Where it can't, a prompt whose outcome was never written is sent again after a crash,
+        so a fan-out writes each outcome the moment the platform answers instead of in batches.
+        """
         ...
 
     def link_to(self, ref: MessageRef) -> str | None:

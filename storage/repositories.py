@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -341,6 +341,83 @@ class PromptRepository:
         )
         return bool(result.rowcount)
 
+    def begin_sends(
+        self, prompt_ids: Sequence[int], worker: str, now: dt.datetime, until: dt.datetime
+    ) -> list[int]:
+        """`begin_send` for several rows in one statement; the ids whose send may begin.
+
+        The same conditions per row: a reservation taken over meanwhile (or a row settled) is
+        left out, so each prompt still goes out once.
+        """
+        if not prompt_ids:
+            return []
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id.in_(list(prompt_ids)),
+                PromptRow.status == "pending",
+                PromptRow.sending_at.is_(None),
+                PromptRow.leased_by == worker,
+            )
+            .values(sending_at=now, lease_expires_at=until, attempts=PromptRow.attempts + 1)
+            .returning(PromptRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(result.scalars())
+
+    def record_sent(self, sent: Sequence[tuple[int, str, str, dt.datetime]], worker: str) -> None:
+        """Write the outcome of sends this worker began: (id, channel, ts, sent at) each.
+
+        One statement for them all (executemany). Only a row still marked as being sent by
+        this worker is written: one settled meanwhile by another keeps what that one found.
+        """
+        if not sent:
+            return
+        table = PromptRow.__table__
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("pid"),
+                table.c.status == "pending",
+                table.c.sending_at.is_not(None),
+                table.c.leased_by == worker,
+            )
+            .values(
+                status="sent",
+                channel_id=bindparam("ch"),
+                message_ts=bindparam("ts"),
+                sent_at=bindparam("at"),
+                sending_at=None,
+                lease_expires_at=None,
+                error=None,
+            )
+        )
+        self.session.connection().execute(
+            statement,
+            [{"pid": pid, "ch": channel, "ts": ts, "at": at} for pid, channel, ts, at in sent],
+        )
+
+    def unbegin(self, prompt_ids: Sequence[int], worker: str) -> None:
+        """Undo `begin_sends` for rows whose send never started (a stop request came first)."""
+        if not prompt_ids:
+            return
+        self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id.in_(list(prompt_ids)),
+                PromptRow.status == "pending",
+                PromptRow.leased_by == worker,
+                PromptRow.sending_at.is_not(None),
+            )
+            .values(
+                sending_at=None,
+                leased_by=None,
+                lease_expires_at=None,
+                attempts=PromptRow.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
     def lease(self, prompt_id: int, now: dt.datetime, worker: str | None = None) -> bool:
         """Take a pending row to send it; False if someone else has it or it is settled.
 
@@ -434,6 +511,23 @@ class PromptRepository:
             )
         )
         return [(row, member) for row, member in self.session.execute(query)]
+
+    def claim_reminders(self, prompt_ids: Sequence[int], now: dt.datetime) -> list[int]:
+        """`claim_reminder` for several rows in one statement; the ids claimed now."""
+        if not prompt_ids:
+            return []
+        result = self.session.execute(
+            update(PromptRow)
+            .where(
+                PromptRow.id.in_(list(prompt_ids)),
+                PromptRow.status == "sent",
+                PromptRow.reminded_at.is_(None),
+            )
+            .values(reminded_at=now)
+            .returning(PromptRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(result.scalars())
 
     def claim_reminder(self, prompt_id: int, now: dt.datetime) -> bool:
         """Mark a row reminded, once; False if it was reminded or answered meanwhile."""

@@ -104,6 +104,8 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
             logger=log,
         )
         self.cipher = cipher
+        # Bumped by every write here, so a token kept in this process is dropped at once.
+        self.saves = 0
 
     @classmethod
     def build_installations_table(cls, metadata: MetaData, table_name: str) -> Table:
@@ -143,10 +145,24 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     def save(self, installation: Installation) -> None:
         """Store an installation (and its bot) with every secret sealed."""
         super().save(self._sealed_installation(installation))
+        self.saves += 1
 
     def save_bot(self, bot: Bot) -> None:
         """Store a bot with its tokens sealed."""
         super().save_bot(self._sealed_bot(bot))
+        self.saves += 1
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Forget a workspace's bot (the app was uninstalled, its tokens revoked)."""
+        super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        self.saves += 1
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        """Forget a workspace's (or one installer's) installation."""
+        super().delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+        self.saves += 1
 
     def find_bot(
         self,

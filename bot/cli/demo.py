@@ -217,13 +217,20 @@ class ConsoleMessenger:
         """No profiles: everyone is in the alliance's time zone."""
         return None
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """No directory in the demo: nobody is found by address."""
         return None
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """Nothing is ever in doubt in the demo."""
         return None
+
+    def fewer_senders(self) -> None:
+        """Nothing is paced in the demo."""
+
+    def can_find_prompt(self, user_id: str) -> bool:
+        """Nothing to read back: nothing is ever in doubt in the demo."""
+        return True
 
     # Escalations.
 

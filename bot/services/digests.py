@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -88,6 +89,8 @@ IN_DOUBT = frozenset({"timeout", "connection_error", "client_error", "build_fail
 POSTING_LEASE = dt.timedelta(minutes=10)
 # A digest waiting for the bot to be invited is tried again this often (not every tick).
 WAITING_RETRY = dt.timedelta(minutes=5)
+# Places (workspaces, tenants, e-mail) whose digests are posted side by side, at most.
+DIGEST_LANES = 16
 # Managers get their agency's digest at the time of a configured digest, else Friday 09:00.
 DEFAULT_SCHEDULE = Schedule(days=[Weekday.FRI], time=dt.time(9, 0))
 # The practitioners' note is short: a few patterns and learnings, then the barriers.
@@ -253,14 +256,34 @@ class DigestService:
         The digest's own query and `theme_lines`, without the rest of the digest (the board's
         themes page reads many weeks at once).
         """
-        names = {a.id: a.name for a in self.alliance.agencies}
-        agency = dest.agency_id
-        only = [agency] if agency is not None else None
-        threshold = self.alliance.alliance.suppress_below
+        return [self.theme_lines_for(dest, counts) for counts in self.week_theme_counts(periods)]
+
+    def week_theme_counts(
+        self, periods: Sequence[Period]
+    ) -> list[dict[tuple[str | None, str], int]]:
+        """Each period's raw (agency, theme) counts alliance-wide, anonymous under None.
+
+        Raw: under the threshold too. Only `theme_lines_for` turns them into what anyone sees.
+        """
+        if not periods:
+            return []
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
-            counted = uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], only)
-        return [theme_lines(counts, names, threshold) for counts in counted]
+            return uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], None)
+
+    def theme_lines_for(
+        self, dest: Destination, counts: Mapping[tuple[str | None, str], int]
+    ) -> list[ThemeLine]:
+        """A destination's theme lines from a period's alliance-wide counts (`theme_counts`).
+
+        An agency's digest counts only its named check-ins (`theme_counts` scoped to it): the
+        alliance-wide counts under its id. Suppressed by the digests' own `theme_lines`.
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        if agency is not None:
+            counts = {key: n for key, n in counts.items() if key[0] == agency}
+        return theme_lines(dict(counts), names, self.alliance.alliance.suppress_below)
 
     def week_patterns(
         self, dest: Destination, periods: Sequence[Period]
@@ -279,23 +302,35 @@ class DigestService:
         alliance_wide = audience.kind == "alliance"
         visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
         oldest = min(p.start for p in periods)
-        first = lookback_start(oldest) if alliance_wide else oldest
         last = max(p.end for p in periods)
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
             entries = uow.digests.shareable_checkins(
-                first, last, visibilities, audience.agency_id, self._texts
-            )
-            raised = (
-                uow.escalations.raised_for(e.id for e in entries if e.barrier.strip())
-                if alliance_wide
-                else {}
+                oldest, last, visibilities, audience.agency_id, self._texts
             )
             # An agency's digest quotes its own anonymous entries only past the k-anonymity gate.
             only = [audience.agency_id] if audience.agency_id is not None else None
             gates = [
                 uow.digests.contributors(p.start, p.end, only) if only else None for p in periods
             ]
+        # The recurring barriers' lookback (weeks before the oldest) is read only if a week
+        # has barrier patterns that "Barriers we keep meeting" might replace.
+        earlier: list[CheckinFact] | None = None
+        raised: dict[int, str] = {}
+
+        def lookback() -> list[CheckinFact]:
+            nonlocal earlier, raised
+            if earlier is None:
+                with self.uow() as uow:
+                    uow.digests.plan_for_this_period()
+                    earlier = uow.digests.shareable_checkins(
+                        lookback_start(oldest), oldest, visibilities, None, self._texts
+                    )
+                    raised = uow.escalations.raised_for(
+                        e.id for e in [*earlier, *entries] if e.barrier.strip()
+                    )
+            return earlier
+
         names = self.alliance.agency_names()
         scope_label = self._scope_label(dest)
         found: list[tuple[Pattern, ...]] = []
@@ -322,7 +357,9 @@ class DigestService:
             if alliance_wide and any(p.kind == "barrier" for p in patterns):
                 since = lookback_start(period.start)
                 meeting = [
-                    e for e in entries if since <= e.created_at < period.end and e.barrier.strip()
+                    e
+                    for e in [*lookback(), *entries]
+                    if since <= e.created_at < period.end and e.barrier.strip()
                 ]
                 recurring = recurring_barriers(
                     RecurringInputs(
@@ -757,6 +794,14 @@ class DigestService:
         now: dt.datetime,
         results: list[SendResult],
     ) -> None:
+        """Send the due digests, each place's (workspace, tenant, e-mail) on a thread of its own.
+
+        Within a place they go one after another, under its limits; places go side by side,
+        so seventy agencies over ten workspaces take about a seventh of the time, and one
+        workspace that answers slowly holds up only its own digests. Each digest is still
+        claimed in its ledger row before it is posted, so it goes out once.
+        """
+        lanes: dict[str, list[Destination]] = {}
         for dest in due:
             if dest.kind == "email" and self.mailer is None:
                 continue  # SMTP_URL is not set: said at start-up, nothing to claim
@@ -765,14 +810,40 @@ class DigestService:
                 continue
             if status == DigestStatus.WAITING and not self._retry_waiting_now(dest.id, now):
                 continue
-            try:
-                result = self.send(dest, key)
-                if status == DigestStatus.POSTING and result.status == "already":
-                    continue  # still being posted elsewhere (its lease has not run out)
-                results.append(result)
-            except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
-                log.exception("digest %s for %s could not be built", dest.id, key)
-                results.append(SendResult(dest.id, key, "retry", "build_failed"))
+            lanes.setdefault(self._lane_of(dest), []).append(dest)
+
+        def run_lane(lane: list[Destination]) -> list[SendResult]:
+            done: list[SendResult] = []
+            for dest in lane:
+                status = statuses.get(dest.id, DigestStatus.PENDING)
+                try:
+                    result = self.send(dest, key)
+                    if status == DigestStatus.POSTING and result.status == "already":
+                        continue  # still being posted elsewhere (its lease has not run out)
+                    done.append(result)
+                except Exception:  # noqa: BLE001 - one destination's failure must not stop the rest
+                    log.exception("digest %s for %s could not be built", dest.id, key)
+                    done.append(SendResult(dest.id, key, "retry", "build_failed"))
+            return done
+
+        if len(lanes) <= 1:
+            for lane in lanes.values():
+                results.extend(run_lane(lane))
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(len(lanes), DIGEST_LANES), thread_name_prefix="digest"
+        ) as pool:
+            for done in pool.map(run_lane, lanes.values()):
+                results.extend(done)
+
+    def _lane_of(self, dest: Destination) -> str:
+        """The place a destination's digest is posted in: its workspace or tenant, or e-mail."""
+        if dest.kind == "email":
+            return "email"
+        try:
+            return self.messenger.pace_key(dest.channel)
+        except MessengerError:
+            return ""  # unknown place: its own lane; posting will say what is wrong
 
     def _retry_waiting_now(self, destination_id: str, now: dt.datetime) -> bool:
         """Whether a digest waiting for an invitation is due another try (every few minutes).

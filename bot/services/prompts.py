@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -62,6 +62,9 @@ PROMPT_QUESTION = "What did we learn this week?"
 # Sends run in a small pool so a slow answer from Slack doesn't hold up everyone behind it; the
 # messenger's pacer, not the pool size, sets the rate.
 SEND_THREADS = 8
+# Where a prompt in doubt can't be looked up (Teams), fewer sends are in flight at once: each is
+# one a SIGKILL could leave delivered but unrecorded. Two keep a tenant near its pace.
+UNREADABLE_SEND_THREADS = 2
 # A row that keeps failing with 429/5xx is given up (failed) after this many attempts.
 MAX_ATTEMPTS = 5
 # A lease older than this belongs to a sender that died (or hung): its row is settled.
@@ -123,6 +126,43 @@ class CohortStatus:
     def count(self, status: str) -> int:
         """Rows in one status."""
         return self.statuses.get(status, 0)
+
+
+class _Lane:
+    """One lane's sends between their chunk being begun and their outcome being written.
+
+    `room_for` holds the lane back while `window` sends are begun and unfinished (the send
+    threads and half as many again), so few prompts are in doubt at any moment; finished
+    outcomes wait here for the next chunk's transaction.
+    """
+
+    def __init__(self, window: int) -> None:
+        self._room = threading.Semaphore(window)
+        self._lock = threading.Lock()
+        self._sent: list[tuple[int, str, str, dt.datetime]] = []
+        self._unstarted: list[int] = []
+
+    def room_for(self, count: int) -> None:
+        for _ in range(count):
+            self._room.acquire()
+
+    def done(self, count: int) -> None:
+        for _ in range(count):
+            self._room.release()
+
+    def sent(self, outcome: tuple[int, str, str, dt.datetime]) -> None:
+        with self._lock:
+            self._sent.append(outcome)
+
+    def unstarted(self, prompt_id: int) -> None:
+        with self._lock:
+            self._unstarted.append(prompt_id)
+
+    def take(self) -> tuple[list[tuple[int, str, str, dt.datetime]], list[int]]:
+        with self._lock:
+            sent, unstarted = self._sent, self._unstarted
+            self._sent, self._unstarted = [], []
+        return sent, unstarted
 
 
 def schedule_spec(cohort: Cohort) -> ScheduleSpec:
@@ -255,6 +295,7 @@ class PromptService(MemberFacingService):
                     for r in uow.prompts.for_cycles(cohort.id, keys)
                 )
         todo: list[tuple[MemberInfo, int]] = []
+        extras: dict[str, tuple[str, ...]] = {}  # the cycle's extra questions, asked once
         for member, key in due:
             entry = ledger.get((member.id, key))
             if entry is None:
@@ -266,11 +307,13 @@ class PromptService(MemberFacingService):
                 report.in_doubt += 1
             else:
                 todo.append((member, prompt_id))
+                if key not in extras:
+                    extras[key] = self._extra_questions(cohort, key)
+        cycles = {prompt_id: key for (_, key), (prompt_id, _, _) in ledger.items()}
         self._in_lanes(
             todo,
             lambda item: item[0].user_id,
-            lambda batch: self._claimed(batch, report),
-            lambda item: self._deliver(item[0], item[1], report),
+            lambda lane: self._send_lane(lane, report, lambda prompt_id: extras[cycles[prompt_id]]),
         )
         if self._stop.is_set():
             # Stopping: give back what this worker reserved but never began, for the others.
@@ -296,53 +339,136 @@ class PromptService(MemberFacingService):
         return [item for item in batch if item[1] in got]
 
     def _in_lanes(
-        self,
-        items: list[T],
-        address: Callable[[T], str],
-        claim: Callable[[list[T]], list[T]] | None,
-        work: Callable[[T], None],
+        self, items: list[T], address: Callable[[T], str], run_lane: Callable[[list[T]], None]
     ) -> None:
-        """Run `work` over items, each pace (workspace, tenant) on threads of its own.
-
-        With `claim`, each lane takes its items CLAIM_BATCH at a time and works on those it got.
-        """
+        """Run `run_lane` over items grouped by pace (workspace, tenant), each on a thread."""
         lanes: dict[str, list[T]] = {}
         for item in items:
             lanes.setdefault(self.messenger.pace_key(address(item)), []).append(item)
-
-        def run_lane(lane: list[T]) -> None:
-            if claim is None:
-                self._in_pool(lane, work)
-            else:
-                self._claiming(lane, claim, work)
-
-        if len(lanes) <= 1:
-            for lane in lanes.values():
-                run_lane(lane)
+        if not lanes:
             return
         with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="pace") as pool:
             list(pool.map(run_lane, lanes.values()))
 
-    def _claiming(
-        self, items: list[T], claim: Callable[[list[T]], list[T]], work: Callable[[T], None]
+    def _send_lane(
+        self,
+        items: list[tuple[MemberInfo, int]],
+        report: CohortReport,
+        extras: Callable[[int], tuple[str, ...]],
     ) -> None:
-        """Claim items CLAIM_BATCH at a time and work on those this worker got, in the pool.
+        """Send one pace's prompts: claimed CLAIM_BATCH at a time, begun a chunk at a time.
 
-        The next batch is claimed while the last one is still being sent, so the pool never
-        waits for a claim; at most two batches are held at once.
+        The ledger work is batched: a chunk of the sends about to start (half the send threads)
+        is marked begun in one statement, and the outcomes of the sends finished meanwhile are
+        written in the same transaction. At most the send threads and one chunk are begun and
+        not yet written, so a SIGKILL leaves that many prompts in doubt per lane (12 for
+        Slack's 8 threads); each is looked up before it is ever sent again.
+        Where the platform can't read a chat back (Teams), an outcome is written the moment
+        the platform answers, and fewer sends are in flight, since a prompt in doubt there is
+        sent again.
         """
-        guarded = self._guarded(work)
-        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
-            held: deque[list[Future[None]]] = deque()
+        if not items:
+            return
+        immediate = not self.messenger.can_find_prompt(items[0][0].user_id)
+        threads = min(UNREADABLE_SEND_THREADS if immediate else SEND_THREADS, len(items))
+        chunk_size = max(1, threads // 2)
+        lane = _Lane(threads + chunk_size)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            futures: list[Future[None]] = []
             for start in range(0, len(items), CLAIM_BATCH):
                 if self._stop.is_set():
                     break
-                got = claim(items[start : start + CLAIM_BATCH])
-                held.append([pool.submit(guarded, item) for item in got])
-                while len(held) > 1:
-                    wait(held.popleft())
-            for futures in held:
-                wait(futures)
+                got = self._claimed(items[start : start + CLAIM_BATCH], report)
+                for first in range(0, len(got), chunk_size):
+                    chunk = got[first : first + chunk_size]
+                    lane.room_for(len(chunk))
+                    if self._stop.is_set():
+                        lane.done(len(chunk))
+                        break
+                    begun = set(self._begin(chunk, lane))
+                    for member, prompt_id in chunk:
+                        if prompt_id not in begun:
+                            report.add("already")
+                            lane.done(1)
+                            continue
+                        futures.append(
+                            pool.submit(
+                                self._deliver,
+                                member,
+                                prompt_id,
+                                extras(prompt_id),
+                                report,
+                                lane,
+                                immediate,
+                            )
+                        )
+            wait(futures)
+        self._begin([], lane)  # the last outcomes, and the sends a stop left unstarted
+
+    def _begin(self, chunk: list[tuple[MemberInfo, int]], lane: _Lane) -> list[int]:
+        """One transaction: write the lane's finished outcomes, mark `chunk`'s sends begun."""
+        sent, unstarted = lane.take()
+        if not chunk and not sent and not unstarted:
+            return []
+        now = self.clock()
+        with self.uow() as uow:
+            uow.prompts.record_sent(sent, self.worker_id)
+            uow.prompts.unbegin(unstarted, self.worker_id)
+            begun = uow.prompts.begin_sends(
+                [prompt_id for _, prompt_id in chunk], self.worker_id, now, now + STALE_LEASE
+            )
+            uow.commit()
+        if begun:
+            with self._flight_lock:
+                self._in_flight.update(begun)
+        with self._flight_lock:
+            self._in_flight.difference_update(row[0] for row in sent)
+            self._in_flight.difference_update(unstarted)
+        return begun
+
+    def _deliver(
+        self,
+        member: MemberInfo,
+        prompt_id: int,
+        extras: tuple[str, ...],
+        report: CohortReport,
+        lane: _Lane,
+        immediate: bool,
+    ) -> None:
+        """Send one begun prompt; its outcome is handed to the lane (or written at once)."""
+        try:
+            if self._stop.is_set():
+                lane.unstarted(prompt_id)  # given back for another worker
+                return
+            view = PromptView(
+                prompt_id=prompt_id,
+                alliance_name=self.alliance.alliance.name,
+                question=PROMPT_QUESTION,
+                extra_questions=extras,
+            )
+            try:
+                ref = self.messenger.send(member.user_id, prompt_message(view), paced=True)
+            except MessengerError as exc:
+                self._record_failure(member, prompt_id, exc, report)
+                with self._flight_lock:
+                    self._in_flight.discard(prompt_id)
+                return
+            outcome = (prompt_id, ref.channel, ref.ts, self.clock())
+            if immediate:
+                with self.uow() as uow:
+                    uow.prompts.record_sent([outcome], self.worker_id)
+                    uow.commit()
+                with self._flight_lock:
+                    self._in_flight.discard(prompt_id)
+            else:
+                lane.sent(outcome)
+            report.add("sent")
+        except Exception:  # one member's failure must never stop the fan-out
+            log.exception("sending to one member failed unexpectedly")
+            with self._flight_lock:  # left in doubt: the next pass settles it
+                self._in_flight.discard(prompt_id)
+        finally:
+            lane.done(1)
 
     def _guarded(self, work: Callable[[T], None]) -> Callable[[T], None]:
         def guarded(item: T) -> None:
@@ -362,57 +488,11 @@ class PromptService(MemberFacingService):
         with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(items))) as pool:
             list(pool.map(self._guarded(work), items))
 
-    def _deliver(self, member: MemberInfo, prompt_id: int, report: CohortReport) -> None:
-        if self._stop.is_set():
-            with self.uow() as uow:  # give the reservation back for another worker
-                uow.prompts.release([prompt_id], self.worker_id)
-                uow.commit()
-            return
-        now = self.clock()
-        with self.uow() as uow:
-            leased = uow.prompts.begin_send(prompt_id, self.worker_id, now, now + STALE_LEASE)
-            uow.commit()
-        if not leased:
-            report.add("already")
-            return
-        with self._flight_lock:
-            self._in_flight.add(prompt_id)
-        try:
-            view = PromptView(
-                prompt_id=prompt_id,
-                alliance_name=self.alliance.alliance.name,
-                question=PROMPT_QUESTION,
-                extra_questions=self._extra_questions(prompt_id),
-            )
-            try:
-                ref = self.messenger.send(member.user_id, prompt_message(view), paced=True)
-            except MessengerError as exc:
-                self._record_failure(member, prompt_id, exc, report)
-                return
-            with self.uow() as uow:
-                row = uow.prompts.get(prompt_id)
-                assert row is not None
-                row.status = PromptStatus.SENT
-                row.channel_id, row.message_ts = ref.channel, ref.ts
-                row.sent_at = self.clock()
-                row.sending_at = None
-                row.lease_expires_at = None
-                row.error = None
-                uow.commit()
-            report.add("sent")
-        finally:
-            with self._flight_lock:
-                self._in_flight.discard(prompt_id)
-
-    def _extra_questions(self, prompt_id: int) -> tuple[str, ...]:
-        """The questions this prompt's cycle asks on top of the set, for the DM."""
+    def _extra_questions(self, cohort: Cohort, cycle: str) -> tuple[str, ...]:
+        """The questions a cycle's prompt asks on top of the set, for the DM."""
         if self.inquiries is None:
             return ()
-        with self.uow() as uow:
-            row = uow.prompts.get(prompt_id)
-            cohort_id, cycle = (row.cohort_id, row.cycle) if row is not None else ("", "")
-        cohort = next((c for c in self.alliance.cohorts if c.id == cohort_id), None)
-        return self.inquiries.prompt_extras(cohort, cycle) if cohort is not None else ()
+        return self.inquiries.prompt_extras(cohort, cycle)
 
     def _record_failure(
         self, member: MemberInfo, prompt_id: int, exc: MessengerError, report: CohortReport
@@ -475,7 +555,7 @@ class PromptService(MemberFacingService):
             log.info("freed %d prompt(s) reserved by %d worker(s) that are gone", freed, len(gone))
         with self._flight_lock:
             in_flight, doubtful = set(self._in_flight), set(self._doubtful)
-        settled = 0
+        todo: list[tuple[int, str, dt.datetime | None, int, str | None]] = []
         for prompt_id, user_id, sending_at, attempts, holder, expires in leased:
             if prompt_id in in_flight:
                 continue
@@ -489,43 +569,65 @@ class PromptService(MemberFacingService):
                 if holder not in holders_alive:
                     holders_alive[holder] = self.presence.alive(holder)
                 mine = not holders_alive[holder]
-            if not (mine or expired):
-                continue
-            try:
-                ref = self.messenger.find_prompt(user_id, prompt_id)
-            except MessengerError as exc:
-                if exc.transient:
-                    continue  # can't tell yet: ask again next pass, never send blind
-                # We can't look (e.g. a missing scope): better one prompt too many than none.
-                log.warning("cannot check prompt %s was delivered: %s", prompt_id, exc.code)
-                ref = None
-            with self.uow() as uow:
-                row = uow.prompts.get_for_update(prompt_id)
-                if (
-                    row is None
-                    or row.status != PromptStatus.PENDING
-                    or row.sending_at is None
-                    # Someone settled and re-sent it while we looked: that send is not ours.
-                    or row.sending_at != sending_at
-                    or row.leased_by != holder
-                ):
-                    continue
-                if ref is not None:
-                    row.status = PromptStatus.SENT
-                    row.channel_id, row.message_ts = ref.channel, ref.ts
-                    row.sent_at = row.sending_at
-                    row.error = None
-                elif attempts >= MAX_ATTEMPTS:
-                    row.status = PromptStatus.FAILED
-                row.sending_at = None
-                row.leased_by = row.lease_expires_at = None
-                uow.commit()
-            with self._flight_lock:
-                self._doubtful.discard(prompt_id)
-            settled += 1
+            if mine or expired:
+                todo.append((prompt_id, user_id, sending_at, attempts, holder))
+        done: list[int] = []
+        # The look-ups run in lanes like the sends: a workspace's history calls, side by side.
+        self._in_lanes(
+            todo,
+            lambda item: item[1],
+            lambda lane: self._in_pool(lane, lambda item: done.extend(self._settle_one(*item))),
+        )
+        settled = len(done)
+        if not all(holders_alive.values()):
+            # A worker that shared the sending is gone (its rows were freed or settled just
+            # now, so this happens once): its share of each workspace's limit is ours to use.
+            self.messenger.fewer_senders()
         if settled:
             log.info("settled %d prompt(s) whose delivery was in doubt", settled)
         return settled
+
+    def _settle_one(
+        self,
+        prompt_id: int,
+        user_id: str,
+        sending_at: dt.datetime | None,
+        attempts: int,
+        holder: str | None,
+    ) -> list[int]:
+        """Look for one prompt in doubt and settle its row; [its id] if it was settled."""
+        try:
+            ref = self.messenger.find_prompt(user_id, prompt_id)
+        except MessengerError as exc:
+            if exc.transient:
+                return []  # can't tell yet: ask again next pass, never send blind
+            # We can't look (e.g. a missing scope): better one prompt too many than none.
+            log.warning("cannot check prompt %s was delivered: %s", prompt_id, exc.code)
+            ref = None
+        with self.uow() as uow:
+            row = uow.prompts.get_for_update(prompt_id)
+            if (
+                row is None
+                or row.status != PromptStatus.PENDING
+                or row.sending_at is None
+                # Someone settled and re-sent it while we looked: that send is not ours.
+                or row.sending_at != sending_at
+                or row.leased_by != holder
+            ):
+                return []
+            if ref is not None:
+                row.status = PromptStatus.SENT
+                row.channel_id, row.message_ts = ref.channel, ref.ts
+                row.sent_at = row.sending_at
+                row.error = None
+            elif attempts >= MAX_ATTEMPTS:
+                row.status = PromptStatus.FAILED
+            row.sending_at = None
+            row.leased_by = row.lease_expires_at = None
+            uow.commit()
+        with self._flight_lock:
+            self._doubtful.discard(prompt_id)
+        return [prompt_id]
 
     # ------------------------------------------------------------------ expiry and reminders
 
@@ -571,24 +673,56 @@ class PromptService(MemberFacingService):
         self._in_lanes(
             todo,
             lambda item: item[1],
-            None,
-            lambda item: self._remind_one(*item, now=now, report=report),
+            lambda lane: self._remind_lane(lane, now, report),
         )
+
+    def _remind_lane(
+        self, items: list[tuple[int, str, str | None]], now: dt.datetime, report: CohortReport
+    ) -> None:
+        """Send one pace's reminders, claimed a chunk at a time in one statement each.
+
+        Claimed before sending: a crash loses the nudges claimed and not yet sent (at most the
+        send threads and one chunk per lane), never doubles one.
+        """
+        if not items:
+            return
+        threads = min(SEND_THREADS, len(items))
+        chunk_size = max(1, threads // 2)
+        lane = _Lane(threads + chunk_size)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for first in range(0, len(items), chunk_size):
+                chunk = items[first : first + chunk_size]
+                lane.room_for(len(chunk))
+                if self._stop.is_set():
+                    lane.done(len(chunk))
+                    break
+                with self.uow() as uow:
+                    claimed = set(uow.prompts.claim_reminders([item[0] for item in chunk], now))
+                    uow.commit()
+                for item in chunk:
+                    if item[0] not in claimed:
+                        lane.done(1)
+                        continue
+                    pool.submit(self._remind_one, *item, report=report, lane=lane)
 
     def _remind_one(
         self,
         prompt_id: int,
         user_id: str,
         channel: str | None,
-        now: dt.datetime,
         report: CohortReport,
+        lane: _Lane,
     ) -> None:
-        with self.uow() as uow:
-            # Claimed before sending: a crash after this loses the nudge, never doubles it.
-            claimed = uow.prompts.claim_reminder(prompt_id, now)
-            uow.commit()
-        if not claimed:
-            return
+        try:
+            self._remind_claimed(prompt_id, user_id, channel, report)
+        except Exception:  # one member's failure must never stop the fan-out
+            log.exception("reminding one member failed unexpectedly")
+        finally:
+            lane.done(1)
+
+    def _remind_claimed(
+        self, prompt_id: int, user_id: str, channel: str | None, report: CohortReport
+    ) -> None:
         view = ReminderView(
             prompt_id=prompt_id,
             alliance_name=self.alliance.alliance.name,

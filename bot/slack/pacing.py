@@ -152,6 +152,29 @@ class Pacer:
             self._run_start, self._run_count = None, 0
             self._last_change = now
 
+    def hold(self, seconds: float) -> None:
+        """Another worker was told 429 in this workspace: hold every sender back as long.
+
+        Slack said nothing to this worker about its own rate, so the estimate is left alone;
+        the pause is not sending time, as after a 429 of its own.
+        """
+        with self._lock:
+            now = self._clock()
+            until = now + seconds
+            if until <= self._blocked_until:
+                return
+            self._blocked_until = until
+            self._accepted.clear()
+            self._run_start, self._run_count = None, 0
+
+    def relearn(self) -> None:
+        """Forget the limit learned: another process that shared this workspace's limit has
+        stopped, so this one may take all of it. From the rate now, the slow start grows again
+        until Slack says 429 (one 429, where a probe would take minutes to climb)."""
+        with self._lock:
+            self.limit = self.target = None
+            self._last_change = self._clock()
+
     def _took(self, now: float) -> None:
         if self._run_start is None or now - self._last_call > IDLE:
             self._run_start, self._run_count = max(now - 1.0 / self.rate, 0.0), 0

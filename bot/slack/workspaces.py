@@ -12,13 +12,17 @@ call goes:
 4. otherwise the alliance's `slack_team:`, or the only installed workspace.
 
 The token is the workspace's latest installation from the (encrypted) installation store,
-rotated first when it is about to expire. No token is cached, so an uninstall takes effect at
-once in every process.
+rotated first when it is about to expire. A token that does not rotate is kept for
+`TOKEN_TTL_SECONDS` (a fan-out sends tens of messages a second per workspace, and each would
+otherwise read and decrypt the store), so an uninstall or a reinstall takes effect in another
+process within that time; in the process that stored it, at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar, copy_context
@@ -46,6 +50,8 @@ WORKSPACE_UNKNOWN = "workspace_unknown"
 TOKEN_UNREADABLE = "token_unreadable"
 # Minutes before expiry at which a rotating token is refreshed (Bolt's default too).
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
+# How long a workspace's (non-rotating) bot token is kept before the store is read again.
+TOKEN_TTL_SECONDS = 10.0
 
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
@@ -73,9 +79,25 @@ class WorkspaceTokens:
         self.store = store
         self.rotator = rotator
         self.minutes_before_expiry = minutes_before_expiry
+        self.ttl = TOKEN_TTL_SECONDS
+        self._lock = threading.Lock()
+        self._kept: dict[str, tuple[float, str | None]] = {}  # workspace -> (until, token)
+        self._seen_saves = store.saves
 
     def bot_token(self, workspace_id: str) -> str | None:
         """The workspace's bot token, or None if LearnLoop is not installed there."""
+        now = time.monotonic()
+        with self._lock:
+            if self._seen_saves != self.store.saves:  # installed or removed here: read again
+                self._kept.clear()
+                self._seen_saves = self.store.saves
+            kept = self._kept.get(workspace_id)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        token = self._read_token(workspace_id)
+        return token
+
+    def _read_token(self, workspace_id: str) -> str | None:
         bot = self.store.find_workspace_bot(workspace_id)
         if bot is None:
             return None
@@ -87,6 +109,10 @@ class WorkspaceTokens:
                 self.store.save_bot(rotated)
                 log.info("rotated the bot token of workspace %s", workspace_id)
                 return rotated.bot_token
+        if not (bot.bot_refresh_token and self.rotator is not None):
+            # A rotating token is read every time, so it is refreshed before it expires.
+            with self._lock:
+                self._kept[workspace_id] = (time.monotonic() + self.ttl, bot.bot_token)
         return bot.bot_token
 
     def installed(self) -> list[str]:

@@ -110,9 +110,18 @@ class Agency(_Strict):
     managers: list[str] = []
     # The Slack workspace (team id) the agency's people are in, in OAuth mode.
     team: str | None = Field(default=None, pattern=SLACK_TEAM_PATTERN)
+    # The Microsoft Entra tenant (its id, a GUID) a Teams agency's people are in, when it is not
+    # the bot's own: their e-mail addresses are looked up in Microsoft Graph there.
+    tenant: str | None = None
     # Where the first rung of the ladder ("agency leadership") posts this agency's barriers;
     # the rung's shared channel when unset.
     leadership_channel: str | None = None
+
+    @property
+    def directory(self) -> str | None:
+        """Where the agency's people are looked up: its Slack workspace or Teams tenant (None:
+        the deployment's own)."""
+        return self.team if self.platform == "slack" else self.tenant
 
     @property
     def member_ids(self) -> list[str]:
@@ -504,6 +513,13 @@ def _reference_problems(config: AllianceConfig) -> list[str]:
         if agency.team and agency.platform != "slack":
             # Only Slack has workspaces; a Teams agency is reached through its tenant.
             problems.append(f"agencies.{i}.team: only a Slack agency has a workspace (team) id")
+        if agency.tenant and agency.platform != "teams":
+            problems.append(f"agencies.{i}.tenant: only a Teams agency has a tenant id")
+        elif agency.tenant and not is_entra_object_id(agency.tenant):
+            problems.append(
+                f"agencies.{i}.tenant: {agency.tenant!r} is not a Microsoft Entra tenant id (a "
+                "GUID: Entra admin centre, Overview, Tenant ID)"
+            )
         if agency.leadership_channel and not config.escalation_ladder:
             problems.append(
                 f"agencies.{i}.leadership_channel: there is no escalation_ladder for it to "

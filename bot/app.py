@@ -26,12 +26,14 @@ from bot.services.members import MemberService
 from bot.services.teams import TeamsConversationService
 from bot.services.workspaces import WorkspaceService
 from bot.settings import ConfigError, Settings
+from bot.shared_holds import SharedHolds
 from bot.slack.app import PACED_METHODS, build_bolt_app, build_web_client
 from bot.slack.messenger import SlackMessenger
 from bot.slack.oauth import SlackInstalls, build_installs
 from bot.slack.own_workspace import OwnWorkspace
 from bot.slack.pacing import WorkspacePacers
 from bot.slack.workspaces import WorkspaceDirectory, WorkspaceRouter
+from storage.backoff import BackoffStore
 from storage.db import (
     SchemaState,
     code_head,
@@ -152,6 +154,8 @@ def build(
     # One pacer per Slack workspace (made when it first sends) keeps fan-out DMs just under
     # that workspace's rate limit; a 429 in one workspace never slows another.
     pacers = WorkspacePacers()
+    # A 429 any worker is told holds every worker back in that workspace or tenant.
+    holds = SharedHolds(BackoffStore(engine))
     # In OAuth mode tokens come from each workspace's install (a missing key refuses).
     installs = (
         build_installs(settings, engine, WorkspaceService(uow))
@@ -170,7 +174,11 @@ def build(
     )
     # One store of Teams conversations, shared by the messenger and the services.
     conversations = TeamsConversationService(uow, clock)
-    teams = _build_teams(settings, conversations, teams_token) if settings.teams_enabled else None
+    teams = (
+        _build_teams(settings, conversations, teams_token, holds)
+        if settings.teams_enabled
+        else None
+    )
     if messenger is None:
         slack_messenger = (
             SlackMessenger(
@@ -178,6 +186,7 @@ def build(
                 metrics,
                 pacers=pacers,
                 workspace_of=_workspace_of(router),
+                holds=holds,
                 digest_retry_budget=settings.learnloop_digest_retry_seconds,
             )
             if client is not None
@@ -341,14 +350,17 @@ def _count_uninstalled(metrics: Metrics, workspace: str | None) -> None:
 
 
 def _build_teams(
-    settings: Settings, conversations: TeamsConversationService, token: TokenSource | None
+    settings: Settings,
+    conversations: TeamsConversationService,
+    token: TokenSource | None,
+    holds: SharedHolds | None = None,
 ) -> tuple[TeamsBot, TeamsMessenger]:
     """The Teams App (initialized for proactive sends) and its messenger."""
     from bot.teams.app import build_teams_bot
     from bot.teams.messenger import TeamsMessenger
 
     bot = build_teams_bot(settings, token)
-    return bot, TeamsMessenger(bot, conversations, graph_url=settings.teams_graph_url)
+    return bot, TeamsMessenger(bot, conversations, graph_url=settings.teams_graph_url, holds=holds)
 
 
 def set_up(settings: Settings) -> AllianceConfig:
@@ -366,3 +378,17 @@ def set_up(settings: Settings) -> AllianceConfig:
     finally:
         engine.dispose()
     return alliance
+
+
+def share_teams_limits(loop: LearnLoop, workers: Callable[[], int]) -> None:
+    """Each worker keeps to its share of a Teams tenant's published limit (the rate ÷ `workers`
+    running); Slack's limits are learnt by each worker from what Slack takes of its own sends."""
+    if loop.teams is None:
+        return
+    from bot.messenger_router import MessengerRouter
+    from bot.teams.messenger import TeamsMessenger
+
+    router = loop.messenger
+    teams = router.messengers.get("teams") if isinstance(router, MessengerRouter) else router
+    if isinstance(teams, TeamsMessenger):
+        teams.pacer.workers = workers

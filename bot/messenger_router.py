@@ -55,12 +55,12 @@ class MessengerRouter:
         """Time zone and status, where the platform says."""
         return self.for_address(user_id, "user_profile").user_profile(user_id)
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """Look an address up on the platform named (an address says nothing of its platform)."""
         messenger = self.messengers["teams" if platform == "teams" else "slack"]
         if messenger is None:
             raise MessengerError(f"{platform}_not_configured", "user_by_email")
-        return messenger.user_by_email(platform, email)
+        return messenger.user_by_email(platform, email, where)
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:
         """A prompt already delivered, if the platform can tell."""

@@ -147,8 +147,12 @@ class Messenger(Protocol):
         """A person's time zone and whether they are a bot or deactivated (None: unknown)."""
         ...
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
-        """The user id of whoever has this e-mail address on `platform` (None: nobody)."""
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
+        """The user id of whoever has this e-mail address on `platform` (None: nobody).
+
+        `where` is the Slack workspace (team id) or Teams tenant to look in: the agency's own;
+        None is the deployment's default one.
+        """
         ...
 
     def find_prompt(self, user_id: str, prompt_id: int) -> MessageRef | None:

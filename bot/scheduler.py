@@ -68,6 +68,8 @@ def due_jobs(services: Services) -> list[Job]:
         Job("privacy.purge_due", services.privacy.purge_due, once=True),
         # Weekly, per level.
         Job("escalations.raise_stale", services.escalations.raise_stale, once=True),
+        # The Learning Board's finished weeks (counts, each audience's patterns), in a budget.
+        Job("board.keep_due", services.board.keep_due, once=True),
     ]
 
 

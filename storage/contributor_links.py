@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import BarrierContactRow, ContributionRow, ContributorLinkRow
+from storage.models import (
+    BarrierContactRow,
+    CheckinRow,
+    ContributionRow,
+    ContributorLinkRow,
+    MemberRow,
+)
 
 
 class ContributorLinkRepository:
@@ -65,6 +71,18 @@ class ContributorLinkRepository:
     def record_submission(self, link_id: int, at: dt.datetime) -> None:
         """One submission through a link (no text, no person: a time)."""
         self.session.add(ContributionRow(link_id=link_id, at=at))
+
+    def forget_member(self, platform: str, user_id: str) -> int:
+        """Delete a contribution's one-off member row once it has no entry left (how many)."""
+        result = self.session.execute(
+            delete(MemberRow).where(
+                MemberRow.platform == platform,
+                MemberRow.platform_user_id == user_id,
+                ~exists().where(CheckinRow.member_id == MemberRow.id),
+            )
+        )
+        self.session.expire_all()
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class BarrierContactRepository:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from storage.kept_weeks import forget_weeks_of
 from storage.models import CheckinRow, EscalationLinkRow
 
 
@@ -54,6 +55,8 @@ class EntryQueries:
         Returns how many barriers it was linked to (the barriers themselves stay).
         """
         linked = self.barriers_linked(checkin_id)
+        # The board's kept weeks that counted it go in the same transaction.
+        forget_weeks_of(self.session, checkins_where=CheckinRow.id == checkin_id)
         self.session.execute(delete(CheckinRow).where(CheckinRow.id == checkin_id))
         # A bulk statement bypasses the identity map: drop what it still holds.
         self.session.expire_all()

@@ -354,14 +354,20 @@ class EscalationRepository:
 
     # ------------------------------------------------------------------ reminders
 
-    def claim_reminder(self, level: str, period: str) -> EscalationReminderRow | None:
-        """The reminder row to post for (level, week), or None if it was already posted."""
+    def claim_reminder(
+        self, level: str, period: str, destination: str = ""
+    ) -> EscalationReminderRow | None:
+        """The reminder row to post for (level, week, destination), or None if already posted.
+
+        `destination` is "" for the level's channel, else an agency's leadership channel.
+        """
         insert_ignoring_conflicts(
             self.session,
             EscalationReminderRow,
             {
                 "level": level,
                 "period": period,
+                "destination": destination,
                 "status": "pending",
                 "barrier_count": 0,
                 "created_at": utcnow(),
@@ -369,21 +375,22 @@ class EscalationRepository:
         )
         row = self.session.scalar(
             select(EscalationReminderRow).where(
-                EscalationReminderRow.level == level, EscalationReminderRow.period == period
+                EscalationReminderRow.level == level,
+                EscalationReminderRow.period == period,
+                EscalationReminderRow.destination == destination,
             )
         )
         return row if row is not None and row.status == "pending" else None
 
-    def reminded_levels(self, period: str) -> set[str]:
-        """Levels whose stale reminder for a week was already posted."""
-        return set(
-            self.session.scalars(
-                select(EscalationReminderRow.level).where(
-                    EscalationReminderRow.period == period,
-                    EscalationReminderRow.status == "posted",
-                )
+    def reminded_levels(self, period: str) -> set[tuple[str, str]]:
+        """(level, destination) of the stale reminders of a week already posted."""
+        rows = self.session.execute(
+            select(EscalationReminderRow.level, EscalationReminderRow.destination).where(
+                EscalationReminderRow.period == period,
+                EscalationReminderRow.status == "posted",
             )
         )
+        return {(level, destination) for level, destination in rows}
 
     def reminder(self, reminder_id: int) -> EscalationReminderRow | None:
         """A reminder row by id."""

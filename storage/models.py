@@ -298,14 +298,19 @@ class EscalationEventRow(Base):
 
 
 class EscalationReminderRow(Base):
-    """One stale-barrier reminder per (ladder level, week), claimed before posting."""
+    """One stale-barrier reminder per (ladder level, week, channel), claimed before posting.
+
+    `destination` is "" for the level's own channel, or the agency leadership channel the
+    first rung's barriers of an agency with its own go to (one reminder in each).
+    """
 
     __tablename__ = "escalation_reminders"
-    __table_args__ = (UniqueConstraint("level", "period"),)
+    __table_args__ = (UniqueConstraint("level", "period", "destination"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(100), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -478,6 +483,38 @@ class BoardLinkRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class BoardKeptWeekRow(Base):
+    """One finished week's board figures, kept so a page need not work them out again.
+
+    `kind` is "counts" (theme x agency raw counts of the week, the same for every scope:
+    suppression is applied when they are read) or "patterns" (one scope's shared patterns,
+    already as the digest shows them, for one version of the alliance file). `reads_from` and
+    `reads_until` bound the check-ins it was worked out from: any change to a check-in in that
+    span deletes the row (`storage.kept_weeks.forget_weeks_of`). A row is claimed `filling`
+    before its inputs are read and becomes `kept` only if nothing deleted it meanwhile.
+    """
+
+    __tablename__ = "board_kept_weeks"
+    __table_args__ = (
+        UniqueConstraint("kind", "scope", "version", "period_start"),
+        Index("ix_board_kept_weeks_reads", "reads_from", "reads_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reads_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reads_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[Any | None] = mapped_column(JSON)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # A week still running is kept a few minutes only (new check-ins keep arriving).
+    fresh_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 # Slack_sdk's OAuth tables (installations, bots, install states), declared by the
 # stores' own builders so the migration, the schema test and the stores agree.
 SLACK_OAUTH_TABLES = declare_oauth_tables(Base.metadata)
@@ -529,3 +566,17 @@ class AgencyAdditionRow(Base):
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkspaceBackoffRow(Base):
+    """Until when a Slack workspace or Teams tenant asked to be left alone (a 429's Retry-After).
+
+    Written by the worker that was told, read by every worker before it sends there: the
+    platform's limit is the workspace's, shared by all the workers sending into it.
+    """
+
+    __tablename__ = "workspace_backoff"
+
+    # "slack:<team id>" (or "slack:" in a single-workspace deployment), "teams:<tenant id>".
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.kept_weeks import forget_weeks_of
 from storage.models import (
     AuditEventRow,
     CheckinRow,
@@ -169,6 +170,8 @@ class PrivacyRepository:
         (every such key is CASCADE or SET NULL; a test checks it), so nothing is left
         pointing at a person who is gone.
         """
+        # The board's kept weeks that counted or quoted them go in the same transaction.
+        forget_weeks_of(self.session, checkins_where=CheckinRow.member_id == member_id)
         checkins = self.session.execute(delete(CheckinRow).where(CheckinRow.member_id == member_id))
         prompts = self.session.execute(delete(PromptRow).where(PromptRow.member_id == member_id))
         barriers = self.session.execute(
@@ -201,6 +204,7 @@ class PrivacyRepository:
                 )
                 or 0,
             )
+        forget_weeks_of(self.session, checkins_where=old_checkins)
         checkins = self.session.execute(delete(CheckinRow).where(old_checkins))
         prompts = self.session.execute(delete(PromptRow).where(old_prompts))
         self.session.expire_all()

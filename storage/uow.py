@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,6 +14,7 @@ from storage.contributor_links import BarrierContactRepository, ContributorLinkR
 from storage.digest_queries import DigestRepository
 from storage.escalations import EscalationRepository
 from storage.inquiries import InquiryRepository
+from storage.kept_weeks import KeptWeekRepository, forget_changed_weeks
 from storage.note_queries import NoteRepository
 from storage.onboarding import OnboardingRepository
 from storage.privacy_repository import PrivacyRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
     teams: TeamsConversationRepository
     board: BoardRepository
     onboarding: OnboardingRepository
+    kept: KeptWeekRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.barrier_contacts = BarrierContactRepository(self.session)
         self.board = BoardRepository(self.session)
         self.onboarding = OnboardingRepository(self.session)
+        self.kept = KeptWeekRepository(self.session)
         return self
 
     def __exit__(
@@ -97,6 +100,9 @@ class UnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        # A change to a check-in drops the board's kept weeks it was counted in, in the same
+        # transaction (storage/kept_weeks.py).
+        event.listen(self._sessions, "before_flush", forget_changed_weeks)
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)

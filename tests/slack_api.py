@@ -247,6 +247,9 @@ class FakeSlackAPI:
         self._windows: dict[str, tuple[float, deque[float]]] = {}  # sliding-window limits
         # Per-workspace limits, told apart by the bot token: (method, token) -> bucket.
         self._token_limits: dict[tuple[str, str], list[float]] = {}
+        # A workspace that takes `after` calls, then refuses every call for `seconds` (one
+        # Retry-After): (method, token) -> [after, seconds, accepted so far, held until].
+        self._lockouts: dict[tuple[str, str], list[float]] = {}
         self._flaky: dict[str, tuple[float, int, random.Random]] = {}
         self._slow: dict[str, deque[float]] = {}
         self._token_latency: dict[str, float] = {}
@@ -262,6 +265,12 @@ class FakeSlackAPI:
         self._oidc_user: str | None = None
         self._oidc_codes: dict[str, tuple[str, str]] = {}
         self._oidc_tokens: dict[str, str] = {}
+        # The ID tokens' signing key: an RSA key made when first needed, never a file, and
+        # published at /openid/connect/keys; what a test changes in the next ID tokens.
+        self._oidc_key: Any = None
+        self._oidc_kid = f"fake-{random.randrange(1 << 30):x}"
+        self._oidc_changes: JsonDict = {}
+        self._oidc_foreign_key = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -474,6 +483,33 @@ class FakeSlackAPI:
                 rate = float(per_second)
                 self._token_limits[(method, token)] = [rate, rate, time.monotonic()]
 
+    def set_token_lockout(self, method: str, token: str, after: int, seconds: int) -> None:
+        """One workspace (bot token) takes `after` calls of `method`, then answers every call
+        429 with ``Retry-After: seconds`` until that time is up (measured from the first
+        refusal), then takes calls again: a workspace whose limit the senders all share."""
+        with self._cond:
+            self._lockouts[(method, token)] = [float(after), float(seconds), 0.0, 0.0]
+
+    def lockout_began(self, method: str, token: str) -> float | None:
+        """When (Unix time) the lockout's first 429 was answered, or None if not yet."""
+        with self._cond:
+            lockout = self._lockouts.get((method, token))
+            return lockout[3] - lockout[1] if lockout and lockout[3] else None
+
+    def _locked_out(self, call: Call) -> _Scripted | None:
+        lockout = self._lockouts.get((call.method, call.token or ""))
+        if lockout is None:
+            return None
+        after, seconds, taken, until = lockout
+        now = time.time()
+        if not until and taken >= after:
+            lockout[3] = until = now + seconds
+        if until and now < until:
+            wait = max(1, math.ceil(until - now))
+            return _Scripted({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
+        lockout[2] = taken + 1
+        return None
+
     def accepted(self, method: str, token: str | None = None) -> list[Call]:
         """Calls of ``method`` (with ``token``, if given) that were not refused with 429."""
         with self._cond:
@@ -546,6 +582,61 @@ class FakeSlackAPI:
         with self._cond:
             self._oidc_user = user_id
 
+    def set_oidc_id_token(self, foreign_key: bool = False, **claims: Any) -> None:
+        """Change the ID tokens handed out from now on: claims to set (None drops one), or
+        `foreign_key` to sign them with a key that is not the published one."""
+        with self._cond:
+            self._oidc_changes = dict(claims)
+            self._oidc_foreign_key = foreign_key
+
+    def _oidc_signing_key(self) -> Any:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        with self._cond:
+            if self._oidc_key is None:
+                self._oidc_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self._oidc_key
+
+    def _oidc_keys(self) -> _Scripted:
+        """Slack's JWKS (https://slack.com/openid/connect/keys): the public half only."""
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._oidc_signing_key().public_key()))
+        jwk.update({"kid": self._oidc_kid, "alg": "RS256", "use": "sig"})
+        return _Scripted({"keys": [jwk]}, 200, {})
+
+    def _id_token(self, user: str, nonce: str) -> str:
+        import jwt
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        now = int(time.time())
+        profile = self._user(user)
+        claims: JsonDict = {
+            "iss": self.root_url,
+            "aud": OIDC_CLIENT_ID,
+            "sub": user,
+            "iat": now,
+            "exp": now + 300,
+            "auth_time": now,
+            "nonce": nonce,
+            "https://slack.com/user_id": user,
+            "https://slack.com/team_id": TEAM_ID,
+            "name": profile.get("real_name") or profile.get("name") or user,
+        }
+        with self._cond:
+            changes, foreign = dict(self._oidc_changes), self._oidc_foreign_key
+        for key, value in changes.items():
+            if value is None:
+                claims.pop(key, None)
+            else:
+                claims[key] = value
+        key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if foreign
+            else self._oidc_signing_key()
+        )
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self._oidc_kid})
+
     def _oidc_authorize(self, query: str) -> _Scripted:
         """Slack's consent page, answered at once: back to redirect_uri with a code."""
         params = dict(parse_qsl(query))
@@ -582,13 +673,11 @@ class FakeSlackAPI:
             user, nonce = found
             token = f"xoxp-oidc-{next(self._id_counter)}"
             self._oidc_tokens[token] = user
-        claims = {"sub": user, "nonce": nonce, "https://slack.com/user_id": user}
-        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
         return {
             "ok": True,
             "access_token": token,
             "token_type": "Bearer",
-            "id_token": f"eyJhbGciOiJub25lIn0.{body}.c2ln",
+            "id_token": self._id_token(user, nonce),
         }
 
     def _oidc_user_info(self, call: Call) -> JsonDict:
@@ -691,6 +780,9 @@ class FakeSlackAPI:
 
     def _token_limited(self, call: Call) -> _Scripted | None:
         with self._cond:
+            locked = self._locked_out(call)
+            if locked is not None:
+                return locked
             limit = self._token_limits.get((call.method, call.token or ""))
             if limit is None:
                 return None
@@ -1183,6 +1275,8 @@ def _make_handler(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 answer = fake._respond_api(call)
             elif path == "/openid/connect/authorize" and http_method == "GET":
                 answer = fake._oidc_authorize(parts.query)
+            elif path == "/openid/connect/keys" and http_method == "GET":
+                answer = fake._oidc_keys()
             elif path.startswith("/upload/") and http_method == "POST":
                 answer = fake._respond_upload(path[len("/upload/") :], body, headers)
             else:

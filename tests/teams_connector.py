@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import jwt
+
 JsonDict = dict[str, Any]
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -77,6 +79,9 @@ class FakeBotConnector:
         self.rosters: dict[str, list[JsonDict]] = {}
         # Microsoft Graph's GET /v1.0/users/{address} (the same server stands in for Graph).
         self.graph_users: dict[str, str] = {}
+        # Graph per tenant: tenant id -> its users. Graph answers from the tenant the bearer
+        # token was issued in (its `tid`); a token of a tenant not listed here reads graph_users.
+        self.graph_tenants: dict[str, dict[str, str]] = {}
         # Seconds to wait before answering each call (a slow region, for benchmarks).
         self.latency = 0.0
         # (path, bytes, headers) of every PUT to :meth:`upload_url` URLs.
@@ -213,9 +218,11 @@ class FakeBotConnector:
         self, verb: str, parts: list[str], body: JsonDict, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
         if parts[:2] == ["v1.0", "users"] and verb == "GET" and len(parts) == 3:
+            tenant = _token_tenant(headers)
             with self._lock:
                 self.calls.append(ConnectorCall("graph_user", parts[2], None, {}, headers))
-                found = self.graph_users.get(parts[2].lower())
+                users = self.graph_tenants.get(tenant or "", self.graph_users)
+                found = users.get(parts[2].lower())
             if found is None:
                 return 404, {"error": {"code": "Request_ResourceNotFound"}}, {}
             return 200, {"id": found}, {}
@@ -252,3 +259,16 @@ class FakeBotConnector:
         if kind == "members":
             return 200, self.rosters.get(conversation_id, []), {}
         return 200, {"id": activity_id}, {}
+
+
+def _token_tenant(headers: dict[str, str]) -> str | None:
+    """The tenant (`tid`) a bearer token was issued in; None if it says none."""
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    if not auth.lower().startswith("bearer "):
+        return None
+    try:
+        claims = jwt.decode(auth[7:].strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    tid = claims.get("tid")
+    return str(tid) if tid else None

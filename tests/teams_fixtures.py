@@ -77,8 +77,21 @@ def teams_settings(base: Settings, keys: KeyService) -> Settings:
 
 
 def bot_token(scope: str | list[str], tenant_id: str | None) -> str:
-    """Stands in for the secret or managed identity: the token the bot sends to the connector."""
-    return BOT_TOKEN
+    """Stands in for the secret or managed identity: the token the bot sends to the connector,
+    issued in the tenant asked for (its `tid`, which the fake Graph answers from)."""
+    if tenant_id is None:
+        return BOT_TOKEN
+    return TENANT_TOKENS.setdefault(
+        tenant_id,
+        jwt.encode(
+            {"appid": APP_ID, "tid": tenant_id, "exp": int(time.time()) + 86_400},
+            "not-a-real-key-only-a-test-stand-in",
+            algorithm="HS256",
+        ),
+    )
+
+
+TENANT_TOKENS: dict[str, str] = {}
 
 
 @dataclass

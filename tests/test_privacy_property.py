@@ -623,3 +623,87 @@ def test_the_board_themes_page_counts_and_finds_patterns_as_each_weeks_digest(
             ], scope
     finally:
         loop.engine.dispose()
+
+
+@settings(
+    phases=[Phase.reuse, Phase.generate],
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds(), data=st.data())
+def test_the_board_themes_page_after_a_change_equals_the_page_worked_out_fresh(
+    world: World, data: st.DataObject, template: Path, tmp_path: Path
+) -> None:
+    """Finished weeks are kept (storage/kept_weeks.py); then one entry is deleted, shared
+    differently, or its author erased. For every audience each week then shows exactly what
+    its digest now shows (or "still being worked out"), never what the change took away; once
+    the weeks are kept again the page equals the one worked out fresh."""
+    from sqlalchemy import select
+
+    from storage.models import CheckinRow, MemberRow
+
+    db = tmp_path / f"kept-{id(world)}.db"
+    shutil.copy(template, db)
+    loop, clock, _ = populate(world, db, False)
+    try:
+        services = loop.services
+        board, digests = services.board, services.digests
+        now = clock()
+        scopes = ["alliance", *(f"agency:{a.id}" for a in loop.alliance.agencies)]
+        viewers = [
+            Viewer("email:x@test.example", "X", "board")
+            if scope == "alliance"
+            else Viewer("email:y@test.example", "Y", "manager", scope.split(":", 1)[1])
+            for scope in scopes
+        ]
+        periods = board._weeks(now, 5)
+
+        def keep() -> None:
+            board.keep_due(now, dt.timedelta(hours=1))  # counts, and the alliance's patterns
+            settled = [p for p in periods if board._settled(p, now)]
+            for scope in scopes:  # the agencies have no managers here: keep theirs by hand
+                dest = digests.board_destination(scope)
+                board._keep_patterns(dest, settled, now, claimed_only=True)
+
+        def fresh(viewer: Viewer) -> list[tuple[Any, Any]]:
+            dest = digests.board_destination(viewer.scope)
+            lines = digests.week_themes(dest, periods)
+            return [
+                (tuple(week_lines), digests.build(dest, p).patterns)
+                for p, week_lines in zip(periods, lines, strict=True)
+            ]
+
+        def page(viewer: Viewer) -> list[tuple[Any, Any]]:
+            view = board.themes(viewer, len(periods))
+            return [(w.lines, None if w.patterns_pending else w.patterns) for w in view.weeks]
+
+        keep()
+        for viewer in viewers:
+            assert page(viewer) == fresh(viewer), viewer.scope
+        with services.uow() as uow:
+            entries = uow.session.execute(
+                select(CheckinRow.id, MemberRow.platform_user_id, CheckinRow.visibility)
+                .join(MemberRow, MemberRow.id == CheckinRow.member_id)
+                .order_by(CheckinRow.id)
+            ).all()
+        if entries:
+            checkin_id, author, visibility = data.draw(st.sampled_from(entries))
+            action = data.draw(st.sampled_from(["delete", "share", "erase"]))
+            if action == "delete":
+                services.entries.delete("slack", author, checkin_id)
+            elif action == "share":
+                other = data.draw(st.sampled_from([v for v in VISIBILITIES if v != visibility]))
+                services.entries.change_visibility("slack", author, checkin_id, other)
+            else:
+                services.privacy.delete_member("slack", author)
+        for viewer in viewers:
+            want = fresh(viewer)
+            for week, (got, expected) in enumerate(zip(page(viewer), want, strict=True)):
+                assert got[0] == expected[0], (viewer.scope, week)
+                assert got[1] is None or got[1] == expected[1], (viewer.scope, week)
+        keep()
+        for viewer in viewers:
+            assert page(viewer) == fresh(viewer), viewer.scope
+    finally:
+        loop.engine.dispose()

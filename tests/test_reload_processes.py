@@ -175,8 +175,13 @@ def test_sighup_to_the_worker_prompts_people_new_to_the_file(tmp_path: Path) -> 
         wait_for(lambda: prompted(NEWBIE), 120, "the prompt to the person added", poll=0.2)
         assert "reloaded: version" in worker.log()
         assert worker.proc.poll() is None
-        alice = [c for c in slack.calls("chat.postMessage") if c.params.get("channel") == "U0ALICE"]
-        assert len(alice) == 1, "the reload sent no second prompt"
+        # Her prompts only: on a Friday after 09:00 the weekly alliance note is due too.
+        to_alice = [
+            c for c in slack.calls("chat.postMessage") if c.params.get("channel") == "U0ALICE"
+        ]
+        prompts = [c for c in to_alice if "Share a learning" in str(c.params.get("blocks", ""))]
+        texts = [str(c.params.get("text", ""))[:80] for c in to_alice]
+        assert len(prompts) == 1, f"Alice got {len(prompts)} prompts, not one: {texts}"
     finally:
         worker.stop_quietly()
         slack.stop()

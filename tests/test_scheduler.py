@@ -29,7 +29,7 @@ class Recorder:
         if self.fail:
             raise RuntimeError("boom")
 
-    run_due = close_due = send_due = purge_due = raise_stale = run
+    run_due = close_due = send_due = purge_due = raise_stale = keep_due = run
 
     def request_stop(self) -> None:
         self.stopped = True
@@ -44,7 +44,7 @@ def every_service(**services: object) -> Services:
     """Each service the worker calls: these ones, and a Recorder for each of the others."""
     built: dict[str, object] = {
         name: Recorder()
-        for name in ("prompts", "inquiries", "digests", "notes", "privacy", "escalations")
+        for name in ("prompts", "inquiries", "digests", "notes", "privacy", "escalations", "board")
     }
     return Services(**(built | services))
 
@@ -89,6 +89,7 @@ def test_every_due_job_runs_once_per_tick_in_order() -> None:
         "notes.send_due",  # the practitioners' alliance note, after the digests
         "privacy.purge_due",
         "escalations.raise_stale",
+        "board.keep_due",  # the Learning Board's finished weeks, last: nothing waits on it
     ]
     assert Worker(listed, Lock(), clock=lambda: NOW).tick()
     assert prompts.calls == inquiries.calls == digests.calls == [NOW]

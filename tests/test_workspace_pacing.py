@@ -137,3 +137,55 @@ def test_a_single_workspace_is_one_pacer(database_url: str, fake_slack: FakeSlac
         assert list(pacers_of(loop).known()) == [""]
     finally:
         loop.engine.dispose()
+
+
+def test_members_by_address_are_looked_up_in_their_agencys_workspace(
+    database_url: str, fake_slack: FakeSlackAPI
+) -> None:
+    """users.lookupByEmail is asked with the token of the agency's own workspace, not the
+    alliance's default one: each workspace answers only for its own people."""
+    data = {
+        "alliance": {"name": "Paced", "timezone": "Europe/London", "slack_team": TEAMS[1]},
+        "agencies": [
+            {
+                "id": f"agency{i}",
+                "name": f"Agency {i}",
+                "team": team,
+                "members": [f"p@{team.lower()}.x"],
+            }
+            for i, team in enumerate(TEAMS)
+        ],
+        "cohorts": [{"id": "weekly", "schedule": {"days": ["thu"], "time": "15:00"}}],
+    }
+    for team in TEAMS:
+        fake_slack.set_user_email(f"p@{team.lower()}.x", members_of(team)[0])
+    settings = Settings(
+        _env_file=None,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        slack_client_id="1.2",
+        slack_client_secret="s",
+        learnloop_encryption_key=Fernet.generate_key().decode(),
+    )
+    loop = build(settings, alliance=parse_alliance(data))
+    try:
+        assert loop.installs is not None
+        for team in TEAMS:
+            loop.installs.store.save(
+                Installation(
+                    app_id="A1",
+                    team_id=team,
+                    bot_token=token_of(team),
+                    bot_id="B1",
+                    bot_user_id="UBOT",
+                    user_id="UADMIN",
+                    installed_at=time.time(),
+                )
+            )
+        members = loop.services.prompts.roster.cohort_members(loop.alliance.cohorts[0])
+        assert {m.user_id for m in members} == {members_of(team)[0] for team in TEAMS}
+        asked = {(c.params["email"], c.token) for c in fake_slack.calls("users.lookupByEmail")}
+        assert asked == {(f"p@{team.lower()}.x", token_of(team)) for team in TEAMS}
+    finally:
+        loop.engine.dispose()

@@ -217,7 +217,7 @@ class ConsoleMessenger:
         """No profiles: everyone is in the alliance's time zone."""
         return None
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """No directory in the demo: nobody is found by address."""
         return None
 

@@ -75,11 +75,12 @@ def build_services(
     escalations = EscalationService(uow, alliance, members, messenger, clock, mailer=mailer)
     entries = EntryService(uow, alliance, members, clock)
     digests = DigestService(uow, alliance, messenger, clock, inquiries=inquiries, mailer=mailer)
+    checkins = CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries)
     return Services(
         alliance=alliance,
         uow=uow,
         members=members,
-        checkins=CheckinService(uow, alliance, members, messenger, clock, inquiries=inquiries),
+        checkins=checkins,
         prompts=PromptService(uow, alliance, members, messenger, clock, inquiries=inquiries),
         privacy=PrivacyService(uow, alliance, members, messenger, clock),
         digests=digests,
@@ -89,7 +90,9 @@ def build_services(
         purpose=purpose,
         home=HomeService(uow, alliance, members, escalations, clock, entries),
         entries=entries,
-        contributors=ContributorService(uow, alliance, clock, board_secret, board_url),
+        contributors=ContributorService(
+            uow, alliance, clock, board_secret, board_url, checkins=checkins, entries=entries
+        ),
         board=BoardService(uow, alliance, clock, digests, inquiries),
         notes=AllianceNoteService(uow, alliance, members, messenger, clock, digests),
         library=LibraryService(uow, alliance, members, clock),

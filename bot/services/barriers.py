@@ -172,14 +172,10 @@ class BarrierRegister:
         On the first rung (agency leadership), a barrier goes to its agency's own leadership
         channel when that agency has one: the first of `agencies` that does.
         """
-        ladder = self.alliance.escalation_ladder
-        if ladder and ladder[0].level == level:
-            by_id = {a.id: a for a in self.alliance.agencies}
-            for agency_id in agencies:
-                agency = by_id.get(agency_id)
-                if agency is not None and agency.leadership_channel:
-                    return agency.leadership_channel
-        for rung in ladder:
+        own = self.agency_channel(level, agencies)
+        if own is not None:
+            return own
+        for rung in self.alliance.escalation_ladder:
             if rung.level == level:
                 return rung.channel
         return None
@@ -282,14 +278,33 @@ class BarrierRegister:
             channel=row.channel_id,
         )
 
-    def stale_lines(self, uow: UnitOfWork, now: dt.datetime) -> dict[str, list[BarrierLine]]:
-        """Stale barriers grouped by ladder level, most neglected first."""
+    def stale_lines(
+        self, uow: UnitOfWork, now: dt.datetime
+    ) -> dict[tuple[str, str], list[BarrierLine]]:
+        """Stale barriers grouped by (ladder level, destination), most neglected first.
+
+        The destination is "" for the level's own channel, or the leadership channel of the
+        barrier's agency on the first rung when that agency has one: where its card went.
+        """
         rows = uow.escalations.listing(statuses=OPEN_STATUSES, changed_before=now - STALE_AFTER)
-        grouped: dict[str, list[BarrierLine]] = {}
+        grouped: dict[tuple[str, str], list[BarrierLine]] = {}
         for row in sorted(rows, key=lambda r: (r.updated_at, r.id)):
             if is_stale(row.status, row.updated_at, now):
-                grouped.setdefault(row.level, []).append(self._line(uow, row, now))
+                key = (row.level, self.agency_channel(row.level, row.agencies) or "")
+                grouped.setdefault(key, []).append(self._line(uow, row, now))
         return grouped
+
+    def agency_channel(self, level: str, agencies: Sequence[str]) -> str | None:
+        """The leadership channel of the first of `agencies` with one, on the first rung only."""
+        ladder = self.alliance.escalation_ladder
+        if not ladder or ladder[0].level != level:
+            return None
+        by_id = {a.id: a for a in self.alliance.agencies}
+        for agency_id in agencies:
+            agency = by_id.get(agency_id)
+            if agency is not None and agency.leadership_channel:
+                return agency.leadership_channel
+        return None
 
     # ------------------------------------------------------------------ the digest
 
@@ -1057,20 +1072,25 @@ class EscalationService(MemberFacingService):
         with self.uow() as uow:
             done = uow.escalations.reminded_levels(period)
             grouped = self.register.stale_lines(uow, now)
-        for level, lines in grouped.items():
-            channel = self.register.level_channel(level)
-            if channel is None:
+        for (level, destination), lines in grouped.items():
+            # An agency with its own leadership channel is reminded there, of its own barriers;
+            # the rung's shared channel has the rest.
+            shared = self.register.level_channel(level)
+            if shared is None:
                 report.off_ladder += len(lines)
                 continue
-            if level in done:
-                report.already.append(level)
+            channel = destination or shared
+            # Reported by level, with the agency channel beside it when it is one.
+            name = f"{level}@{destination}" if destination else level
+            if (level, destination) in done:
+                report.already.append(name)
                 continue
             with self.uow() as uow:
-                claimed = uow.escalations.claim_reminder(level, period)
+                claimed = uow.escalations.claim_reminder(level, period, destination)
                 uow.commit()
                 reminder_id = claimed.id if claimed else None
             if reminder_id is None:
-                report.already.append(level)
+                report.already.append(name)
                 continue
             view = StaleBarriersView(
                 level_name=self.register.level_name(level),
@@ -1088,8 +1108,8 @@ class EscalationService(MemberFacingService):
                     if row is not None:
                         row.error = exc.code[:200]
                     uow.commit()
-                report.failed[level] = exc.code
-                log.warning("stale reminder for %s not posted: %s", level, exc.code)
+                report.failed[name] = exc.code
+                log.warning("stale reminder for %s not posted: %s", name, exc.code)
                 continue
             with self.uow() as uow:
                 row = uow.escalations.reminder(reminder_id)
@@ -1100,7 +1120,7 @@ class EscalationService(MemberFacingService):
                     row.posted_at = self.clock()
                     row.error = None
                 uow.commit()
-            report.posted[level] = len(lines)
+            report.posted[name] = len(lines)
         return report
 
     def export_records(self, actor: str = "cli", fmt: str = "") -> list[dict[str, object]]:

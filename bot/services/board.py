@@ -16,12 +16,18 @@ import datetime as dt
 import logging
 import math
 import secrets
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from bot.alliance import AllianceConfig, Person
 from bot.domain.digest import Period, range_period, week_key, week_period
 from bot.domain.escalation import EscalationStatus
+from bot.domain.recurring import lookback_start
+from bot.domain.suppression import Count
 from bot.domain.visibility import Audience, can_read
 from bot.ports import Clock
 from bot.render.digest import Chart
@@ -37,10 +43,13 @@ from bot.views.board import (
     RegisterView,
     ThemesView,
     ThemeWeek,
+    WeekNav,
     history_line,
+    week_nav,
 )
-from bot.views.digest import DigestView, Pattern
+from bot.views.digest import DigestView, Pattern, Quote
 from bot.views.inquiry import summary_message
+from storage.kept_weeks import COUNTS, PATTERNS
 from storage.models import EscalationRow
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -56,11 +65,25 @@ REGISTER_PAGE_SIZE = 50
 MAX_WEEKS = 26
 MAX_REPORT_DAYS = 366
 ALLIANCE_ROLES = ("board", "commissioner", "steward")
-# Each week's shared patterns, kept per process: finished weeks change rarely (a late entry, a
-# deletion), this week often.
-PATTERNS_KEPT_PAST_WEEK = dt.timedelta(hours=1)
+# The themes page keeps finished weeks (storage/kept_weeks.py) once they have been over this
+# long: a check-in saved as its week ended has been committed by then.
+KEEP_AFTER = dt.timedelta(minutes=10)
+# The running week's patterns are kept a few minutes (new check-ins keep coming); the worker
+# works them out again this long before they go stale, so a page seldom has to.
 PATTERNS_KEPT_THIS_WEEK = dt.timedelta(minutes=5)
-PATTERN_CACHE_SIZE = 512
+KEEP_AHEAD = dt.timedelta(minutes=2)
+# The worker's share of a tick for keeping weeks, and how many weeks it reads at once.
+KEEP_BUDGET = dt.timedelta(seconds=15)
+KEEP_BATCH = 4
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """One week on the board: its digest and charts (None: nothing to show), and its words."""
+
+    view: DigestView | None
+    charts: list[Chart]
+    nav: WeekNav
 
 
 class LinkRefused(Exception):
@@ -113,9 +136,6 @@ class BoardService:
         self.clock = clock
         self.digests = digests
         self.inquiries = inquiries
-        self._pattern_cache: dict[
-            tuple[str, str, str], tuple[dt.datetime, tuple[Pattern, ...]]
-        ] = {}
 
     # ------------------------------------------------------------------ who
 
@@ -221,6 +241,20 @@ class BoardService:
             )
             uow.commit()
 
+    def record_refusal(self, subject: str, reason: str, team_id: str | None = None) -> None:
+        """Audit a Slack sign-in that was refused (an ID token from another workspace, a bad
+        signature, a stale token): who it named, if its signature held, and why."""
+        with self.uow() as uow:
+            uow.audit.record(
+                subject[:100],
+                "board_signin_refused",
+                reason[:100],
+                at=self.clock(),
+                method="slack",
+                team=team_id[:32] if team_id else None,
+            )
+            uow.commit()
+
     # ------------------------------------------------------------------ this week
 
     def this_week(self, viewer: Viewer, week: str | None = None) -> tuple[DigestView, list[Chart]]:
@@ -228,6 +262,25 @@ class BoardService:
         dest = self.digests.board_destination(viewer.scope)
         view = self.digests.build(dest, week)
         return view, self.digests.charts(view)
+
+    def week_page(self, viewer: Viewer, day: dt.date | None = None) -> WeekPage:
+        """The week a day falls in (default today), Monday to Sunday in the alliance's time
+        zone: its digest for the viewer's audience, and the weeks either side.
+
+        A week still to come, or one with nothing shared and no barrier moving, has no digest:
+        its page says so instead.
+        """
+        today = self.clock().astimezone(self.alliance.alliance.zone).date()
+        this_monday = today - dt.timedelta(days=today.weekday())
+        chosen = day or today
+        monday = chosen - dt.timedelta(days=chosen.weekday())
+        if monday > this_monday:
+            return WeekPage(None, [], week_nav(monday, this_monday, empty=True))
+        year, week, _ = monday.isocalendar()
+        view, charts = self.this_week(viewer, f"{year}-W{week:02d}")
+        empty = view.learnings_count == 0 and view.barriers.empty
+        nav = week_nav(monday, this_monday, empty)
+        return WeekPage(None if empty else view, [] if empty else charts, nav)
 
     # ------------------------------------------------------------------ the register
 
@@ -330,32 +383,34 @@ class BoardService:
     def themes(self, viewer: Viewer, weeks: int = 8) -> ThemesView:
         """Themes week by week, counted and suppressed as each week's digest counts them.
 
-        The counts are read fresh, all weeks in one grouped query; each week's shared patterns
-        are that week's digest's for the viewer's audience (`DigestService.week_patterns`, all
-        missing weeks from one read), kept a while (finished weeks an hour, this week five
-        minutes) since finding them is the digest's costliest step.
+        Finished weeks come from what is kept (`storage/kept_weeks.py`): their raw counts
+        (kept on first view, or by the worker) with the digests' own suppression applied now,
+        and their shared patterns as the worker worked them out (`keep_due`). The running week
+        is counted live, and its patterns are the only ones a page may work out (kept a few
+        minutes). A finished week whose patterns are not kept yet says so.
         """
         weeks = min(max(weeks, 1), MAX_WEEKS)
-        zone = self.alliance.alliance.zone
         dest = self.digests.board_destination(viewer.scope)
         now = self.clock()
-        period = week_period(week_key(now, zone), zone)
-        periods: list[Period] = []
-        for _ in range(weeks):
-            periods.append(period)
-            period = week_period(week_key(period.start - dt.timedelta(days=1), zone), zone)
-        lines = self.digests.week_themes(dest, periods)
-        patterns = self._patterns(dest, periods, now)
+        periods = self._weeks(now, weeks)
+        starts = [p.start for p in periods]
+        with self.uow() as uow:  # what is kept, in one read
+            kept_counts = uow.kept.read(COUNTS, "", "", starts[1:], now)
+            kept_patterns = uow.kept.read(PATTERNS, dest.scope, self.alliance.version, starts, now)
+        counts = self._week_counts(periods, now, kept_counts)
+        patterns = self._week_patterns(dest, periods, now, kept_patterns)
+        threshold = self.alliance.alliance.suppress_below
         built = [
             ThemeWeek(
                 key=p.key,
                 label=p.label,
                 learnings="",
-                lines=tuple(week_lines),
-                patterns=week_patterns,
-                threshold=self.alliance.alliance.suppress_below,
+                lines=tuple(self.digests.theme_lines_for(dest, week_counts)),
+                patterns=week_patterns or (),
+                threshold=threshold,
+                patterns_pending=week_patterns is None,
             )
-            for p, week_lines, week_patterns in zip(periods, lines, patterns, strict=True)
+            for p, week_counts, week_patterns in zip(periods, counts, patterns, strict=True)
         ]
         themes = sorted({line.theme for w in built for line in w.lines})
         heading = (
@@ -373,39 +428,219 @@ class BoardService:
             weeks_shown=weeks,
         )
 
-    def _patterns(
-        self, dest: Destination, periods: Sequence[Period], now: dt.datetime
-    ) -> list[tuple[Pattern, ...]]:
-        """Each period's patterns: kept ones, and the missing weeks found together."""
-        keys = [(dest.scope, p.key, self.alliance.version) for p in periods]
-        kept: dict[int, tuple[Pattern, ...]] = {}
-        for i, key in enumerate(keys):
-            entry = self._pattern_cache.get(key)
-            if entry is not None and entry[0] > now:
-                kept[i] = entry[1]
-        missing = [i for i in range(len(periods)) if i not in kept]
+    def _weeks(self, now: dt.datetime, weeks: int) -> list[Period]:
+        """The running week and the `weeks - 1` before it, newest first."""
+        zone = self.alliance.alliance.zone
+        period = week_period(week_key(now, zone), zone)
+        periods: list[Period] = []
+        for _ in range(weeks):
+            periods.append(period)
+            period = week_period(week_key(period.start - dt.timedelta(days=1), zone), zone)
+        return periods
+
+    @staticmethod
+    def _settled(period: Period, now: dt.datetime) -> bool:
+        """Whether a week is over long enough to keep (check-ins saved as it ended are in)."""
+        return period.end + KEEP_AFTER <= now
+
+    def _week_counts(
+        self, periods: Sequence[Period], now: dt.datetime, kept: dict[dt.datetime, Any]
+    ) -> list[dict[tuple[str | None, str], int]]:
+        """Each week's raw alliance-wide counts: kept ones, the rest counted in one query.
+
+        A finished week counted here is kept for the next view (claimed before it is read).
+        """
+        settled = {p.start for p in periods if self._settled(p, now)}
+        found = {
+            start: _decode_counts(payload) for start, payload in kept.items() if start in settled
+        }
+        missing = [p for p in periods if p.start not in found]
+        claims = self._claim([p for p in missing if self._settled(p, now)], COUNTS, None, now)
         if missing:
-            found = self.digests.week_patterns(dest, [periods[i] for i in missing])
-            if len(self._pattern_cache) + len(missing) > PATTERN_CACHE_SIZE:
-                self._pattern_cache.clear()
-            for i, patterns in zip(missing, found, strict=True):
-                kept[i] = patterns
-                keep = PATTERNS_KEPT_THIS_WEEK if periods[i].end > now else PATTERNS_KEPT_PAST_WEEK
-                self._pattern_cache[keys[i]] = (now + keep, patterns)
-        return [kept[i] for i in range(len(periods))]
+            counted = self.digests.week_theme_counts(missing)
+            for p, week_counts in zip(missing, counted, strict=True):
+                found[p.start] = week_counts
+            self._fill(claims, {p.start: _encode_counts(found[p.start]) for p in missing})
+        return [found[p.start] for p in periods]
+
+    def _week_patterns(
+        self,
+        dest: Destination,
+        periods: Sequence[Period],
+        now: dt.datetime,
+        kept: dict[dt.datetime, Any],
+    ) -> list[tuple[Pattern, ...] | None]:
+        """Each week's shared patterns for the destination's audience; None: not kept yet.
+
+        Only the running week is worked out here, and kept a few minutes; finished weeks are
+        the worker's to keep.
+        """
+        found: dict[dt.datetime, tuple[Pattern, ...] | None] = {
+            start: _decode_patterns(payload) for start, payload in kept.items()
+        }
+        running = [p for p in periods[:1] if p.start not in found]
+        if running:
+            found[running[0].start] = self._keep_patterns(dest, running, now)[0]
+        return [found.get(p.start) for p in periods]
+
+    def _keep_patterns(
+        self,
+        dest: Destination,
+        periods: Sequence[Period],
+        now: dt.datetime,
+        renew_before: dt.datetime | None = None,
+        claimed_only: bool = False,
+    ) -> list[tuple[Pattern, ...]]:
+        """Work out some weeks' patterns (one read for all) and keep them where claimed.
+
+        `claimed_only` (the worker): skip the weeks kept or being worked out elsewhere.
+        """
+        claims = self._claim(periods, PATTERNS, dest, now, renew_before)
+        if claimed_only:
+            periods = [p for p in periods if p.start in claims]
+            if not periods:
+                return []
+        try:
+            found = self.digests.week_patterns(dest, periods)
+        except Exception:
+            self._release(claims)
+            raise
+        self._fill(
+            claims, {p.start: _encode_patterns(f) for p, f in zip(periods, found, strict=True)}
+        )
+        return found
+
+    def _claim(
+        self,
+        periods: Sequence[Period],
+        kind: str,
+        dest: Destination | None,
+        now: dt.datetime,
+        renew_before: dt.datetime | None = None,
+    ) -> dict[dt.datetime, tuple[int, dt.datetime | None]]:
+        """Claim weeks to keep, committed before anything is read: (row id, fresh until) by
+        week start. Counts are one for every audience; patterns are the destination's.
+
+        The check-ins a week is worked out from: its own, and for the alliance's patterns the
+        recurring barriers' lookback too ("Barriers we keep meeting" decides whether barrier
+        patterns show).
+        """
+        if not periods:
+            return {}
+        scope = dest.scope if dest is not None else ""
+        version = self.alliance.version if dest is not None else ""
+        alliance_wide = dest is not None and dest.audience.kind == "alliance"
+        claims: dict[dt.datetime, tuple[int, dt.datetime | None]] = {}
+        try:
+            with self.uow() as uow:
+                for p in periods:
+                    reads = (lookback_start(p.start) if alliance_wide else p.start, p.end)
+                    fresh = None if self._settled(p, now) else now + PATTERNS_KEPT_THIS_WEEK
+                    row_id = uow.kept.claim(
+                        kind, scope, version, (p.start, p.end), reads, now, fresh, renew_before
+                    )
+                    if row_id is not None:
+                        claims[p.start] = (row_id, fresh)
+                uow.commit()
+        except IntegrityError:
+            return {}  # claimed by another process at the same moment: it keeps them
+        return claims
+
+    def _fill(
+        self,
+        claims: dict[dt.datetime, tuple[int, dt.datetime | None]],
+        payloads: dict[dt.datetime, Any],
+    ) -> None:
+        """Keep what was worked out for the claimed weeks (a claim a change dropped stays gone)."""
+        if not claims:
+            return
+        with self.uow() as uow:
+            for start, (row_id, fresh) in claims.items():
+                uow.kept.fill(row_id, payloads[start], fresh)
+            uow.commit()
+
+    def _release(self, claims: dict[dt.datetime, tuple[int, dt.datetime | None]]) -> None:
+        with self.uow() as uow:
+            uow.kept.release([row_id for row_id, _ in claims.values()])
+            uow.commit()
+
+    def board_scopes(self) -> list[Destination]:
+        """The audiences someone may read the board as: the alliance, and each agency with a
+        manager (listed in `people:` or among its chat managers)."""
+        managed = {p.manages for p in self.alliance.people if p.manages is not None}
+        managed |= {a.id for a in self.alliance.agencies if a.managers}
+        scopes = [
+            "alliance",
+            *(f"agency:{a.id}" for a in self.alliance.agencies if a.id in managed),
+        ]
+        return [self.digests.board_destination(scope) for scope in scopes]
+
+    def keep_due(self, now: dt.datetime, budget: dt.timedelta = KEEP_BUDGET) -> int:
+        """The worker's job: keep finished weeks' counts and every board audience's patterns.
+
+        Newest weeks first, as many as a page may show; and each audience's running week a
+        little before its kept patterns go stale, so a page seldom works them out. Stops
+        starting new work once `budget` is spent (the next tick carries on). How many weeks
+        it worked out.
+        """
+        started = time.monotonic()
+        periods = self._weeks(now, MAX_WEEKS)
+        settled = [p for p in periods if self._settled(p, now)]
+        version = self.alliance.version
+        with self.uow() as uow:
+            uow.kept.prune(periods[-1].start, version)
+            kept = uow.kept.read(COUNTS, "", "", [p.start for p in settled], now)
+            uow.commit()
+        claims = self._claim([p for p in settled if p.start not in kept], COUNTS, None, now)
+        wanted = [p for p in settled if p.start in claims]
+        if wanted:
+            counted = self.digests.week_theme_counts(wanted)
+            self._fill(
+                claims, {p.start: _encode_counts(c) for p, c in zip(wanted, counted, strict=True)}
+            )
+        done = len(wanted)
+        for dest in self.board_scopes():
+            if time.monotonic() - started > budget.total_seconds():
+                break
+            running = periods[0]
+            if not self._settled(running, now):
+                done += len(
+                    self._keep_patterns(dest, [running], now, now + KEEP_AHEAD, claimed_only=True)
+                )
+            with self.uow() as uow:
+                kept = uow.kept.read(PATTERNS, dest.scope, version, [p.start for p in settled], now)
+            missing = [p for p in settled if p.start not in kept]
+            for i in range(0, len(missing), KEEP_BATCH):
+                if time.monotonic() - started > budget.total_seconds():
+                    break
+                batch = missing[i : i + KEEP_BATCH]
+                done += len(self._keep_patterns(dest, batch, now, claimed_only=True))
+        return done
 
     # ------------------------------------------------------------------ inquiries
 
     def inquiry_page(self, viewer: Viewer) -> InquiriesView:
-        """Open and recent inquiries; summaries (alliance-level content) for alliance roles."""
+        """Open and recent inquiries with their summaries: for alliance roles every inquiry,
+        summarised across the cohort (as the stewards read it in chat); for a manager the
+        inquiries their agency takes part in, each summarised from their agency's entries as
+        their agency's digest reads them."""
+        agency = viewer.agency_id
         lines = self.inquiries.recent_lines()
-        entries = []
-        for line in lines:
-            summary = None
-            if viewer.agency_id is None:
-                summary = summary_message(self.inquiries.summary(line.inquiry_id))
-            entries.append(InquiryEntry(line=line, summary=summary))
-        return InquiriesView(entries=tuple(entries))
+        if agency is not None:
+            lines = [line for line in lines if self.inquiries.covers(line, agency)]
+        entries = [
+            InquiryEntry(
+                line=line,
+                summary=summary_message(self.inquiries.summary(line.inquiry_id, agency)),
+            )
+            for line in lines
+        ]
+        return InquiriesView(entries=tuple(entries), agency=self._agency_name(agency))
+
+    def _agency_name(self, agency_id: str | None) -> str | None:
+        if agency_id is None:
+            return None
+        return next((a.name for a in self.alliance.agencies if a.id == agency_id), agency_id)
 
     # ------------------------------------------------------------------ the review pack
 
@@ -417,3 +652,39 @@ class BoardService:
             raise ValueError("dates out of order or too far apart")
         range_period(first, last, self.alliance.alliance.zone)  # validates the range
         return self.digests.report(first, last, viewer.scope)
+
+
+# ---------------------------------------------------------------------- kept weeks as JSON
+
+
+def _encode_counts(counts: dict[tuple[str | None, str], int]) -> list[list[Any]]:
+    return [[agency, theme, n] for (agency, theme), n in sorted(counts.items(), key=str)]
+
+
+def _decode_counts(payload: Any) -> dict[tuple[str | None, str], int]:
+    return {(agency, theme): n for agency, theme, n in payload}
+
+
+def _encode_patterns(patterns: Sequence[Pattern]) -> list[dict[str, Any]]:
+    # Counts are kept as shown (suppressed already), quotes as the audience may read them.
+    return [asdict(p) for p in patterns]
+
+
+def _decode_patterns(payload: Any) -> tuple[Pattern, ...]:
+    def count(value: dict[str, Any] | None) -> Count | None:
+        return Count(value["shown"], value["threshold"]) if value is not None else None
+
+    return tuple(
+        Pattern(
+            kind=p["kind"],
+            agencies=tuple(p["agencies"]),
+            size=Count(p["size"]["shown"], p["size"]["threshold"]),
+            quotes=tuple(
+                Quote(text=q["text"], byline=q["byline"], themes=tuple(q["themes"]))
+                for q in p["quotes"]
+            ),
+            anonymous=count(p["anonymous"]),
+            label=p["label"],
+        )
+        for p in payload
+    )

@@ -37,6 +37,7 @@ from bot.views.checkin import (
     reply_saved_message,
 )
 from bot.views.entries import GONE
+from storage import group_commit
 from storage.entry_queries import EntryQueries
 from storage.models import CheckinRow
 from storage.repositories import AlreadyStored
@@ -147,6 +148,9 @@ class CheckinService(MemberFacingService):
         super().__init__(uow, alliance, members, messenger, clock)
         # Adds an inquiry's question and the purpose question to the form.
         self.inquiries = inquiries
+        # DM replies that arrive together are committed together on SQLite (each is still
+        # committed before its ack); see storage/group_commit.py.
+        self.replies = group_commit.for_engine(uow)
 
     # ------------------------------------------------------------------ reading
 
@@ -375,23 +379,66 @@ class CheckinService(MemberFacingService):
         """Store a plain DM reply as a check-in visible to the author's team.
 
         `source_message` names the chat message ("<channel>:<ts>"), so that editing the
-        message later edits this entry.
+        message later edits this entry. Returns once the reply is committed: the questions are
+        read and the text redacted in the caller's thread, then the row is written together
+        with the replies that arrive alongside it, in one transaction (storage/group_commit.py).
         """
+        key = f"{platform}:event:{event_id}" if event_id else None
         with self.uow() as uow:
             member = self.members.find(uow, platform, user_id)
-            qset = self.alliance.question_set_for(self.members.cohort_of(member.agency_id))
-        return self.submit(
-            platform,
-            user_id,
-            answers={first_text_question(qset): text},
-            themes=[],
-            visibility=Visibility.TEAM,
-            source=Source.DM_REPLY,
-            idempotency_key=f"{platform}:event:{event_id}" if event_id else None,
-            # A reply answers the newest open prompt, if there is one.
-            answer_latest_prompt=True,
-            source_message=source_message,
+            asked = self._asked(uow, member, None)
+            member_id, agency_id = member.id, member.agency_id
+        # The cohort's set names the question a plain reply answers; the extras (an inquiry's,
+        # the purpose question) come after it and stay unanswered.
+        answer_to = first_text_question(
+            self.alliance.question_set_for(self.members.cohort_of(agency_id))
         )
+        qset = asked.qset
+        draft = prepare_checkin(
+            question_specs(qset), {answer_to: text}, [], Visibility.TEAM, self.alliance.themes
+        )
+        purpose_period = asked.purpose_period if draft.answers.get("purpose") else None
+        barrier = qset.barrier_question
+        barrier_named = bool(barrier and draft.answers.get(barrier.id))
+
+        def write(uow: UnitOfWork) -> SavedCheckin:
+            if key:
+                existing = uow.checkins.by_idempotency_key(key)
+                if existing is not None:
+                    return replace(self._saved(uow, existing, False, ""), repeat=True)
+            row = uow.checkins.add(
+                CheckinRow(
+                    member_id=member_id,
+                    agency_id=agency_id,
+                    prompt_id=None,
+                    question_set_id=qset.id,
+                    questions=snapshot(qset),
+                    answers=draft.answers,
+                    visibility=draft.visibility.value,
+                    source=Source.DM_REPLY.value,
+                    redaction_count=draft.redaction_count,
+                    idempotency_key=key,
+                    created_at=self.clock(),
+                    inquiry_id=asked.inquiry_id,
+                    purpose_period=purpose_period,
+                    source_message=source_message,
+                ),
+                [],
+            )
+            # A reply answers the newest open prompt, if there is one.
+            self._answer_prompt(uow, row, member_id, None, latest=True)
+            saved = self._saved(uow, row, created=True, summary=draft.redaction_summary)
+            return replace(saved, barrier_named=barrier_named)
+
+        try:
+            return self.replies.run(write)
+        except AlreadyStored as exc:
+            # Another process stored this event between the lookup and the insert.
+            with self.uow() as uow:
+                existing = uow.checkins.by_idempotency_key(exc.key)
+                if existing is None:
+                    raise NotFound("That check-in no longer exists.") from exc
+                return replace(self._saved(uow, existing, False, ""), repeat=True)
 
     def edit_reply(self, platform: str, user_id: str, source_message: str, text: str) -> ReplyEdit:
         """The author edited a chat message that was saved as a check-in: edit the entry too.

@@ -21,9 +21,12 @@ from typing import Any
 
 from bot.alliance import DEFAULT_QUESTION_SET, AllianceConfig, ContributorGroup, QuestionSet
 from bot.domain.checkins import Source, Visibility, prepare_checkin
+from bot.domain.entries import EditWindowClosed, editable_until, may_edit
 from bot.domain.errors import LearnLoopError, NotFound, ValidationFailed
 from bot.ports import Clock
-from bot.services.checkins import question_specs, snapshot
+from bot.services.checkins import CheckinService, question_specs, snapshot
+from bot.services.entries import EntryService
+from bot.views import contribute as receipt_words
 from bot.views.checkin import VISIBILITY_FIELD, CheckinForm, read_checkin
 from bot.views.contribute import CHOICES, CHOOSE_VISIBILITY
 from storage.models import CheckinRow, MemberRow
@@ -69,6 +72,42 @@ class TooManySubmissions(LearnLoopError):
         )
 
 
+class ReceiptForged(LearnLoopError):
+    """A receipt link whose signature does not match (made up, altered or cut short)."""
+
+    code = "receipt_forged"
+
+    def __init__(self) -> None:
+        super().__init__(receipt_words.RECEIPT_FORGED)
+
+
+class ReceiptExpired(LearnLoopError):
+    """A receipt older than the alliance keeps entries: what it pointed at is purged."""
+
+    code = "receipt_expired"
+
+    def __init__(self, months: int) -> None:
+        super().__init__(receipt_words.receipt_expired(months))
+
+
+class EntryGone(LearnLoopError):
+    """A receipt whose entry was deleted (by its author, or by retention)."""
+
+    code = "entry_gone"
+
+    def __init__(self) -> None:
+        super().__init__(receipt_words.ENTRY_GONE)
+
+
+class ChangeClosed(LearnLoopError):
+    """The group's link was withdrawn: what was shared through it can be deleted, not changed."""
+
+    code = "change_closed"
+
+    def __init__(self) -> None:
+        super().__init__(receipt_words.CHANGE_CLOSED)
+
+
 class SecretNotSet(LearnLoopError):
     """BOARD_SECRET_KEY or BOARD_URL is missing: links cannot be made or checked."""
 
@@ -91,6 +130,22 @@ class Contribution:
     checkin_id: int
     redactions: int
     redaction_summary: str
+    receipt_url: str = ""
+
+
+@dataclass(frozen=True)
+class OpenReceipt:
+    """A contributor's receipt, read: their entry as stored and what they may do with it."""
+
+    checkin_id: int
+    user_id: str  # the entry's own member ("contributor:<random>"), nobody LearnLoop knows
+    group_name: str
+    form: CheckinForm  # the questions the entry was answered with
+    current: dict[str, Any]  # its answers, themes and visibility as stored
+    saved_on: dt.date
+    edit_until: dt.date
+    editable: bool  # inside the edit window (the same as a chat author's)
+    link_open: bool  # the group still takes contributions (its link was not withdrawn)
 
 
 def _b64(data: bytes) -> str:
@@ -107,10 +162,15 @@ class ContributorService:
         clock: Clock,
         secret: str | None,
         base_url: str | None,
+        checkins: CheckinService | None = None,
+        entries: EntryService | None = None,
     ) -> None:
         self.uow = uow
         self.alliance = alliance
         self.clock = clock
+        # A receipt's change and delete are a chat author's edit and delete: the same services.
+        self.checkins = checkins
+        self.entries = entries
         self._secret = secret.encode() if secret else None
         self.base_url = base_url.rstrip("/") if base_url else None
 
@@ -296,5 +356,151 @@ class ContributorService:
             )
             uow.commit()
             checkin_id = row.id
+            user_id = member.platform_user_id
         log.info("contribution stored for group %s", opened.group.id)
-        return Contribution(checkin_id, draft.redaction_count, draft.redaction_summary)
+        return Contribution(
+            checkin_id,
+            draft.redaction_count,
+            draft.redaction_summary,
+            self.receipt_url(checkin_id, user_id, now),
+        )
+
+    # ------------------------------------------------------------------ receipts
+
+    def receipt_lifetime(self) -> dt.timedelta:
+        """How long a receipt works: as long as the alliance keeps entries (then purged)."""
+        return dt.timedelta(days=31 * self.alliance.alliance.retention_months)
+
+    def receipt_token(self, checkin_id: int, user_id: str, issued: dt.datetime) -> str:
+        """A receipt's URL token: the entry, when it was issued, its member's random part, and
+        their signature (so the link cannot be made up, and a reused id opens nothing)."""
+        nonce = user_id.removeprefix("contributor:")
+        stamp = str(int(issued.timestamp()))
+        signature = self._signature("receipt", str(checkin_id), stamp, nonce)
+        return f"{checkin_id}.{stamp}.{nonce}.{signature}"
+
+    def receipt_url(self, checkin_id: int, user_id: str, issued: dt.datetime) -> str:
+        """The private link a contributor keeps to change or delete what they shared."""
+        token = self.receipt_token(checkin_id, user_id, issued)
+        return f"{self.base_url or ''}/contribute/entry/{token}"
+
+    def _read_receipt(self, token: str) -> tuple[int, str]:
+        parts = token.split(".")
+        if len(token) > 300 or len(parts) != 4 or not all(parts):
+            raise ReceiptForged()
+        id_text, stamp, nonce, signature = parts
+        expected = self._signature("receipt", id_text, stamp, nonce).encode()
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a forged value).
+        if not hmac.compare_digest(expected, signature.encode()):
+            raise ReceiptForged()
+        try:
+            checkin_id = int(id_text)
+            issued = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise ReceiptForged() from None
+        if self.clock() - issued > self.receipt_lifetime():
+            raise ReceiptExpired(self.alliance.alliance.retention_months)
+        return checkin_id, f"contributor:{nonce}"
+
+    def receipt(self, token: str) -> OpenReceipt:
+        """The entry a receipt opens; ReceiptForged, ReceiptExpired or EntryGone if none."""
+        checkin_id, user_id = self._read_receipt(token)
+        zone = self.alliance.alliance.zone
+        with self.uow() as uow:
+            row = uow.checkins.get(checkin_id)
+            member = (
+                uow.members.get(row.member_id)
+                if row is not None and row.member_id is not None
+                else None
+            )
+            if (
+                row is None
+                or member is None
+                or member.platform != PLATFORM
+                or member.platform_user_id != user_id
+            ):
+                raise EntryGone()
+            group_id = row.agency_id
+            current = {
+                "answers": dict(row.answers),
+                "themes": [t.name for t in row.themes],
+                "visibility": row.visibility,
+            }
+            saved_at = row.created_at
+            link_open = uow.contributor_links.live(group_id) is not None
+        try:
+            group_name = self.alliance.contributor_group(group_id).name
+        except KeyError:  # the group left the alliance file: its link is gone with it
+            group_name, link_open = group_id, False
+        qset = self._checkins().question_set_for(PLATFORM, user_id, checkin_id=checkin_id)
+        now = self.clock()
+        return OpenReceipt(
+            checkin_id=checkin_id,
+            user_id=user_id,
+            group_name=group_name,
+            form=CheckinForm.build(qset, self.alliance.themes),
+            current=current,
+            saved_on=saved_at.astimezone(zone).date(),
+            edit_until=editable_until(saved_at).astimezone(zone).date(),
+            editable=may_edit(saved_at, now),
+            link_open=link_open,
+        )
+
+    def typed_receipt(self, opened: OpenReceipt, values: dict[str, Any]) -> dict[str, Any]:
+        """What a submitted change says, read against the entry's questions (to show again)."""
+        answers, themes, visibility = read_checkin(opened.form.qset, self.alliance.themes, values)
+        if not values.get(VISIBILITY_FIELD):
+            visibility = ""
+        return {"answers": answers, "themes": themes, "visibility": visibility}
+
+    def change(self, token: str, values: dict[str, Any]) -> str:
+        """Change what a receipt's entry says: a chat author's edit (validated, redacted again,
+        audited), within the same edit window; the redaction summary to show.
+
+        Raises ChangeClosed once the group's link is withdrawn, EditWindowClosed after the
+        window, ValidationFailed by question id; nothing is changed then.
+        """
+        opened = self.receipt(token)
+        if not opened.link_open:
+            raise ChangeClosed()
+        if not opened.editable:
+            raise EditWindowClosed()
+        if values.get(VISIBILITY_FIELD) not in {v.value for v in CHOICES}:
+            # Checked with the other answers, so every mistake is named at once.
+            errors = {"visibility": CHOOSE_VISIBILITY}
+            try:
+                typed = self.typed_receipt(opened, values)
+                prepare_checkin(
+                    question_specs(opened.form.qset),
+                    typed["answers"],
+                    typed["themes"],
+                    Visibility.ANONYMOUS.value,
+                    self.alliance.themes,
+                )
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
+            raise ValidationFailed(errors)
+        saved = self._checkins().submit_form(
+            PLATFORM, opened.user_id, values, Source.WEB_FORM, checkin_id=opened.checkin_id
+        )
+        log.info("contribution %s changed by its author", opened.checkin_id)
+        return saved.redaction_summary
+
+    def delete(self, token: str) -> None:
+        """Delete a receipt's entry as a chat author deletes theirs (its themes, links and text
+        go; audited), then the one-off member row it was stored under. A withdrawn group link
+        does not stop this: what someone shared stays theirs to take back."""
+        opened = self.receipt(token)
+        entries = self.entries
+        if entries is None:
+            raise RuntimeError("ContributorService was built without the entry service")
+        entries.delete(PLATFORM, opened.user_id, opened.checkin_id)
+        with self.uow() as uow:
+            uow.contributor_links.forget_member(PLATFORM, opened.user_id)
+            uow.commit()
+        log.info("contribution %s deleted by its author", opened.checkin_id)
+
+    def _checkins(self) -> CheckinService:
+        if self.checkins is None:
+            raise RuntimeError("ContributorService was built without the check-in service")
+        return self.checkins

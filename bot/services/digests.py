@@ -256,14 +256,34 @@ class DigestService:
         The digest's own query and `theme_lines`, without the rest of the digest (the board's
         themes page reads many weeks at once).
         """
-        names = {a.id: a.name for a in self.alliance.agencies}
-        agency = dest.agency_id
-        only = [agency] if agency is not None else None
-        threshold = self.alliance.alliance.suppress_below
+        return [self.theme_lines_for(dest, counts) for counts in self.week_theme_counts(periods)]
+
+    def week_theme_counts(
+        self, periods: Sequence[Period]
+    ) -> list[dict[tuple[str | None, str], int]]:
+        """Each period's raw (agency, theme) counts alliance-wide, anonymous under None.
+
+        Raw: under the threshold too. Only `theme_lines_for` turns them into what anyone sees.
+        """
+        if not periods:
+            return []
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
-            counted = uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], only)
-        return [theme_lines(counts, names, threshold) for counts in counted]
+            return uow.digests.theme_counts_by_window([(p.start, p.end) for p in periods], None)
+
+    def theme_lines_for(
+        self, dest: Destination, counts: Mapping[tuple[str | None, str], int]
+    ) -> list[ThemeLine]:
+        """A destination's theme lines from a period's alliance-wide counts (`theme_counts`).
+
+        An agency's digest counts only its named check-ins (`theme_counts` scoped to it): the
+        alliance-wide counts under its id. Suppressed by the digests' own `theme_lines`.
+        """
+        names = {a.id: a.name for a in self.alliance.agencies}
+        agency = dest.agency_id
+        if agency is not None:
+            counts = {key: n for key, n in counts.items() if key[0] == agency}
+        return theme_lines(dict(counts), names, self.alliance.alliance.suppress_below)
 
     def week_patterns(
         self, dest: Destination, periods: Sequence[Period]
@@ -282,23 +302,35 @@ class DigestService:
         alliance_wide = audience.kind == "alliance"
         visibilities = [Visibility.ALLIANCE.value, Visibility.ANONYMOUS.value]
         oldest = min(p.start for p in periods)
-        first = lookback_start(oldest) if alliance_wide else oldest
         last = max(p.end for p in periods)
         with self.uow() as uow:
             uow.digests.plan_for_this_period()
             entries = uow.digests.shareable_checkins(
-                first, last, visibilities, audience.agency_id, self._texts
-            )
-            raised = (
-                uow.escalations.raised_for(e.id for e in entries if e.barrier.strip())
-                if alliance_wide
-                else {}
+                oldest, last, visibilities, audience.agency_id, self._texts
             )
             # An agency's digest quotes its own anonymous entries only past the k-anonymity gate.
             only = [audience.agency_id] if audience.agency_id is not None else None
             gates = [
                 uow.digests.contributors(p.start, p.end, only) if only else None for p in periods
             ]
+        # The recurring barriers' lookback (weeks before the oldest) is read only if a week
+        # has barrier patterns that "Barriers we keep meeting" might replace.
+        earlier: list[CheckinFact] | None = None
+        raised: dict[int, str] = {}
+
+        def lookback() -> list[CheckinFact]:
+            nonlocal earlier, raised
+            if earlier is None:
+                with self.uow() as uow:
+                    uow.digests.plan_for_this_period()
+                    earlier = uow.digests.shareable_checkins(
+                        lookback_start(oldest), oldest, visibilities, None, self._texts
+                    )
+                    raised = uow.escalations.raised_for(
+                        e.id for e in [*earlier, *entries] if e.barrier.strip()
+                    )
+            return earlier
+
         names = self.alliance.agency_names()
         scope_label = self._scope_label(dest)
         found: list[tuple[Pattern, ...]] = []
@@ -325,7 +357,9 @@ class DigestService:
             if alliance_wide and any(p.kind == "barrier" for p in patterns):
                 since = lookback_start(period.start)
                 meeting = [
-                    e for e in entries if since <= e.created_at < period.end and e.barrier.strip()
+                    e
+                    for e in [*lookback(), *entries]
+                    if since <= e.created_at < period.end and e.barrier.strip()
                 ]
                 recurring = recurring_barriers(
                     RecurringInputs(

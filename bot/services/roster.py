@@ -162,7 +162,9 @@ class Roster(MemberFacingService):
     ) -> str | None:
         now = self.clock()
         # A one-way key: the address itself is never stored.
-        source = hashlib.sha256(f"email:{email}".encode()).hexdigest()
+        # Kept per workspace or tenant looked in (the deployment's own keeps the old key).
+        where = f"{agency.directory}:" if agency.directory else ""
+        source = hashlib.sha256(f"email:{where}{email}".encode()).hexdigest()
         with self.uow() as uow:
             row = uow.onboarding.listing(agency.platform, "email", source)
             known = list(row.user_ids) if row is not None else None
@@ -175,7 +177,8 @@ class Roster(MemberFacingService):
             return known[0] if known else None
         budget[0] -= 1
         try:
-            user_id = self.messenger.user_by_email(agency.platform, email)
+            # In the agency's own workspace or tenant: the same address elsewhere is someone else.
+            user_id = self.messenger.user_by_email(agency.platform, email, agency.directory)
         except MessengerError as exc:
             with self._lock:
                 self.errors[f"email:{exc.code}"] += 1

@@ -12,10 +12,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.metrics import Metrics
 from bot.ports import MessageRef, MessengerError, UserProfile
+from bot.shared_holds import SharedHolds, slack_key
 from bot.slack import render
 from bot.slack.digest_messenger import DIGEST_RETRY_BUDGET, DigestMessaging
 from bot.slack.escalation_messenger import EscalationMessaging
 from bot.slack.pacing import ONE_WORKSPACE, ChannelPacer, Pacer, WorkspacePacers
+from bot.slack.workspaces import request_workspace
 from bot.views.checkin import PROMPT_TAG
 from bot.views.message import Message
 
@@ -85,6 +87,7 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
         digest_retry_budget: float = DIGEST_RETRY_BUDGET,
         pacers: WorkspacePacers | None = None,
         workspace_of: Callable[[str], str | None] | None = None,
+        holds: SharedHolds | None = None,
     ) -> None:
         self.client = client
         self.metrics = metrics
@@ -95,6 +98,8 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             pacers = WorkspacePacers(lambda: pacer)
         self.pacers = pacers
         self.workspace_of = workspace_of
+        # A 429's Retry-After, shared with every other worker sending into the same workspace.
+        self.holds = holds
         # Slack also limits each conversation to about a message a second: a digest's parts
         # and charts go into one channel, one after another.
         self.channel_pacer = channel_pacer or ChannelPacer()
@@ -147,6 +152,11 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
         limited = failed = 0
         while True:
             pacer.acquire()  # after a 429, this waits out Retry-After
+            held = self.holds.remaining(slack_key(workspace)) if self.holds is not None else 0.0
+            if held > 0:
+                # Another worker was told 429 here: nobody sends until its Retry-After is up.
+                pacer.hold(held)
+                continue
             try:
                 resp = self._call(
                     "chat.postMessage", lambda: self.client.chat_postMessage(**kwargs)
@@ -156,6 +166,8 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
                 # paced, and a digest's 429 (one busy channel) must not slow the fan-out.
                 if exc.code == "ratelimited":
                     pacer.rate_limited(exc.retry_after or 1.0)
+                    if self.holds is not None:
+                        self.holds.record(slack_key(workspace), exc.retry_after or 1.0)
                 elif exc.code == "server_error":
                     pacer.failed()  # it reached Slack and counted against the limit
                 if exc.code == "ratelimited" and limited < RATE_LIMIT_RETRIES:
@@ -228,8 +240,12 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             deleted=bool(user.get("deleted")),
         )
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
-        """users.lookupByEmail (users:read.email); None when no one in the workspace has it."""
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
+        """users.lookupByEmail (users:read.email); None when no one in the workspace has it.
+
+        `where` is the workspace to ask (OAuth mode: its token is used); None, the default one.
+        """
+        context = request_workspace.set(where) if where else None
         try:
             resp: Any = self._call(
                 "users.lookupByEmail", lambda: self.client.users_lookupByEmail(email=email)
@@ -238,6 +254,9 @@ class SlackMessenger(EscalationMessaging, DigestMessaging):
             if exc.code == "users_not_found":
                 return None
             raise
+        finally:
+            if context is not None:
+                request_workspace.reset(context)
         return str((resp.get("user") or {}).get("id") or "") or None
 
     def fewer_senders(self) -> None:

@@ -152,6 +152,21 @@ class Pacer:
             self._run_start, self._run_count = None, 0
             self._last_change = now
 
+    def hold(self, seconds: float) -> None:
+        """Another worker was told 429 in this workspace: hold every sender back as long.
+
+        Slack said nothing to this worker about its own rate, so the estimate is left alone;
+        the pause is not sending time, as after a 429 of its own.
+        """
+        with self._lock:
+            now = self._clock()
+            until = now + seconds
+            if until <= self._blocked_until:
+                return
+            self._blocked_until = until
+            self._accepted.clear()
+            self._run_start, self._run_count = None, 0
+
     def relearn(self) -> None:
         """Forget the limit learned: another process that shared this workspace's limit has
         stopped, so this one may take all of it. From the rate now, the slow start grows again

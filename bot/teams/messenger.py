@@ -31,6 +31,7 @@ from microsoft_teams.cards import AdaptiveCard
 from bot.domain.platforms import is_entra_object_id
 from bot.ports import DigestProgress, MessageRef, MessengerError, UserProfile
 from bot.services.teams import TeamsConversation, TeamsConversationService
+from bot.shared_holds import SharedHolds, teams_key
 from bot.teams import render
 from bot.teams.app import TeamsBot
 from bot.teams.files import PendingFiles
@@ -112,6 +113,7 @@ class TeamsMessenger:
         conversations: TeamsConversationService,
         graph_url: str | None = None,
         pacer: TeamsPacer | None = None,
+        holds: SharedHolds | None = None,
     ) -> None:
         self.bot = bot
         self.conversations = conversations
@@ -119,6 +121,8 @@ class TeamsMessenger:
         self.graph_url = (graph_url or _graph_root(bot)).rstrip("/")
         # Every call into a conversation keeps under the Bot Connector's published limits.
         self.pacer = pacer or TeamsPacer()
+        # A 429's Retry-After, shared with every other worker sending into the same tenant.
+        self.holds = holds
         self._tenants: dict[str, str] = {}  # address -> tenant, for pace_key
         self.pending_files = PendingFiles()
         # Filled by channel_members, read by the sends that follow in the same prompt run.
@@ -140,10 +144,16 @@ class TeamsMessenger:
 
         async def attempt_all() -> T:
             for attempt in range(MAX_ATTEMPTS):
-                if where is not None:
+                while where is not None:
                     turn = self.pacer.reserve(where.tenant_id, where.conversation_id)
                     if turn > 0:
                         await asyncio.sleep(turn)
+                    key = teams_key(where.tenant_id)
+                    held = self.holds.remaining(key) if self.holds is not None else 0.0
+                    if held <= 0:
+                        break
+                    # Another worker was told 429 in this tenant: wait it out, then a new turn.
+                    self.pacer.hold(where.tenant_id, held)
                 try:
                     return await make()
                 except Exception as exc:  # noqa: BLE001 - classified right below
@@ -152,6 +162,8 @@ class TeamsMessenger:
                     if where is not None and told is not None:
                         # The next turn of every call in this tenant waits it out.
                         self.pacer.rate_limited(where.tenant_id, told)
+                        if self.holds is not None:
+                            self.holds.record(teams_key(where.tenant_id), told)
                     if wait is None or attempt == MAX_ATTEMPTS - 1:
                         raise
                     log.info("teams %s: retrying in %.1fs (%s)", method, wait, error_code(exc))
@@ -300,15 +312,18 @@ class TeamsMessenger:
         """Teams doesn't tell a bot someone's time zone: unknown, so the alliance's applies."""
         return None
 
-    def user_by_email(self, platform: str, email: str) -> str | None:
+    def user_by_email(self, platform: str, email: str, where: str | None = None) -> str | None:
         """Microsoft Graph `GET /v1.0/users/{address}`: the Entra object id, None if nobody.
 
-        Needs the app permission User.Read.All (admin-consented) in the bot's tenant; a refusal
-        is reported as `graph_403`, and the address is looked up again on the next pass.
+        Looked up in tenant `where` (the agency's `tenant`), else in the bot's own. Needs the
+        app permission User.Read.All (admin-consented) in that tenant; a refusal is reported as
+        `graph_403`, and the address is looked up again on the next pass.
         """
         method = "graph.users.get"
-        # The SDK's own Graph token (its cache, the bot's credentials and tenant).
-        token = self._call(method, lambda: self.bot.app._get_graph_token())
+        # The SDK's own Graph token (its cache, the bot's credentials) for that tenant: Graph
+        # answers from the tenant the token was issued in, so the same address in another
+        # tenant is never found.
+        token = self._call(method, lambda: self.bot.app._get_graph_token(where))
         if token is None:
             raise MessengerError("graph_token_unavailable", method)
         url = f"{self.graph_url}/v1.0/users/{quote(email, safe='@')}"

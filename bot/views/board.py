@@ -88,10 +88,12 @@ class BoardText:
     col_theme: str = "Theme"
     patterns_title: str = "Shared patterns, week by week"
     no_patterns: str = "No shared patterns this week."
+    patterns_pending: str = (
+        "This week's shared patterns are still being worked out: they will show here shortly."
+    )
     no_themes: str = "Nothing was tagged with a theme in these weeks."
     # Inquiries
     inquiries_title: str = "Inquiries"
-    inquiries_intro: str = "Open learning inquiries, and those closed in the last 90 days."
     no_inquiries: str = "No inquiries are open or closed recently."
     # The review pack
     report_title: str = "Review pack"
@@ -103,6 +105,8 @@ class BoardText:
     open_report: str = "Open the review pack"
     download_report: str = "Download the review pack"
     week_title: str = "This week"
+    weeks_nav_label: str = "Other weeks"
+    back_to_this_week: str = "Back to this week"
 
 
 TEXT = BoardText()
@@ -242,6 +246,89 @@ def slack_failed() -> Problem:
     )
 
 
+def bad_week() -> Problem:
+    """A week asked for with a date that cannot be read."""
+    return Problem(
+        400,
+        "That week could not be read",
+        "Give the week as a date, like 2026-11-16 (year, month, day): the page shows the "
+        "week, Monday to Sunday, that the day falls in.",
+    )
+
+
+def slack_other_workspace() -> Problem:
+    """A Slack account from a workspace this deployment does not serve."""
+    return Problem(
+        403,
+        "That Slack workspace is not the alliance's",
+        "You signed in to a Slack workspace LearnLoop does not serve here. Sign in to Slack "
+        "with the alliance's workspace and try again, or ask for an e-mail link.",
+        sign_in_again=True,
+    )
+
+
+# ------------------------------------------------------------------------ weeks
+
+
+def week_span(monday: dt.date) -> str:
+    """A week's days in words: "9 to 15 November 2026" (months and years only when needed)."""
+    sunday = monday + dt.timedelta(days=6)
+    if monday.year != sunday.year:
+        return f"{monday.day} {monday:%B %Y} to {sunday.day} {sunday:%B %Y}"
+    if monday.month != sunday.month:
+        return f"{monday.day} {monday:%B} to {sunday.day} {sunday:%B %Y}"
+    return f"{monday.day} to {sunday.day} {sunday:%B %Y}"
+
+
+@dataclass(frozen=True)
+class WeekLink:
+    """A link to another week: its words and the Monday it starts on (None: this week)."""
+
+    label: str
+    monday: dt.date | None
+
+
+@dataclass(frozen=True)
+class WeekNav:
+    """Which week the page shows, the weeks either side, and what to say if it is empty."""
+
+    heading: str
+    this_week: bool
+    previous: WeekLink
+    next: WeekLink | None
+    nothing: str | None = None
+
+
+def week_nav(monday: dt.date, this_monday: dt.date, empty: bool) -> WeekNav:
+    """The words around a week's page: its heading, "Previous week" and "Next week" (never
+    past this week), and the message for a week with nothing to show."""
+    span = week_span(monday)
+    current = monday == this_monday
+    before = monday - dt.timedelta(days=7)
+    after = monday + dt.timedelta(days=7)
+    following = None
+    if after <= this_monday:
+        following = WeekLink(
+            f"Next week: {week_span(after)}", None if after == this_monday else after
+        )
+    nothing = None
+    if monday > this_monday:
+        nothing = f"The week of {span} has not happened yet, so there is nothing to show."
+    elif empty and current:
+        nothing = "Nothing has been shared this week yet. Come back later in the week."
+    elif empty:
+        nothing = (
+            f"Nothing was shared in the week of {span}, and no barrier moved. Try the week before."
+        )
+    return WeekNav(
+        heading="This week" if current else f"The week of {span}",
+        this_week=current,
+        previous=WeekLink(f"Previous week: {week_span(before)}", before),
+        next=following,
+        nothing=nothing,
+    )
+
+
 # ------------------------------------------------------------------------ the register
 
 
@@ -363,6 +450,19 @@ class ThemeWeek:
     lines: tuple[ThemeLine, ...]
     patterns: tuple[Pattern, ...]
     threshold: int
+    # The week's patterns are not worked out yet (the worker keeps finished weeks' patterns;
+    # a page never works out more than the running week's).
+    patterns_pending: bool = False
+    _cells: dict[tuple[str, str | None], str] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        # The page asks for every theme x agency x week cell: look them up, not through lines.
+        for line in self.lines:
+            self._cells[(line.theme, None)] = str(line.total)
+            for name, count in line.by_agency:
+                self._cells.setdefault((line.theme, name), str(count))
 
     def count(self, theme: str, agency: str | None = None) -> str:
         """The week's count for a theme (alliance total, or one agency's), as words.
@@ -370,15 +470,7 @@ class ThemeWeek:
         A theme or agency missing from the week reads like any small count: zero is under the
         threshold too, and telling it apart from one or two would say what suppression hides.
         """
-        for line in self.lines:
-            if line.theme != theme:
-                continue
-            if agency is None:
-                return str(line.total)
-            for name, count in line.by_agency:
-                if name == agency:
-                    return str(count)
-        return f"fewer than {self.threshold}"
+        return self._cells.get((theme, agency), f"fewer than {self.threshold}")
 
 
 @dataclass(frozen=True)
@@ -391,6 +483,11 @@ class ThemesView:
     total_heading: str
     weeks_shown: int
     week_choices: tuple[int, ...] = (4, 8, 12, 26)
+
+    def rows(self, agency: str | None = None) -> list[tuple[str, list[str]]]:
+        """One grid's rows: each theme with its count in every week (the alliance's total, or
+        one agency's), as words."""
+        return [(theme, [w.count(theme, agency) for w in self.weeks]) for theme in self.themes]
 
 
 # ------------------------------------------------------------------------ inquiries
@@ -406,9 +503,23 @@ class InquiryEntry:
 
 @dataclass(frozen=True)
 class InquiriesView:
-    """Open and recently closed inquiries."""
+    """Open and recently closed inquiries (for one agency's manager: the agency's name)."""
 
     entries: tuple[InquiryEntry, ...] = field(default_factory=tuple)
+    agency: str | None = None
+
+    @property
+    def intro(self) -> str:
+        """What the page lists, and whose entries its summaries read."""
+        if self.agency is None:
+            return (
+                "Open learning inquiries, and those closed in the last 90 days, each with what "
+                "it found across the cohort."
+            )
+        return (
+            f"The inquiries {self.agency} takes part in, open or closed in the last 90 days. "
+            f"Each summary is read from {self.agency}'s own learnings, as in its digest."
+        )
 
 
 def inquiry_line_text(line: InquiryLine) -> str:

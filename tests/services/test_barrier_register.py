@@ -6,6 +6,7 @@ the tests move.
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import datetime as dt
@@ -154,6 +155,41 @@ def test_stale_barriers_are_raised_once_a_week_in_their_levels_channel(
     report = esc(app).raise_stale(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
     assert report.posted == {"agency": 2}
     assert len(stale_posts(app)) == 3
+
+
+def test_an_agency_with_its_own_leadership_channel_is_reminded_there(
+    make_live: Callable[..., Live], clock: Clock_
+) -> None:
+    """The first rung's reminder goes where the barrier's card went: the agency's own
+    leadership channel when it has one, the shared one for the agencies that have none."""
+    agencies = copy.deepcopy(TEST_ALLIANCE["agencies"])
+    agencies[0]["leadership_channel"] = "C0HOUSELEADS"  # housing has its own; hospital not
+    app = make_live(alliance_config(agencies=agencies), clock=clock)
+    housing = raise_one(app, BOB, "Letters read like threats", agencies=["housing"])
+    hospital = raise_one(app, CAROL, "No texts from our phones", agencies=["hospital"])
+    up = raise_one(app, BOB, "Forms ask too much", agencies=["housing"])
+    act(app, up, Action.ESCALATE)  # on the second rung: its own channel, whoever raised it
+
+    tuesday = MONDAY + dt.timedelta(days=15)
+    report = esc(app).raise_stale(tuesday)
+    assert report.posted == {"agency@C0HOUSELEADS": 1, "agency": 1, "alliance": 1}, report
+    [own] = stale_posts(app, "C0HOUSELEADS")
+    [shared] = stale_posts(app, "C0LEADS")
+    assert "Letters read like threats" in json.dumps(own["blocks"])
+    assert "No texts" not in json.dumps(own["blocks"])
+    assert "No texts from our phones" in json.dumps(shared["blocks"])
+    assert "Letters read" not in json.dumps(shared["blocks"])
+    # The escalated one (raised by housing) is reminded on its own rung, not in either.
+    [upper] = stale_posts(app, "C0STEWARDS")
+    assert "Forms ask too much" in json.dumps(upper["blocks"])
+    url = app.scalar("SELECT card_url FROM escalations WHERE id = :b", b=housing)
+    assert f"<{url}|#{housing} Letters read like threats>" in json.dumps(own["blocks"])
+    assert f"#{hospital} No texts" in json.dumps(shared["blocks"])
+    # Once a week in each channel: later the same week, nothing more anywhere.
+    again = esc(app).raise_stale(tuesday + dt.timedelta(hours=2))
+    assert again.posted == {}
+    assert sorted(again.already) == ["agency", "agency@C0HOUSELEADS", "alliance"]
+    assert len(stale_posts(app, "C0HOUSELEADS")) == 1 and len(stale_posts(app)) == 1
 
 
 def test_a_refused_reminder_is_tried_again_later_that_week(app: Live, clock: Clock_) -> None:

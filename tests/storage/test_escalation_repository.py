@@ -106,9 +106,19 @@ def test_a_weekly_reminder_is_claimed_once(uow: UnitOfWorkFactory) -> None:
     with uow() as u:
         assert u.escalations.claim_reminder("agency", "2026-W49") is None
         assert u.escalations.claim_reminder("alliance", "2026-W49") is not None
-        assert u.escalations.reminded_levels("2026-W49") == {"agency"}
+        # An agency's own leadership channel has a reminder of its own on the same level.
+        own = u.escalations.claim_reminder("agency", "2026-W49", "C0OWNLEAD")
+        assert own is not None
+        own.status = "posted"
+        u.commit()
+    with uow() as u:
+        assert u.escalations.claim_reminder("agency", "2026-W49", "C0OWNLEAD") is None
+        assert u.escalations.reminded_levels("2026-W49") == {
+            ("agency", ""),
+            ("agency", "C0OWNLEAD"),
+        }
         count = u.session.scalar(select(func.count()).select_from(EscalationReminderRow))
-        assert count == 2
+        assert count == 3
 
 
 def test_people_outside_every_agency_move_in_when_they_get_one(uow: UnitOfWorkFactory) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jwt
+import pytest
 from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
     JONI,
     MEGAN,
@@ -13,10 +15,11 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
     make_teams_live_fixture,
     mixed_alliance_data,
 )
-from teams_requests import TeamsDriver, TeamsUser
+from teams_requests import TENANT_ID, TeamsDriver, TeamsUser
 from teams_ui import card_text
 
 from bot.alliance import parse_alliance
+from bot.settings import ConfigError
 
 ADMIN = TeamsUser("a0a0a0a0-1111-4222-8333-999999999999", "Ada Admin")
 
@@ -91,3 +94,72 @@ def test_teams_members_by_address_are_looked_up_in_graph(make_teams_live: object
     assert all((c.headers.get("Authorization") or "").startswith("Bearer ") for c in asked)
     told = card_text(live.connector.last_send(ADMIN.chat_id).card)
     assert "gone@nhs.example" in told and "NHS Community Team" in told
+
+
+OTHER_TENANT = "0c0c0c0c-2222-4333-8444-555566667777"  # the county council's own tenant
+COUNCIL_PERSON = TeamsUser("c0c0c0c0-3333-4444-8555-666677778888", "Cal Council")
+
+
+def test_an_agency_on_another_tenant_is_looked_up_in_its_own_tenant(
+    make_teams_live: object,
+) -> None:
+    """Two fake Graph tenants: the bot's and the council's. The council's addresses are asked of
+    the council's tenant (a token issued there); the same address in the bot's tenant — another
+    person — is never used, and an address only the bot's tenant knows is not found."""
+    data = mixed_alliance_data()
+    data["roles"]["admins"] = [ADMIN.aad]
+    data["agencies"][-1]["members"] = [MEGAN.aad, "joni@nhs.example"]
+    data["agencies"].append(
+        {
+            "id": "council",
+            "name": "County Council",
+            "platform": "teams",
+            "tenant": OTHER_TENANT,
+            "members": ["cal@council.example", "joni@nhs.example"],
+        }
+    )
+    live = make_teams_live(parse_alliance(data))  # type: ignore[operator]
+    # The bot's tenant has someone else under the council's address, and Joni under hers.
+    live.connector.graph_tenants[TENANT_ID] = {
+        "cal@council.example": OUTSIDER.aad,
+        "joni@nhs.example": JONI.aad,
+    }
+    live.connector.graph_tenants[OTHER_TENANT] = {"cal@council.example": COUNCIL_PERSON.aad}
+    live.install(ADMIN)
+
+    cohort = live.loop.alliance.cohorts[0]
+    members = live.loop.services.prompts.roster.cohort_members(cohort)
+
+    by_agency: dict[str, set[str]] = {}
+    for m in members:
+        by_agency.setdefault(m.agency_id, set()).add(m.user_id)
+    assert by_agency["council"] == {COUNCIL_PERSON.aad}  # not OUTSIDER, not Joni
+    assert by_agency["nhs"] == {MEGAN.aad, JONI.aad}
+    assert OUTSIDER.aad not in {m.user_id for m in members}
+    # Each agency's addresses went to its own tenant, with a token issued there.
+    asked = [c for c in live.connector.calls if c.kind == "graph_user"]
+    tenants = {(c.conversation_id, _tid(c.headers)) for c in asked}
+    assert tenants == {
+        ("joni@nhs.example", TENANT_ID),
+        ("cal@council.example", OTHER_TENANT),
+        ("joni@nhs.example", OTHER_TENANT),
+    }
+    # Joni is not in the council's tenant: the admins are told, about the council's entry.
+    told = card_text(live.connector.last_send(ADMIN.chat_id).card)
+    assert "joni@nhs.example" in told and "County Council" in told
+
+
+def _tid(headers: dict[str, str]) -> str | None:
+    auth = next(v for k, v in headers.items() if k.lower() == "authorization")
+    return jwt.decode(auth[7:], options={"verify_signature": False}).get("tid")
+
+
+def test_check_config_validates_an_agencys_tenant() -> None:
+    data = mixed_alliance_data()
+    data["agencies"][-1]["tenant"] = "contoso.onmicrosoft.com"
+    data["agencies"][0]["tenant"] = OTHER_TENANT  # a Slack agency
+    with pytest.raises(ConfigError) as caught:
+        parse_alliance(data)
+    problems = caught.value.problems
+    assert any(p.startswith(f"agencies.{len(data['agencies']) - 1}.tenant: ") for p in problems)
+    assert "agencies.0.tenant: only a Teams agency has a tenant id" in problems

@@ -7,7 +7,12 @@ next send for its Retry-After (the fake's own timestamps are compared, not the w
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
+import pytest
 from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
+    JONI,
     MEGAN,
     TeamsLive,
     bot_connector_fixture,
@@ -16,8 +21,17 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
     teams_live_fixture,
 )
 
+from bot.app import share_teams_limits
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.pacing import TENANT_LIMIT, THREAD_LIMITS, TeamsPacer
+from bot.teams.pacing import (
+    TENANT_LIMIT,
+    TENANT_RATE,
+    THREAD_LIMITS,
+    WORKERS_REFRESH,
+    TeamsPacer,
+)
+from bot.views.message import Message, Paragraph
+from bot.views.words import words
 
 
 class Clock:
@@ -71,3 +85,57 @@ def test_a_429_from_the_connector_holds_the_next_send_for_its_retry_after(
     messenger = teams_live.loop.services.prompts.messenger.for_address(MEGAN.aad)  # type: ignore[attr-defined]
     assert isinstance(messenger, TeamsMessenger) and messenger.pacer.rate_limits == 1
     assert teams_live.scalar("SELECT count(*) FROM prompts WHERE status = 'sent'") >= 1
+
+
+def test_a_429_told_to_one_worker_holds_the_other_worker_in_that_tenant(
+    make_teams_live: Callable[..., TeamsLive],
+) -> None:
+    """Two workers (two LearnLoops on one database): the Bot Connector tells worker 1 to wait;
+    worker 2, never told anything itself, does not send into that tenant before the time is up
+    — the `workspace_backoff` row says so."""
+    one, two = make_teams_live(), make_teams_live()
+    one.install(MEGAN)
+    one.install(JONI)
+    one.connector.clear()
+    one.connector.fail_next("send", 429, headers={"Retry-After": "3"})
+    first = one.loop.services.prompts.messenger.for_address(MEGAN.aad)
+    second = two.loop.services.prompts.messenger.for_address(JONI.aad)
+    assert isinstance(first, TeamsMessenger) and isinstance(second, TeamsMessenger)
+    hello = Message(words("Hello"), (Paragraph(words("Hello")),))
+    sender = threading.Thread(target=lambda: first.send(MEGAN.aad, hello))
+    sender.start()
+    one.connector.wait_for(lambda: bool(one.connector.sends(MEGAN.chat_id)))
+    refused = one.connector.sends(MEGAN.chat_id)[0]
+    # Wait until worker 1 has recorded what it was told (then worker 2 sends, into one tenant).
+    assert first.holds is not None
+    one.connector.wait_for(lambda: first.holds is not None and first.holds.recorded == 1)
+    second.send(JONI.aad, hello)
+    sender.join(timeout=30)
+    joni = one.connector.sends(JONI.chat_id)
+    assert len(joni) == 1 and joni[0].at >= refused.at + 3.0
+    megan = one.connector.sends(MEGAN.chat_id)
+    assert len(megan) == 2 and megan[1].at >= refused.at + 3.0  # its retry waited too
+    assert second.pacer.rate_limits == 0 and first.pacer.rate_limits == 1
+
+
+def test_each_worker_keeps_to_its_share_of_the_tenant_rate() -> None:
+    clock = Clock()
+    running = {"n": 3}
+    pacer = TeamsPacer(clock=clock, workers=lambda: running["n"])
+    fan_out = [clock.now + pacer.reserve("contoso", f"a:person{n}") for n in range(31)]
+    # Three workers: each sends at a third of the rate, so together they keep under it.
+    assert fan_out[-1] - fan_out[0] >= 30 * 3 / TENANT_RATE - 1e-9
+    assert 3 * (len(fan_out) - 1) / (fan_out[-1] - fan_out[0]) < TENANT_LIMIT
+    # One stops: the others take up its share once they ask again (every few seconds).
+    running["n"] = 1
+    clock.now = fan_out[-1] + WORKERS_REFRESH
+    later = [clock.now + pacer.reserve("contoso", f"a:later{n}") for n in range(46)]
+    assert later[-1] - later[0] == pytest.approx(45 / TENANT_RATE)
+
+
+def test_the_worker_shares_the_tenant_rate_with_the_running_workers(
+    teams_live: TeamsLive,
+) -> None:
+    share_teams_limits(teams_live.loop, lambda: 2)
+    messenger = teams_live.loop.services.prompts.messenger.for_address(MEGAN.aad)  # type: ignore[attr-defined]
+    assert isinstance(messenger, TeamsMessenger) and messenger.pacer.sharing() == 2

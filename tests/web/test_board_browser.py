@@ -14,7 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from board_fixtures import ANONYMOUS_TEXT, CHAIR, HOUSING_MANAGER, TEAM_ONLY_TEXT, BoardLive
+from board_fixtures import (
+    ANONYMOUS_TEXT,
+    CHAIR,
+    HOSPITAL_ANSWER,
+    HOUSING_MANAGER,
+    HOUSING_TEAM_ANSWER,
+    TEAM_ONLY_TEXT,
+    BoardLive,
+    run_inquiry,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -154,6 +163,47 @@ def test_a_manager_sees_only_their_agency(
     page.goto(board_live.url + "/board/themes")
     themes = check(page, "themes-manager", request, own_team=True)
     assert "Hospital Discharge</h2>" not in themes
+    context.close()
+
+
+def test_a_manager_reads_their_agencys_inquiry_summary(
+    board_live: BoardLive, browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    run_inquiry(board_live)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(board_live, page, HOUSING_MANAGER)
+    page.get_by_role("link", name="Inquiries").click()
+    page.get_by_role("heading", name="What slows a move home?").wait_for()
+    html = check(page, "inquiries-manager", request, own_team=True)
+    summary = page.get_by_role("region", name="What slows a move home?").inner_text()
+    assert "Inquiry so far" in summary and HOUSING_TEAM_ANSWER in summary
+    assert HOSPITAL_ANSWER not in html and "Hospital Discharge" not in html
+    context.close()
+
+
+def test_a_board_member_goes_back_to_a_finished_week(
+    board_live: BoardLive, browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    """A week on: this week is empty and says so; "Previous week" opens the seeded week."""
+    board_live.clock.advance(days=7)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(board_live, page, CHAIR)
+    empty = check(page, "week-empty-board", request)
+    assert "Nothing has been shared this week yet" in empty
+    weeks = page.get_by_role("navigation", name="Other weeks")
+    weeks.get_by_role("link", name="Previous week: 16 to 22 November 2026").click()
+    assert page.url.endswith("/board/?week=2026-11-16")
+    finished = check(page, "week-finished-board", request)
+    assert ANONYMOUS_TEXT in finished and "Temporary accommodation was full" in finished
+    assert page.title().startswith("The week of 16 to 22 November 2026")
+    page.get_by_role("link", name="Next week: 23 to 29 November 2026").click()
+    page.get_by_text("Nothing has been shared this week yet").wait_for()
+    answer = page.goto(board_live.url + "/board/?week=22-11-2026")
+    assert answer is not None and answer.status == 400
+    check(page, "week-bad-date-board", request)
+    assert "That week could not be read" in page.content()
     context.close()
 
 

@@ -195,7 +195,68 @@ def test_sign_in_with_slack_through_openid_connect(board_live: BoardLive) -> Non
         assert done.status_code == 303, done.text
         assert http.get("/board/barriers").status_code == 200
     assert board_live.slack.calls("openid.connect.token")
-    assert board_live.slack.calls("openid.connect.userInfo")
+    # Who signed in is read from the verified ID token alone.
+    assert not board_live.slack.calls("openid.connect.userInfo")
+    assert signins(board_live) == 1
+
+
+def slack_signin(live: BoardLive, http: httpx.Client) -> httpx.Response:
+    """Start Sign in with Slack, consent on the fake's page, and come back with the code."""
+    start = http.get("/board/signin/slack")
+    back = urlsplit(httpx.get(start.headers["location"]).headers["location"])
+    return http.get(back.path + "?" + back.query)
+
+
+def refusals(live: BoardLive, reason: str) -> int:
+    return int(
+        live.scalar(
+            "SELECT count(*) FROM audit_events WHERE action = 'board_signin_refused' "
+            "AND target = :reason",
+            reason=reason,
+        )
+    )
+
+
+def test_an_id_token_from_another_workspace_is_refused_and_audited(board_live: BoardLive) -> None:
+    board_live.slack.set_oidc_user(STEWARD)
+    board_live.slack.set_oidc_id_token(**{"https://slack.com/team_id": "T0ELSEWHERE"})
+    with board_live.client() as http:
+        refused = slack_signin(board_live, http)
+        assert refused.status_code == 403
+        assert "That Slack workspace is not the alliance" in refused.text
+        assert SESSION_COOKIE + "=" not in refused.headers.get("set-cookie", "")
+        assert http.get("/board/barriers").status_code == 401
+    assert signins(board_live) == 0 and refusals(board_live, "team") == 1
+    actor = board_live.scalar(
+        "SELECT actor FROM audit_events WHERE action = 'board_signin_refused'"
+    )
+    assert actor == f"slack:{STEWARD}"
+
+
+def test_an_id_token_that_cannot_be_trusted_is_refused(board_live: BoardLive) -> None:
+    import time
+
+    board_live.slack.set_oidc_user(STEWARD)
+    now = int(time.time())
+    cases = [
+        ({"foreign_key": True}, "invalid: InvalidSignatureError"),
+        ({"aud": "someone-elses-app"}, "audience"),
+        ({"iss": "https://evil.example"}, "issuer"),
+        ({"exp": now - 600, "iat": now - 900}, "expired"),
+        ({"nonce": "not-the-browsers"}, "nonce"),
+        ({"nonce": None}, "invalid: MissingRequiredClaimError"),
+    ]
+    with board_live.client() as http:
+        for changes, reason in cases:
+            board_live.slack.set_oidc_id_token(**changes)
+            refused = slack_signin(board_live, http)
+            assert refused.status_code == 400, (changes, refused.text)
+            assert "Signing in with Slack did not work" in refused.text
+            assert refusals(board_live, reason) == 1, reason
+        assert http.get("/board/barriers").status_code == 401
+        # The same fake, tokens back to what Slack signs: signed in.
+        board_live.slack.set_oidc_id_token()
+        assert slack_signin(board_live, http).status_code == 303
     assert signins(board_live) == 1
 
 

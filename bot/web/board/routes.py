@@ -7,9 +7,7 @@ board service's; its words are `bot.views.board`'s; the templates lay them out.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import logging
 import secrets
 from pathlib import Path
@@ -20,8 +18,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import LearnLoop
@@ -30,6 +26,7 @@ from bot.render.pages import html_words
 from bot.services.board import BoardService, LinkRefused, TooManyRequests, Viewer
 from bot.views import board as words
 from bot.views.board import ROLE_NAMES, TEXT, Problem, RegisterFilters, inquiry_line_text
+from bot.web.board.oidc import SlackOpenID, SlackSignInRefused
 from bot.web.board.security import (
     CSRF_COOKIE,
     OIDC_COOKIE,
@@ -317,7 +314,15 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
 
     if slack_credentials is not None:
         client_id, client_secret = slack_credentials
-        authorize_url = slack_web_base(settings.slack_api_url) + "/openid/connect/authorize"
+        web_base = slack_web_base(settings.slack_api_url)
+        authorize_url = web_base + "/openid/connect/authorize"
+        openid = SlackOpenID(
+            settings.slack_api_url,
+            web_base,
+            client_id,
+            client_secret,
+            teams=lambda: served_workspaces(loop),
+        )
 
         def redirect_uri(request: Request) -> str:
             return base_url(request) + "/board/signin/slack/callback"
@@ -349,18 +354,20 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
                 return problem(request, words.slack_failed())
             if not code or not state or not same(state, expected_state):
                 return problem(request, words.slack_failed())
-            who = await run_in_threadpool(
-                _slack_identity,
-                settings.slack_api_url,
-                client_id,
-                client_secret,
-                code,
-                redirect_uri(request),
-                nonce,
-            )
-            if who is None:
+            try:
+                person = await run_in_threadpool(openid.person, code, redirect_uri(request), nonce)
+            except SlackSignInRefused as refused:
+                log.info("board: Slack sign-in refused (%s)", refused.reason)
+                await run_in_threadpool(
+                    board.record_refusal,
+                    f"slack:{refused.user_id}" if refused.user_id else "slack:unverified",
+                    refused.reason,
+                    refused.team_id,
+                )
+                if refused.reason == "team":
+                    return problem(request, words.slack_other_workspace())
                 return problem(request, words.slack_failed())
-            user_id, name = who
+            user_id, name = person.user_id, person.name
             viewer = board.viewer_for_slack(user_id, name)
             if viewer is None:
                 return problem(request, words.not_on_board())
@@ -370,33 +377,46 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
 
     # ------------------------------------------------------------------ pages
 
-    def week_page(request: Request, viewer: Viewer, session: Session) -> HTMLResponse:
-        """The week's digest for the viewer's audience, with its charts."""
-        view, charts = board.this_week(viewer)
+    def week_page(
+        request: Request, viewer: Viewer, session: Session, week: str | None
+    ) -> HTMLResponse:
+        """A week's digest for the viewer's audience, with its charts and the weeks around it."""
+        day = None
+        if week is not None:
+            day = _day_of(week)
+            if day is None:
+                return problem(request, words.bad_week(), viewer=viewer)
+        page = board.week_page(viewer, day)
+        digest = (
+            Markup("\n".join(digest_fragment(page.view, page.charts)))
+            if page.view is not None
+            else None
+        )
         return render(
             request,
             "board/week.html",
             viewer=viewer,
             session=session,
-            title=TEXT.week_title,
-            digest=Markup("\n".join(digest_fragment(view, charts))),
+            title=page.nav.heading,
+            nav=page.nav,
+            digest=digest,
         )
 
     @api.get("/board/")
     def this_week(request: Request, week: str | None = None) -> HTMLResponse:
-        """This week: the digest the viewer's audience gets, with its charts."""
+        """This week (or the week of ?week=YYYY-MM-DD): the digest the viewer's audience gets."""
         who = signed_in(request)
         if isinstance(who, HTMLResponse):
             return who
         viewer, session = who
-        return week_page(request, viewer, session)
+        return week_page(request, viewer, session, week)
 
     @api.get("/board")
     def board_root() -> Response:
         return RedirectResponse("/board/", 307)
 
     @api.get("/board/agency/{agency_id}")
-    def agency_page(request: Request, agency_id: str) -> HTMLResponse:
+    def agency_page(request: Request, agency_id: str, week: str | None = None) -> HTMLResponse:
         """An agency's own week: for that agency's managers only."""
         who = signed_in(request)
         if isinstance(who, HTMLResponse):
@@ -404,7 +424,7 @@ def mount_board(api: FastAPI, loop: LearnLoop) -> None:
         viewer, session = who
         if viewer.agency_id != agency_id:
             return problem(request, words.agency_page_refused(), viewer=viewer)
-        return week_page(request, viewer, session)
+        return week_page(request, viewer, session, week)
 
     @api.get("/board/barriers")
     def barriers(
@@ -535,46 +555,30 @@ def signin_url(signer: BoardSigner, base: str, jti: str, email: str, now: dt.dat
     return f"{base.rstrip('/')}/board/signin/link?{urlencode({'token': token})}"
 
 
+def _day_of(text: str) -> dt.date | None:
+    """A YYYY-MM-DD date from a query string, or None when it is not one (or far off)."""
+    if len(text) != 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
 def _blocks(blocks: Any) -> list[str]:
     return html_blocks(blocks, heading="h3")
 
 
-def _slack_identity(
-    api_url: str,
-    client_id: str,
-    client_secret: str,
-    code: str,
-    redirect_uri: str,
-    nonce: str,
-) -> tuple[str, str | None] | None:
-    """Swap a code for tokens (openid.connect.token), then ask who it is (userInfo)."""
-    client = WebClient(base_url=api_url, timeout=10)
-    try:
-        tokens = client.openid_connect_token(
-            client_id=client_id, client_secret=client_secret, code=code, redirect_uri=redirect_uri
-        )
-        id_token = str(tokens.get("id_token") or "")
-        if _claims(id_token).get("nonce") != nonce:
-            log.info("board: Slack sign-in refused: the nonce does not match")
-            return None
-        info = WebClient(base_url=api_url, token=str(tokens["access_token"]), timeout=10)
-        user = info.openid_connect_userInfo()
-    except (SlackApiError, KeyError, ValueError) as exc:
-        log.info("board: Slack sign-in failed: %s", exc.__class__.__name__)
-        return None
-    user_id = user.get("https://slack.com/user_id")
-    if not user_id:
-        return None
-    return str(user_id), user.get("name")
-
-
-def _claims(id_token: str) -> dict[str, Any]:
-    """The payload of an ID token Slack just handed us over TLS (its nonce is what we check)."""
-    parts = id_token.split(".")
-    if len(parts) != 3:
-        raise ValueError("not a JWT")
-    padded = parts[1] + "=" * (-len(parts[1]) % 4)
-    data = json.loads(base64.urlsafe_b64decode(padded))
-    if not isinstance(data, dict):
-        raise ValueError("not a JWT payload")
-    return data
+def served_workspaces(loop: LearnLoop) -> set[str]:
+    """The Slack workspaces (and Enterprise Grid orgs) this deployment serves: the alliance
+    file's, every installed one (OAuth mode), and the bot token's own (single workspace)."""
+    alliance = loop.services.alliance
+    teams = {t for t in [alliance.alliance.slack_team, *(a.team for a in alliance.agencies)] if t}
+    if loop.installs is not None:
+        teams.update(loop.installs.tokens.installed())
+    if loop.own_workspace is not None:
+        me = loop.own_workspace.identity()
+        if me is not None:
+            teams.update(t for t in (me.team_id, me.enterprise_id) if t)
+    return teams

@@ -393,8 +393,12 @@ class BoardService:
         dest = self.digests.board_destination(viewer.scope)
         now = self.clock()
         periods = self._weeks(now, weeks)
-        counts = self._week_counts(periods, now)
-        patterns = self._week_patterns(dest, periods, now)
+        starts = [p.start for p in periods]
+        with self.uow() as uow:  # what is kept, in one read
+            kept_counts = uow.kept.read(COUNTS, "", "", starts[1:], now)
+            kept_patterns = uow.kept.read(PATTERNS, dest.scope, self.alliance.version, starts, now)
+        counts = self._week_counts(periods, now, kept_counts)
+        patterns = self._week_patterns(dest, periods, now, kept_patterns)
         threshold = self.alliance.alliance.suppress_below
         built = [
             ThemeWeek(
@@ -440,16 +444,16 @@ class BoardService:
         return period.end + KEEP_AFTER <= now
 
     def _week_counts(
-        self, periods: Sequence[Period], now: dt.datetime
+        self, periods: Sequence[Period], now: dt.datetime, kept: dict[dt.datetime, Any]
     ) -> list[dict[tuple[str | None, str], int]]:
         """Each week's raw alliance-wide counts: kept ones, the rest counted in one query.
 
         A finished week counted here is kept for the next view (claimed before it is read).
         """
-        settled = [p for p in periods if self._settled(p, now)]
-        with self.uow() as uow:
-            kept = uow.kept.read(COUNTS, "", "", [p.start for p in settled], now)
-        found = {start: _decode_counts(payload) for start, payload in kept.items()}
+        settled = {p.start for p in periods if self._settled(p, now)}
+        found = {
+            start: _decode_counts(payload) for start, payload in kept.items() if start in settled
+        }
         missing = [p for p in periods if p.start not in found]
         claims = self._claim([p for p in missing if self._settled(p, now)], COUNTS, None, now)
         if missing:
@@ -460,16 +464,17 @@ class BoardService:
         return [found[p.start] for p in periods]
 
     def _week_patterns(
-        self, dest: Destination, periods: Sequence[Period], now: dt.datetime
+        self,
+        dest: Destination,
+        periods: Sequence[Period],
+        now: dt.datetime,
+        kept: dict[dt.datetime, Any],
     ) -> list[tuple[Pattern, ...] | None]:
         """Each week's shared patterns for the destination's audience; None: not kept yet.
 
-        Only the running week (or a week just ended) is worked out here, and kept a few
-        minutes; finished weeks are the worker's to keep.
+        Only the running week is worked out here, and kept a few minutes; finished weeks are
+        the worker's to keep.
         """
-        version = self.alliance.version
-        with self.uow() as uow:
-            kept = uow.kept.read(PATTERNS, dest.scope, version, [p.start for p in periods], now)
         found: dict[dt.datetime, tuple[Pattern, ...] | None] = {
             start: _decode_patterns(payload) for start, payload in kept.items()
         }
@@ -615,15 +620,27 @@ class BoardService:
     # ------------------------------------------------------------------ inquiries
 
     def inquiry_page(self, viewer: Viewer) -> InquiriesView:
-        """Open and recent inquiries; summaries (alliance-level content) for alliance roles."""
+        """Open and recent inquiries with their summaries: for alliance roles every inquiry,
+        summarised across the cohort (as the stewards read it in chat); for a manager the
+        inquiries their agency takes part in, each summarised from their agency's entries as
+        their agency's digest reads them."""
+        agency = viewer.agency_id
         lines = self.inquiries.recent_lines()
-        entries = []
-        for line in lines:
-            summary = None
-            if viewer.agency_id is None:
-                summary = summary_message(self.inquiries.summary(line.inquiry_id))
-            entries.append(InquiryEntry(line=line, summary=summary))
-        return InquiriesView(entries=tuple(entries))
+        if agency is not None:
+            lines = [line for line in lines if self.inquiries.covers(line, agency)]
+        entries = [
+            InquiryEntry(
+                line=line,
+                summary=summary_message(self.inquiries.summary(line.inquiry_id, agency)),
+            )
+            for line in lines
+        ]
+        return InquiriesView(entries=tuple(entries), agency=self._agency_name(agency))
+
+    def _agency_name(self, agency_id: str | None) -> str | None:
+        if agency_id is None:
+            return None
+        return next((a.name for a in self.alliance.agencies if a.id == agency_id), agency_id)
 
     # ------------------------------------------------------------------ the review pack
 
@@ -645,7 +662,7 @@ def _encode_counts(counts: dict[tuple[str | None, str], int]) -> list[list[Any]]
 
 
 def _decode_counts(payload: Any) -> dict[tuple[str | None, str], int]:
-    return {(agency, theme): int(n) for agency, theme, n in payload}
+    return {(agency, theme): n for agency, theme, n in payload}
 
 
 def _encode_patterns(patterns: Sequence[Pattern]) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from live_server import LiveServer  # noqa: E402
-from slack_api import FakeSlackAPI  # noqa: E402
+from slack_api import TEAM_ID, FakeSlackAPI  # noqa: E402
 from slack_requests import slash_command  # noqa: E402
 from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
 
@@ -132,13 +132,17 @@ def inbound(mode: str, requests: int, fake: FakeSlackAPI) -> float:
         if mode == "oauth-uncached":
             loop.bolt._authorize.cache_enabled = False  # type: ignore[union-attr]  # noqa: SLF001
         server = LiveServer(create_web_app(loop)).start()
+        # A single-workspace deployment serves the workspace its bot token belongs to (what
+        # auth.test says: the fake's own team) and refuses others with 403; in OAuth mode the
+        # request comes from one of the installed workspaces.
+        team = TEAM_ID if mode == "single" else TEAMS[0]
         times = []
         with httpx.Client(timeout=10) as http:
             for n in range(requests):
                 req = slash_command(
                     "/checkin",
                     user_id=f"U0{n % 10:06d}",
-                    team_id=TEAMS[0],
+                    team_id=team,
                     enterprise_id=None,
                     enterprise_name=None,
                     response_url=fake.response_url(),
@@ -152,6 +156,9 @@ def inbound(mode: str, requests: int, fake: FakeSlackAPI) -> float:
                 assert response.status_code == 200, response.text
         server.stop()
         loop.engine.dispose()
+    # Each request did what a /checkin does (opened the check-in modal), not just answer 200.
+    opened = len(fake.calls("views.open"))
+    assert opened == requests, f"{mode}: {opened} modals opened for {requests} requests"
     return statistics.median(times)
 
 

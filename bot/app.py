@@ -378,3 +378,17 @@ def set_up(settings: Settings) -> AllianceConfig:
     finally:
         engine.dispose()
     return alliance
+
+
+def share_teams_limits(loop: LearnLoop, workers: Callable[[], int]) -> None:
+    """Each worker keeps to its share of a Teams tenant's published limit (the rate ÷ `workers`
+    running); Slack's limits are learnt by each worker from what Slack takes of its own sends."""
+    if loop.teams is None:
+        return
+    from bot.messenger_router import MessengerRouter
+    from bot.teams.messenger import TeamsMessenger
+
+    router = loop.messenger
+    teams = router.messengers.get("teams") if isinstance(router, MessengerRouter) else router
+    if isinstance(teams, TeamsMessenger):
+        teams.pacer.workers = workers

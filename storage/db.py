@@ -29,8 +29,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # worker runs up to 40 requests at once (anyio's thread limit); with SQLAlchemy's default of 5
 # kept, a burst opened and closed a connection for most requests (on SQLite the pragmas
 # below each time, on PostgreSQL a new backend): measured in BENCHMARKS.md (issue 18).
-POOL_SIZE = 16
-POOL_OVERFLOW = 24
+SQLITE_POOL = {"pool_size": 16, "max_overflow": 24}
+# PostgreSQL counts every connection against its max_connections (100 by default) for every
+# worker process: 10 kept, and at most 15 in all, as SQLAlchemy's default allowed; a request
+# beyond that waits for a connection to come back.
+POSTGRES_POOL = {"pool_size": 10, "max_overflow": 5}
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -41,14 +44,14 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            kwargs.setdefault("pool_size", POOL_SIZE)
-            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+            for key, value in SQLITE_POOL.items():
+                kwargs.setdefault(key, value)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", POOL_SIZE)
-    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    for key, value in POSTGRES_POOL.items():
+        kwargs.setdefault(key, value)
     return create_engine(url, **kwargs)
 
 

@@ -16,9 +16,14 @@ the batch is rolled back and each write of it is committed alone, as without gro
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, TypeVar
+
+from sqlalchemy import Engine
 
 from bot.domain.errors import StorageUnavailable
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -39,11 +44,68 @@ class _Write:
         self.error: BaseException | None = None
 
 
+def writers_queue(engine: Engine) -> Callable[[], AbstractContextManager[object]]:
+    """What a leader holds while it writes, so the worker processes' leaders take turns.
+
+    On a SQLite file, the leaders of several web workers would otherwise meet on SQLite's
+    write lock, where the one that waits polls in its busy handler, sleeping up to 100 ms at a
+    time; an exclusive lock on a file beside the database queues them instead, and the next
+    one wakes as soon as the lock is let go. PostgreSQL has concurrent writers: nothing to hold.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return nullcontext
+    path = Path(url.database).expanduser()
+    path = path.with_name(path.name + ".writers-lock")
+    handles: dict[int, int] = {}  # one descriptor per process (a fork gets its own)
+    guard = threading.Lock()
+
+    @contextmanager
+    def queue() -> Iterator[object]:
+        import fcntl  # POSIX only, like the deployments LearnLoop documents
+
+        pid = os.getpid()
+        with guard:
+            fd = handles.get(pid)
+            if fd is None:
+                fd = handles[pid] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield None
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    return queue
+
+
+def for_engine(uow: UnitOfWorkFactory) -> GroupCommit:
+    """The commit of DM replies for this database, chosen by measurement (BENCHMARKS.md).
+
+    SQLite has one writer at a time: its replies are grouped, and the worker processes' leaders
+    take turns on a lock file. PostgreSQL has concurrent writers and already flushes the WAL
+    of commits that arrive together once; grouping there made each reply's queries wait in one
+    leader's line (and, at 64 in flight, for a pooled connection), so each reply commits alone.
+    """
+    engine = uow.engine
+    if engine.dialect.name == "sqlite":
+        return GroupCommit(uow, writers_queue(engine))
+    return GroupCommit(uow, grouped=False)
+
+
 class GroupCommit:
     """Commits the writes handed to `run` by concurrent threads, several per transaction."""
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+        *,
+        grouped: bool = True,
+    ) -> None:
         self._uow = uow
+        self._turn = turn
+        # False: each write in its own transaction, on the caller's thread (see for_engine).
+        self.grouped = grouped
         self._lock = threading.Lock()
         self._pending: list[_Write] = []
         self._leading = False
@@ -52,12 +114,26 @@ class GroupCommit:
         self.transactions = 0
         self.writes = 0
 
+    @property
+    def waiting(self) -> int:
+        """Writes handed in and not yet taken into a transaction."""
+        with self._lock:
+            return len(self._pending)
+
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` in a transaction shared with concurrent writes; return once committed.
 
         `work` must only touch the database through the unit of work it is given (and not
         commit it). Raises what `work` raised, or StorageUnavailable if the commit failed.
         """
+        if not self.grouped:
+            with self._uow() as uow:
+                alone = work(uow)
+                uow.commit()
+            with self._lock:
+                self.transactions += 1
+                self.writes += 1
+            return alone
         me = _Write(work)
         with self._lock:
             self._pending.append(me)
@@ -94,7 +170,7 @@ class GroupCommit:
     def _commit(self, batch: list[_Write]) -> None:
         results: list[Any] = []
         try:
-            with self._uow() as uow:
+            with self._turn(), self._uow() as uow:
                 for write in batch:
                     results.append(write.work(uow))
                 uow.commit()

@@ -178,17 +178,21 @@ class InquiryRepository:
         """Every check-in tagged to an inquiry, oldest first."""
         return self._stored(CheckinRow.inquiry_id == inquiry_id)
 
-    def linked_barriers(self, inquiry_id: int) -> list[tuple[str, str, str]]:
-        """(title, status, level) of barriers linked to the inquiry's check-ins, oldest first."""
+    def linked_barriers(
+        self, inquiry_id: int, agency_id: str | None = None
+    ) -> list[tuple[str, str, str]]:
+        """(title, status, level) of barriers linked to the inquiry's check-ins (one agency's,
+        when given), oldest first."""
+        linked = (
+            select(EscalationLinkRow.escalation_id)
+            .join(CheckinRow, CheckinRow.id == EscalationLinkRow.checkin_id)
+            .where(CheckinRow.inquiry_id == inquiry_id)
+        )
+        if agency_id is not None:
+            linked = linked.where(CheckinRow.agency_id == agency_id)
         rows = self.session.execute(
             select(EscalationRow.title, EscalationRow.status, EscalationRow.level)
-            .where(
-                EscalationRow.id.in_(
-                    select(EscalationLinkRow.escalation_id)
-                    .join(CheckinRow, CheckinRow.id == EscalationLinkRow.checkin_id)
-                    .where(CheckinRow.inquiry_id == inquiry_id)
-                )
-            )
+            .where(EscalationRow.id.in_(linked))
             .order_by(EscalationRow.created_at, EscalationRow.id)
         )
         return [(title, status, level) for title, status, level in rows]

@@ -225,11 +225,37 @@ class AdvisoryPresence:
         except DBAPIError:
             return True  # can't tell: leave its leases alone until they expire
 
+    def count(self) -> int:
+        """How many workers are running now (each holds its presence lock); at least this one."""
+        try:
+            with self.engine.connect() as conn:
+                held = conn.execute(
+                    text(
+                        # Advisory locks belong to one database: count this one's only.
+                        "SELECT count(DISTINCT objid) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND classid = :space AND objsubid = 2 AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                    ),
+                    {"space": PRESENCE_SPACE},
+                ).scalar()
+                conn.commit()
+        except DBAPIError:
+            return 1  # can't tell: as if alone (a 429 still holds every worker back)
+        return max(1, int(held or 0))
+
     def close(self) -> None:
-        """Drop the presence lock (closing its connection)."""
+        """Drop the presence lock, then its connection.
+
+        Unlocked first: a closed connection goes back to the engine's pool, where a session
+        lock would live on (and the worker seem to be running) until the pool let it go.
+        """
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:space, :key)"),
+                    {"space": PRESENCE_SPACE, "key": _presence_key(self.worker)},
+                )
                 conn.close()
             except DBAPIError:
                 pass

@@ -188,6 +188,33 @@ def seed(loop: LearnLoop, clock: Clock_) -> None:
     clock.now = NOW
 
 
+HOUSING_TEAM_ANSWER = "Waiting for the repairs team held up two moves home"
+HOUSING_NAMED_ANSWER = "A key safe fitted on the day let people leave on time"
+HOSPITAL_ANSWER = "Transport booked the day before made discharge smoother"
+
+
+def run_inquiry(live: BoardLive) -> int:
+    """An inquiry for the weekly cohort (every agency), answered in each agency."""
+    services = live.loop.services
+    started = services.inquiries.start("slack", STEWARD, "What slows a move home?", "weekly", 2)
+    for user, visibility, answer in (
+        (ALICE, "team", HOUSING_TEAM_ANSWER),
+        (BOB, "alliance", HOUSING_NAMED_ANSWER),
+        (CAROL, "alliance", HOSPITAL_ANSWER),
+        (DAN, "anonymous", "Nobody knew who books the transport"),
+    ):
+        live.clock.advance(minutes=1)
+        services.checkins.submit(
+            "slack",
+            user,
+            answers={"learned": f"Learned: {answer}", "inquiry": answer},
+            themes=["Housing"],
+            visibility=visibility,
+            source=Source.MODAL,
+        )
+    return started.id
+
+
 @pytest.fixture
 def board_live(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[BoardLive]:
     """LearnLoop with people listed and the board on, seeded, live over HTTP."""

@@ -350,7 +350,7 @@ def worker(
     On PostgreSQL several workers share the sending; on SQLite one sends and others stand by.
     It also serves /metrics and a heartbeat (/healthz) on its own port.
     """
-    from bot.app import build
+    from bot.app import build, share_teams_limits
     from bot.scheduler import Worker, due_jobs
     from bot.services.prompts import PromptService
     from bot.worker_status import WorkerStatus, serve_worker_http
@@ -375,6 +375,8 @@ def worker(
     if shares:
         presence = AdvisoryPresence(loop.engine, name)
         presence.announce()
+        # Teams' per-tenant limit is shared: each worker sends at its share of it.
+        share_teams_limits(loop, presence.count)
         logging.getLogger("learnloop").info(
             "worker %s: PostgreSQL, so every worker shares the sending", name
         )

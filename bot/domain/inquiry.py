@@ -24,7 +24,13 @@ from bot.domain.patterns import find_groups
 from bot.domain.reading import read_answers
 from bot.domain.redaction import IdentifierKind, redact
 from bot.domain.suppression import suppressed
-from bot.domain.visibility import Audience, attribution, can_read, may_name_author
+from bot.domain.visibility import (
+    Audience,
+    attribution,
+    can_read,
+    may_name_author,
+    may_quote_in_scope,
+)
 from bot.views.inquiry import (
     AgencyAnswers,
     AnswerGroup,
@@ -264,16 +270,41 @@ class InquiryInputs:
     agency_names: Mapping[str, str]  # id -> name: every agency of the alliance
     facts: Sequence[InquiryFact] = ()
     barriers: Sequence[RaisedBarrier] = field(default_factory=tuple)
+    # Whom the summary is for: the stewards (the alliance), or one agency's managers, whose
+    # summary is built from their agency's entries only (`InquiryService.summary`).
+    audience: Audience = field(default_factory=Audience.alliance)
+
+    @property
+    def counted(self) -> list[InquiryFact]:
+        """The entries the summary's totals count: all of them for the alliance; for an
+        agency, its named entries only (an anonymous entry never counts against its agency)."""
+        if self.audience.kind == "agency":
+            return [f for f in self.facts if f.visibility != Visibility.ANONYMOUS]
+        return list(self.facts)
+
+    def quotable(self, fact: InquiryFact) -> bool:
+        """Whether the summary may quote an entry: readable by its audience and, in an agency's
+        summary, an anonymous entry only when that agency had enough contributors to hide in."""
+        if not can_read(self.audience, fact):
+            return False
+        if self.audience.kind != "agency":
+            return True
+        authors: dict[str, set[int | None]] = defaultdict(set)
+        for other in self.facts:
+            authors[other.agency_id].add(other.member_id)
+        contributors = {agency: len(ids) for agency, ids in authors.items()}
+        return may_quote_in_scope(fact, self.audience.agency_id, contributors, self.suppress_below)
 
 
 def shared_answers(inputs: InquiryInputs, limit: int = MAX_SHARED) -> list[SharedAnswer]:
     """Answers from two or more named agencies that say the same thing, one quote each.
 
-    Only entries shared with the alliance take part (the summary goes to the stewards), and an
-    agency is named only for entries shared under the author's name, as in the digest.
+    Only entries the summary's audience may read take part (the stewards': those shared with
+    the alliance), and an agency is named only for entries shared under the author's name, as
+    in the digest. An agency's own summary has one agency, so no pattern across agencies.
     """
-    audience = Audience.alliance()
-    entries = [f for f in inputs.facts if can_read(audience, f) and f.text.strip()]
+    audience = inputs.audience
+    entries = [f for f in inputs.facts if inputs.quotable(f) and f.text.strip()]
     found: list[tuple[tuple[int, int, int], SharedAnswer]] = []
     for group in find_groups([e.text for e in entries]):
         members = [entries[i] for i in group.members]
@@ -324,6 +355,7 @@ def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
     """What the inquiry found: answers by agency, shared patterns, barriers raised."""
     threshold = inputs.suppress_below
     # Anonymous entries count in the totals (the whole cohort), never against an agency.
+    counted = inputs.counted
     named = [f for f in inputs.facts if f.visibility != Visibility.ANONYMOUS]
     learnings = Counter(f.agency_id for f in named)
     answers = Counter(f.agency_id for f in named if f.answer.strip())
@@ -347,21 +379,26 @@ def summarise_inquiry(inputs: InquiryInputs) -> InquirySummaryView:
         ends=inputs.ends,
         closed=inputs.closed,
         suppress_below=threshold,
-        learnings=suppressed(len(inputs.facts), threshold),
-        answers=suppressed(sum(1 for f in inputs.facts if f.answer.strip()), threshold),
+        learnings=suppressed(len(counted), threshold),
+        answers=suppressed(sum(1 for f in counted if f.answer.strip()), threshold),
         by_agency=by_agency,
         patterns=tuple(shared_answers(inputs)),
         themes=tuple(themes_across(inputs)),
-        barrier_answers=suppressed(sum(1 for f in inputs.facts if f.barrier.strip()), threshold),
+        barrier_answers=suppressed(sum(1 for f in counted if f.barrier.strip()), threshold),
         barriers=tuple(inputs.barriers),
         answer_groups=tuple(answer_groups(inputs)),
+        agency=(
+            inputs.agency_names.get(inputs.audience.agency_id, inputs.audience.agency_id)
+            if inputs.audience.kind == "agency" and inputs.audience.agency_id is not None
+            else None
+        ),
     )
 
 
 def answer_groups(inputs: InquiryInputs) -> list[AnswerGroup]:
-    """The answers to the inquiry's question the stewards may read, similar ones together."""
-    audience = Audience.alliance()
-    readable = [f for f in inputs.facts if f.answer.strip() and can_read(audience, f)]
+    """The answers to the inquiry's question its audience may read, similar ones together."""
+    audience = inputs.audience
+    readable = [f for f in inputs.facts if f.answer.strip() and inputs.quotable(f)]
 
     def quoted(fact: InquiryFact) -> QuotedAnswer:
         name = fact.author_name if may_name_author(audience, fact) else None

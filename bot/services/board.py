@@ -620,15 +620,27 @@ class BoardService:
     # ------------------------------------------------------------------ inquiries
 
     def inquiry_page(self, viewer: Viewer) -> InquiriesView:
-        """Open and recent inquiries; summaries (alliance-level content) for alliance roles."""
+        """Open and recent inquiries with their summaries: for alliance roles every inquiry,
+        summarised across the cohort (as the stewards read it in chat); for a manager the
+        inquiries their agency takes part in, each summarised from their agency's entries as
+        their agency's digest reads them."""
+        agency = viewer.agency_id
         lines = self.inquiries.recent_lines()
-        entries = []
-        for line in lines:
-            summary = None
-            if viewer.agency_id is None:
-                summary = summary_message(self.inquiries.summary(line.inquiry_id))
-            entries.append(InquiryEntry(line=line, summary=summary))
-        return InquiriesView(entries=tuple(entries))
+        if agency is not None:
+            lines = [line for line in lines if self.inquiries.covers(line, agency)]
+        entries = [
+            InquiryEntry(
+                line=line,
+                summary=summary_message(self.inquiries.summary(line.inquiry_id, agency)),
+            )
+            for line in lines
+        ]
+        return InquiriesView(entries=tuple(entries), agency=self._agency_name(agency))
+
+    def _agency_name(self, agency_id: str | None) -> str | None:
+        if agency_id is None:
+            return None
+        return next((a.name for a in self.alliance.agencies if a.id == agency_id), agency_id)
 
     # ------------------------------------------------------------------ the review pack
 

@@ -37,8 +37,8 @@ from bot.views.checkin import (
     reply_saved_message,
 )
 from bot.views.entries import GONE
+from storage import group_commit
 from storage.entry_queries import EntryQueries
-from storage.group_commit import GroupCommit
 from storage.models import CheckinRow
 from storage.repositories import AlreadyStored
 from storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -148,8 +148,9 @@ class CheckinService(MemberFacingService):
         super().__init__(uow, alliance, members, messenger, clock)
         # Adds an inquiry's question and the purpose question to the form.
         self.inquiries = inquiries
-        # DM replies that arrive together are committed together (still before each ack).
-        self.replies = GroupCommit(uow)
+        # DM replies that arrive together are committed together on SQLite (each is still
+        # committed before its ack); see storage/group_commit.py.
+        self.replies = group_commit.for_engine(uow)
 
     # ------------------------------------------------------------------ reading
 

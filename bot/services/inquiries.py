@@ -201,14 +201,23 @@ class InquiryService:
                 continue  # a steward closed it a moment ago: their close posted the summary
         return closed
 
-    def summary(self, inquiry_id: int) -> InquirySummaryView:
-        """What an inquiry found so far (or in all, once closed)."""
+    def summary(self, inquiry_id: int, agency_id: str | None = None) -> InquirySummaryView:
+        """What an inquiry found so far (or in all, once closed).
+
+        For the stewards (no `agency_id`), across the cohort; for one agency's managers, from
+        that agency's entries only, read as its digest reads them (`Audience.agency`: its
+        team-only entries too, an anonymous one quoted only in a crowd and never counted
+        against it), with the barriers its own entries were linked to.
+        """
+        audience = Audience.alliance() if agency_id is None else Audience.agency(agency_id)
         with self.uow() as uow:
             row = uow.inquiries.get(inquiry_id)
             if row is None:
                 raise NotFound(f"There is no inquiry {inquiry_id}.")
             stored = uow.inquiries.tagged(inquiry_id)
-            linked = uow.inquiries.linked_barriers(inquiry_id)
+            if agency_id is not None:
+                stored = [entry for entry in stored if entry.agency_id == agency_id]
+            linked = uow.inquiries.linked_barriers(inquiry_id, agency_id)
             question, cohort_id, closed = row.question, row.cohort_id, row.status == "closed"
             started, ended = row.starts_at, _ended(row)
         facts = [
@@ -230,6 +239,8 @@ class InquiryService:
             covered = self.alliance.cohort_agencies(self.alliance.cohort(cohort_id))
         except KeyError:  # the cohort left the config since: name the agencies that took part
             covered = []
+        if agency_id is not None:
+            covered = [a for a in covered if a.id == agency_id]
         return summarise_inquiry(
             InquiryInputs(
                 inquiry_id=inquiry_id,
@@ -250,8 +261,17 @@ class InquiryService:
                     )
                     for title, status, level in linked
                 ),
+                audience=audience,
             )
         )
+
+    def covers(self, line: InquiryLine, agency_id: str) -> bool:
+        """Whether an inquiry's cohort takes in an agency (whose managers then follow it)."""
+        try:
+            cohort = self.alliance.cohort(line.cohort)
+        except KeyError:
+            return False
+        return any(a.id == agency_id for a in self.alliance.cohort_agencies(cohort))
 
     def steward_channel(self) -> str | None:
         """Where summaries go: the alliance digest's channel, else the ladder's alliance rung."""

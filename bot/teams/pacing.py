@@ -16,6 +16,10 @@ the tenant (Teams does not say which limit it was) for its Retry-After.
 
 Unlike Slack's, these limits are published, so this pacer does not learn them; it only honours
 what the service says when it refuses.
+
+The per-tenant limit is the app's, whichever process calls: with several workers each keeps to
+its share, `TENANT_RATE` ÷ the workers running (`workers`, asked at most every
+`WORKERS_REFRESH` seconds; on PostgreSQL the workers' presence locks say how many there are).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ TENANT_RATE = 45.0
 LONGEST_WINDOW = max(seconds for _, seconds in THREAD_LIMITS)
 # Conversations whose last turn is this far back are forgotten once there are this many.
 FORGET_AFTER = 1000
+WORKERS_REFRESH = 5.0  # seconds between asking how many workers share the tenant's limit
 
 
 class TeamsPacer:
@@ -43,8 +48,13 @@ class TeamsPacer:
         tenant_rate: float = TENANT_RATE,
         thread_limits: tuple[tuple[int, float], ...] = THREAD_LIMITS,
         clock: Callable[[], float] = time.monotonic,
+        workers: Callable[[], int] | None = None,
     ) -> None:
         self.tenant_rate = tenant_rate
+        # How many workers send into the tenants (each keeps to its share); None: this one.
+        self.workers = workers
+        self._sharing = 1
+        self._asked = float("-inf")
         self.thread_limits = thread_limits
         self._clock = clock
         self._lock = threading.Lock()
@@ -56,12 +66,13 @@ class TeamsPacer:
     def reserve(self, tenant: str | None, conversation: str) -> float:
         """Take the next turn for a call into `conversation`; seconds to wait for it (0: now)."""
         key = tenant or ""
+        sharing = self.sharing()
         with self._lock:
             now = self._clock()
             turns = self._turns.setdefault(conversation, deque())
             turn = max(now, self._tenant_next.get(key, 0.0), self._tenant_blocked.get(key, 0.0))
             turn = self._thread_turn(turns, turn)
-            self._tenant_next[key] = turn + 1.0 / self.tenant_rate
+            self._tenant_next[key] = turn + sharing / self.tenant_rate
             turns.append(turn)
             while turns and turns[0] <= turn - LONGEST_WINDOW:
                 turns.popleft()
@@ -70,6 +81,16 @@ class TeamsPacer:
                     c: t for c, t in self._turns.items() if t and t[-1] > now - LONGEST_WINDOW
                 }
             return max(0.0, turn - now)
+
+    def sharing(self) -> int:
+        """How many workers share each tenant's rate now (asked again every few seconds)."""
+        if self.workers is None:
+            return 1
+        now = self._clock()
+        if now - self._asked >= WORKERS_REFRESH:
+            self._asked = now
+            self._sharing = max(1, self.workers())
+        return self._sharing
 
     def _thread_turn(self, turns: deque[float], turn: float) -> float:
         """The earliest time at or after `turn` that keeps the conversation under every window."""

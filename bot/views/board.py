@@ -94,7 +94,6 @@ class BoardText:
     no_themes: str = "Nothing was tagged with a theme in these weeks."
     # Inquiries
     inquiries_title: str = "Inquiries"
-    inquiries_intro: str = "Open learning inquiries, and those closed in the last 90 days."
     no_inquiries: str = "No inquiries are open or closed recently."
     # The review pack
     report_title: str = "Review pack"
@@ -504,9 +503,23 @@ class InquiryEntry:
 
 @dataclass(frozen=True)
 class InquiriesView:
-    """Open and recently closed inquiries."""
+    """Open and recently closed inquiries (for one agency's manager: the agency's name)."""
 
     entries: tuple[InquiryEntry, ...] = field(default_factory=tuple)
+    agency: str | None = None
+
+    @property
+    def intro(self) -> str:
+        """What the page lists, and whose entries its summaries read."""
+        if self.agency is None:
+            return (
+                "Open learning inquiries, and those closed in the last 90 days, each with what "
+                "it found across the cohort."
+            )
+        return (
+            f"The inquiries {self.agency} takes part in, open or closed in the last 90 days. "
+            f"Each summary is read from {self.agency}'s own learnings, as in its digest."
+        )
 
 
 def inquiry_line_text(line: InquiryLine) -> str:

@@ -104,6 +104,18 @@ class InquirySummaryView:
     barriers: tuple[RaisedBarrier, ...] = ()
     # The answers to its question that may be quoted, similar ones together.
     answer_groups: tuple[AnswerGroup, ...] = ()
+    # One agency's summary (its managers' board page): the agency's name; None: the cohort's.
+    agency: str | None = None
+
+    @property
+    def quoting_rule(self) -> str:
+        """Which learnings the summary quotes."""
+        if self.agency is None:
+            return "Only learnings shared with the alliance are quoted."
+        return (
+            f"Only {self.agency}'s own learnings are counted and quoted; anonymous ones are "
+            "never counted against it, and quoted only when enough people took part."
+        )
 
 
 @dataclass(frozen=True)
@@ -250,7 +262,7 @@ def summary_blocks(view: InquirySummaryView) -> tuple[Block, ...]:
         Paragraph(
             words(
                 f"Counts under {view.suppress_below} show as “fewer than {view.suppress_below}”. "
-                "Only learnings shared with the alliance are quoted."
+                + view.quoting_rule
             ),
             subtle=True,
         ),

@@ -5,9 +5,10 @@ The test holds the database's write lock itself (SQLite: `BEGIN IMMEDIATE` on th
 PostgreSQL: `LOCK TABLE checkins IN EXCLUSIVE MODE`, which lets reads through), sends a burst
 of signed DM replies into the real app over HTTP, and watches: no request is answered while
 nothing can be committed; released, every request is answered 200 and every reply is stored
-once, in fewer transactions than replies. Held past the point of failure (SQLite's busy
-timeout; PostgreSQL's connection cut through a proxy), every waiting request answers non-200,
-nothing is stored, and Slack's redeliveries store each reply once.
+once (on SQLite in fewer transactions than replies; PostgreSQL commits each alone). Held past
+the point of failure (SQLite's busy timeout; PostgreSQL's connection cut through a proxy),
+every waiting request answers non-200, nothing is stored, and Slack's redeliveries store each
+reply once.
 """
 
 from __future__ import annotations
@@ -145,9 +146,13 @@ def test_a_burst_of_replies_is_acked_only_after_its_group_commit(
     assert statuses == [200] * BURST
     stored = stored_keys(database_url)
     assert {k: v for k, v in stored.items() if "BURST" in k} == expected_keys()
-    # Grouped: the burst took fewer transactions than it has replies.
     assert replies.writes - before_writes == BURST
-    assert replies.transactions - before_tx < BURST
+    if database_url.startswith("sqlite"):
+        # Grouped: the burst took fewer transactions than it has replies.
+        assert replies.transactions - before_tx < BURST
+    else:
+        # PostgreSQL has concurrent writers: each reply commits alone (storage/group_commit.py).
+        assert replies.transactions - before_tx == BURST
     # Each reply is thanked once (after its ack); Slack's redeliveries store and thank nothing.
     thanks = len(live.slack.wait_for("chat.postMessage", count=1 + BURST))
     with burst(live, retry_num=1) as answers:

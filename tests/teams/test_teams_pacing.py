@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
 from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixtures
     JONI,
     MEGAN,
@@ -20,8 +21,15 @@ from teams_fixtures import (  # noqa: F401 - the *_fixture imports register fixt
     teams_live_fixture,
 )
 
+from bot.app import share_teams_limits
 from bot.teams.messenger import TeamsMessenger
-from bot.teams.pacing import TENANT_LIMIT, THREAD_LIMITS, TeamsPacer
+from bot.teams.pacing import (
+    TENANT_LIMIT,
+    TENANT_RATE,
+    THREAD_LIMITS,
+    WORKERS_REFRESH,
+    TeamsPacer,
+)
 from bot.views.message import Message, Paragraph
 from bot.views.words import words
 
@@ -108,3 +116,26 @@ def test_a_429_told_to_one_worker_holds_the_other_worker_in_that_tenant(
     megan = one.connector.sends(MEGAN.chat_id)
     assert len(megan) == 2 and megan[1].at >= refused.at + 3.0  # its retry waited too
     assert second.pacer.rate_limits == 0 and first.pacer.rate_limits == 1
+
+
+def test_each_worker_keeps_to_its_share_of_the_tenant_rate() -> None:
+    clock = Clock()
+    running = {"n": 3}
+    pacer = TeamsPacer(clock=clock, workers=lambda: running["n"])
+    fan_out = [clock.now + pacer.reserve("contoso", f"a:person{n}") for n in range(31)]
+    # Three workers: each sends at a third of the rate, so together they keep under it.
+    assert fan_out[-1] - fan_out[0] >= 30 * 3 / TENANT_RATE - 1e-9
+    assert 3 * (len(fan_out) - 1) / (fan_out[-1] - fan_out[0]) < TENANT_LIMIT
+    # One stops: the others take up its share once they ask again (every few seconds).
+    running["n"] = 1
+    clock.now = fan_out[-1] + WORKERS_REFRESH
+    later = [clock.now + pacer.reserve("contoso", f"a:later{n}") for n in range(46)]
+    assert later[-1] - later[0] == pytest.approx(45 / TENANT_RATE)
+
+
+def test_the_worker_shares_the_tenant_rate_with_the_running_workers(
+    teams_live: TeamsLive,
+) -> None:
+    share_teams_limits(teams_live.loop, lambda: 2)
+    messenger = teams_live.loop.services.prompts.messenger.for_address(MEGAN.aad)  # type: ignore[attr-defined]
+    assert isinstance(messenger, TeamsMessenger) and messenger.pacer.sharing() == 2

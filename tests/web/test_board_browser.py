@@ -14,7 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from board_fixtures import ANONYMOUS_TEXT, CHAIR, HOUSING_MANAGER, TEAM_ONLY_TEXT, BoardLive
+from board_fixtures import (
+    ANONYMOUS_TEXT,
+    CHAIR,
+    HOSPITAL_ANSWER,
+    HOUSING_MANAGER,
+    HOUSING_TEAM_ANSWER,
+    TEAM_ONLY_TEXT,
+    BoardLive,
+    run_inquiry,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -154,6 +163,22 @@ def test_a_manager_sees_only_their_agency(
     page.goto(board_live.url + "/board/themes")
     themes = check(page, "themes-manager", request, own_team=True)
     assert "Hospital Discharge</h2>" not in themes
+    context.close()
+
+
+def test_a_manager_reads_their_agencys_inquiry_summary(
+    board_live: BoardLive, browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    run_inquiry(board_live)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(board_live, page, HOUSING_MANAGER)
+    page.get_by_role("link", name="Inquiries").click()
+    page.get_by_role("heading", name="What slows a move home?").wait_for()
+    html = check(page, "inquiries-manager", request, own_team=True)
+    summary = page.get_by_role("region", name="What slows a move home?").inner_text()
+    assert "Inquiry so far" in summary and HOUSING_TEAM_ANSWER in summary
+    assert HOSPITAL_ANSWER not in html and "Hospital Discharge" not in html
     context.close()
 
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import httpx
-from board_fixtures import CHAIR, HOUSING_MANAGER, BoardLive
+from board_fixtures import (
+    CHAIR,
+    HOSPITAL_ANSWER,
+    HOUSING_MANAGER,
+    HOUSING_NAMED_ANSWER,
+    HOUSING_TEAM_ANSWER,
+    BoardLive,
+    run_inquiry,
+)
 from conftest import Live
 
 from bot.web.board.security import SESSION_COOKIE
@@ -108,3 +116,53 @@ def test_the_register_filters_and_pages_in_the_database(board_live: BoardLive) -
         # LIKE's wildcards in an agency id match nothing rather than everything.
         wild = http.get("/board/barriers", params={"agency": "%"})
         assert "3 barriers match" not in wild.text
+
+
+def test_a_manager_reads_their_agencys_inquiry_summaries(board_live: BoardLive) -> None:
+    """Managers see the inquiries their agency takes part in, each summarised from their
+    agency's entries as its digest reads them; the board reads the cohort's summary."""
+    inquiry = run_inquiry(board_live)
+    with board_live.client() as manager:
+        board_live.sign_in(manager, HOUSING_MANAGER)
+        page = manager.get("/board/inquiries")
+        assert page.status_code == 200
+        assert "What slows a move home?" in page.text
+        assert "Inquiry so far" in page.text  # the summary, not only the line
+        assert f"Inquiry {inquiry} · cohort weekly" in page.text
+        # Their own agency's answers, team-only ones too (as in their chat digest) ...
+        assert HOUSING_TEAM_ANSWER in page.text and HOUSING_NAMED_ANSWER in page.text
+        # ... and nothing of another agency's, nor its name in the counts.
+        assert HOSPITAL_ANSWER not in page.text
+        assert "Hospital Discharge" not in page.text
+        assert "Council Housing: fewer than 3 learnings" in page.text
+        assert "own learnings are counted and quoted" in page.text
+    with board_live.client() as chair:
+        board_live.sign_in(chair, CHAIR)
+        page = chair.get("/board/inquiries")
+        assert "Inquiry so far" in page.text
+        # The cohort's summary: what was shared with the alliance, never a team-only answer.
+        assert HOSPITAL_ANSWER in page.text and HOUSING_NAMED_ANSWER in page.text
+        assert HOUSING_TEAM_ANSWER not in page.text
+        assert "Only learnings shared with the alliance are quoted." in page.text
+
+
+def test_a_manager_sees_no_inquiry_their_agency_is_not_in(board_live: BoardLive) -> None:
+    from board_fixtures import PEOPLE
+    from conftest import STEWARD, alliance_config
+
+    from bot.app import reload_alliance
+
+    # The alliance file now runs the weekly cohort in the hospital only (served at once).
+    hospital_only = [
+        {"id": "weekly", "agencies": ["hospital"], "schedule": {"days": ["thu"], "time": "15:00"}}
+    ]
+    assert reload_alliance(board_live.loop, alliance_config(people=PEOPLE, cohorts=hospital_only))
+    board_live.loop.services.inquiries.start("slack", STEWARD, "Only the wards?", "weekly", 2)
+    with board_live.client() as manager, board_live.client() as chair:
+        board_live.sign_in(manager, HOUSING_MANAGER)
+        page = manager.get("/board/inquiries")
+        assert page.status_code == 200
+        assert "Only the wards?" not in page.text
+        assert "No inquiries are open or closed recently." in page.text
+        board_live.sign_in(chair, CHAIR)
+        assert "Only the wards?" in chair.get("/board/inquiries").text

@@ -495,8 +495,11 @@ def test_a_contributor_changes_and_deletes_what_they_shared_in_a_browser(site: S
     from playwright.sync_api import Page, sync_playwright
 
     axe = Axe()
+    screenshots = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
 
     def check(page: Page, name: str) -> None:
+        page.screenshot(path=str(screenshots / f"{name.replace(' ', '-')}.png"), full_page=True)
         results = axe.run(page)
         serious = [
             v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
@@ -516,13 +519,14 @@ def test_a_contributor_changes_and_deletes_what_they_shared_in_a_browser(site: S
             page.get_by_label("The alliance, anonymously").check()
             page.get_by_role("button", name="Send my learning").click()
             page.get_by_text("Keep this link to change or delete what you shared").wait_for()
+            check(page, "contribute thanks with receipt")
             receipt = page.get_by_role("link", name=re.compile(r"contribute.entry"))
             receipt_url = receipt.get_attribute("href")
             assert receipt_url and receipt_url.startswith(site.server.url)
             receipt.click()
 
             page.get_by_role("heading", name="What you shared", exact=True).wait_for()
-            check(page, "the receipt")
+            check(page, "contribute receipt")
             assert "made me feel respected" in page.get_by_label(learned).input_value()
             page.get_by_label(learned).fill("Being rung first helped; call 07700 900123.")
             page.get_by_role("button", name="Change what I shared").click()

@@ -50,6 +50,7 @@ import digest_build  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.alliance import parse_alliance  # noqa: E402
+from bot.serve import settle_heap  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.services.barriers import records_as_csv  # noqa: E402
 from bot.services.board import Viewer  # noqa: E402
@@ -257,6 +258,7 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
     for fn in ops.values():
         fn()  # warm the caches and connections once
         restore(warm)
+    settle_heap()  # as `learnloop serve` does once its app is built
     times: dict[str, list[float]] = {name: [] for name in ops}
     cold_every = max(1, runs // 5)
     for i in range(runs):

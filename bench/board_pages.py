@@ -17,6 +17,8 @@ the same, by executemany. Then, for a board member (alliance-level), it times, i
   counts and shared patterns kept by the worker (`BoardService.keep_due`, "warm") and with
   nothing kept ("cold": the page counts the weeks and works out the running week's patterns
   only; the finished weeks' patterns read "still being worked out");
+- the themes page with every week counted live on each view (as before counts were kept: the
+  kept page plus the 8-week grouped query, the same template), side by side with the above;
 - one week's digest build (`learnloop digest preview`), whose query and patterns the themes
   page reuses.
 
@@ -28,6 +30,7 @@ Target: p99 under 200 ms on PostgreSQL for the two pages.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -47,6 +50,7 @@ import digest_build  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.alliance import parse_alliance  # noqa: E402
+from bot.serve import settle_heap  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.services.barriers import records_as_csv  # noqa: E402
 from bot.services.board import Viewer  # noqa: E402
@@ -199,6 +203,21 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
         view = board.themes(viewer, 8)
         pages.get_template("board/themes.html").render(view=view, title="Themes", **common)
 
+    def themes_counted_live() -> None:
+        # The page as it was before counts were kept: all 8 weeks counted in the one grouped
+        # query on every view (the patterns read as kept), then the same template.
+        view = board.themes(viewer, 8)
+        dest = services.digests.board_destination(viewer.scope)
+        periods = board._weeks(board.clock(), 8)
+        lines = services.digests.week_themes(dest, periods)
+        weeks = tuple(
+            dataclasses.replace(w, lines=tuple(week_lines))
+            for w, week_lines in zip(view.weeks, lines, strict=True)
+        )
+        pages.get_template("board/themes.html").render(
+            view=dataclasses.replace(view, weeks=weeks), title="Themes", **common
+        )
+
     kept_table = BoardKeptWeekRow.__table__
 
     def kept_rows() -> list[dict[str, Any]]:
@@ -225,6 +244,7 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
         "register page, filtered": register_filtered,
         "CLI export query": export,
         "themes page (8 weeks, warm)": themes,
+        "themes page, 8 weeks counted live": themes_counted_live,
         "themes page (8 weeks, cold)": themes_cold,
         "one week's digest build": digest,
     }
@@ -238,6 +258,7 @@ def measure(url: str, runs: int) -> dict[str, list[float]]:
     for fn in ops.values():
         fn()  # warm the caches and connections once
         restore(warm)
+    settle_heap()  # as `learnloop serve` does once its app is built
     times: dict[str, list[float]] = {name: [] for name in ops}
     cold_every = max(1, runs // 5)
     for i in range(runs):

@@ -65,7 +65,7 @@ class SharedHolds:
         self._lock = threading.Lock()
         # key -> (until, as Unix time; when it was read, on the monotonic clock)
         self._known: dict[str, tuple[float, float]] = {}
-        self.recorded = 0  # holds this process wrote (for tests and metrics)
+        self.recorded = 0  # holds this process wrote to the database (for tests)
 
     def remaining(self, key: str) -> float:
         """Seconds until `key` may be sent to again, by any worker's 429 (0: now)."""
@@ -94,8 +94,10 @@ class SharedHolds:
             known = self._known.get(key)
             if known is None or known[0] < until:
                 self._known[key] = (until, known[1] if known is not None else float("-inf"))
-            self.recorded += 1
         try:
             self.store.hold(key, dt.datetime.fromtimestamp(until, dt.UTC))
         except Exception as exc:  # noqa: BLE001 - the other workers will meet their own 429
             log.warning("shared rate-limit holds: cannot record (%s)", type(exc).__name__)
+            return
+        with self._lock:
+            self.recorded += 1

@@ -343,8 +343,15 @@ class FakeSlackAPI:
             raise AssertionError(f"no {method} call recorded; got {self._method_names()}")
         return found[-1]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
-        """Block until at least ``count`` calls of ``method`` were recorded; return them.
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 20.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Block until at least ``count`` calls of ``method`` (that ``where`` accepts, if given)
+        were recorded; return them.
 
         Work done after an acknowledgement (a summary with its chart, say) can take seconds on
         a loaded machine: the wait is generous because it only bounds how long a failing test
@@ -353,7 +360,9 @@ class FakeSlackAPI:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self._calls if c.method == method]
+                found = [
+                    c for c in self._calls if c.method == method and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()

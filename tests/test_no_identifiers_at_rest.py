@@ -150,8 +150,11 @@ def run_realistic_flow(live: Live) -> None:
     reply = message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1", ts=REPLY_TS)
     live.post(reply)
     live.post(message_im(REPLY, user_id=CAROL, event_id="Ev0SCAN1", ts=REPLY_TS, retry_num=1))
-    saved = live.slack.wait_for("chat.postMessage", count=5)
-    confirmation = next(c for c in saved if c.params["channel"] == f"D{CAROL}")
+    # Her confirmation itself: the count of every message would be met before it arrives.
+    to_carol = live.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.params.get("channel") == f"D{CAROL}"
+    )
+    confirmation = to_carol[0]
     detail = button(confirmation.json_field("blocks"), "Add detail")
     before = len(live.slack.calls("views.open"))
     live.post(block_actions(detail["action_id"], detail["value"], user_id=CAROL))

@@ -120,7 +120,7 @@ def serve(
     import uvicorn
 
     from bot.app import build, set_up
-    from bot.serve import worker_count
+    from bot.serve import settle_heap, worker_count
     from bot.web.routes import create_web_app
 
     settings = _settings()
@@ -148,7 +148,9 @@ def serve(
         from bot.reload import watch
 
         watch(loop)  # SIGHUP and `learnloop reload` reload the alliance file
-        uvicorn.run(create_web_app(loop), **options)
+        app = create_web_app(loop)
+        settle_heap()
+        uvicorn.run(app, **options)
     else:
         from bot.serve import run_workers
 

@@ -50,6 +50,8 @@ WORKSPACE_UNKNOWN = "workspace_unknown"
 TOKEN_UNREADABLE = "token_unreadable"
 # Minutes before expiry at which a rotating token is refreshed (Bolt's default too).
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
+# DM channels whose workspace is kept in memory, at most (then forgotten and read again).
+MAX_KEPT_DMS = 200_000
 # How long a workspace's (non-rotating) bot token is kept before the store is read again.
 TOKEN_TTL_SECONDS = 10.0
 
@@ -130,6 +132,7 @@ class WorkspaceDirectory:
         self._users: dict[str, str | None] = {}
         self._channels: dict[str, str | None] = {}
         self._usergroups: dict[str, str | None] = {}
+        self._dms: dict[str, str] = {}  # DM channel -> workspace, as found in the database
         for digest in alliance.digests:
             if digest.channel is None:
                 continue  # sent by e-mail
@@ -167,9 +170,18 @@ class WorkspaceDirectory:
         if channel in self._channels:
             return self._channels[channel]
         if channel.startswith("D"):
+            if channel in self._dms:
+                return self._dms[channel]
             with self.uow() as uow:
                 agency = WorkspaceQueries(uow.session).agency_of_dm(channel)
-            return self._agency_team.get(agency) if agency else None
+            team = self._agency_team.get(agency) if agency else None
+            if team is not None:
+                # A DM stays in its workspace: kept, so a fan-out of reminders into DMs does
+                # not ask the database twice per message (its pace and its token).
+                if len(self._dms) > MAX_KEPT_DMS:
+                    self._dms.clear()
+                self._dms[channel] = team
+            return team
         return None
 
     def of_call(self, args: dict[str, Any]) -> str | None:

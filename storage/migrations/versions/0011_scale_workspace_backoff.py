@@ -1,4 +1,4 @@
-"""scale: workspace_backoff (a 429 shared by every worker); stale reminders per agency channel
+"""workspace_backoff (a 429 shared by every worker); stale reminders per agency channel
 
 Revision ID: 0011_scale
 Revises: 0010_mail

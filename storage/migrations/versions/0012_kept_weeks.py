@@ -1,6 +1,6 @@
-"""boardperf: the Learning Board keeps finished weeks' theme counts and shared patterns
+"""The Learning Board keeps finished weeks' theme counts and shared patterns
 
-Revision ID: 0011_boardperf
+Revision ID: 0012_kept_weeks
 Revises: 0011_scale
 Create Date: 2026-12-04 19:00:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_boardperf"
+revision: str = "0012_kept_weeks"
 down_revision: str | None = "0011_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

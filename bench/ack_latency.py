@@ -336,7 +336,9 @@ def main() -> None:
             port = free_port()
             procs["before"] = start(
                 [*serve, "--port", str(port)],
-                {**env, "PYTHONPATH": str(args.baseline)},
+                # One process, like the default "learnloop x1": a checkout new enough to have
+                # --workers would otherwise start one worker per core.
+                {**env, "PYTHONPATH": str(args.baseline), "WEB_CONCURRENCY": "1"},
                 port,
                 tmp / "before.log",
                 cwd=args.baseline,

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -23,6 +23,19 @@ from storage.models import (
 
 OPEN = "open"
 CLOSED = "closed"
+
+# Asked on every form and every DM reply: built once (storage/repositories.py says why).
+_RUNNING = (
+    select(InquiryRow)
+    .where(
+        InquiryRow.cohort_id == bindparam("cohort_id"),
+        InquiryRow.status == OPEN,
+        InquiryRow.starts_at <= bindparam("at"),
+        InquiryRow.ends_at > bindparam("at"),
+    )
+    .order_by(InquiryRow.id.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -70,17 +83,7 @@ class InquiryRepository:
 
     def running(self, cohort_id: str, at: dt.datetime) -> InquiryRow | None:
         """The cohort's inquiry whose weeks include `at` and that nobody has closed."""
-        return self.session.scalar(
-            select(InquiryRow)
-            .where(
-                InquiryRow.cohort_id == cohort_id,
-                InquiryRow.status == OPEN,
-                InquiryRow.starts_at <= at,
-                InquiryRow.ends_at > at,
-            )
-            .order_by(InquiryRow.id.desc())
-            .limit(1)
-        )
+        return self.session.scalar(_RUNNING, {"cohort_id": cohort_id, "at": at})
 
     def recent(self, closed_since: dt.datetime) -> list[InquiryRow]:
         """Open inquiries and those closed since a time, newest first."""

@@ -28,6 +28,23 @@ from storage.models import (
     utcnow,
 )
 
+# The queries every DM reply, /checkin and "Share a learning" runs, built once: building a
+# select (its column comparisons, coercions and cache key) cost more of the interpreter than
+# running it did (py-spy, BENCHMARKS.md issue 18). Values are bound per call.
+_MEMBER_BY_PLATFORM_ID = select(MemberRow).where(
+    MemberRow.platform == bindparam("platform"),
+    MemberRow.platform_user_id == bindparam("user"),
+)
+_LATEST_OPEN_PROMPT = (
+    select(PromptRow)
+    .where(PromptRow.member_id == bindparam("member_id"), PromptRow.status == "sent")
+    .order_by(PromptRow.created_at.desc(), PromptRow.id.desc())
+    .limit(1)
+)
+_CHECKIN_BY_IDEMPOTENCY_KEY = select(CheckinRow).where(
+    CheckinRow.idempotency_key == bindparam("key")
+)
+
 
 class AlreadyStored(Exception):
     """Another transaction stored a row with the same idempotency key first.
@@ -98,11 +115,7 @@ class MemberRepository:
 
     def by_platform_id(self, platform: str, user_id: str) -> MemberRow | None:
         """A member by platform user id."""
-        return self.session.scalar(
-            select(MemberRow).where(
-                MemberRow.platform == platform, MemberRow.platform_user_id == user_id
-            )
-        )
+        return self.session.scalar(_MEMBER_BY_PLATFORM_ID, {"platform": platform, "user": user_id})
 
     def ensure(self, platform: str, user_id: str, agency_id: str) -> MemberRow:
         """The member, created in `agency_id` if new (an existing member keeps their agency).
@@ -233,12 +246,7 @@ class PromptRepository:
 
     def latest_open(self, member_id: int) -> PromptRow | None:
         """The member's most recent prompt still waiting for an answer."""
-        return self.session.scalar(
-            select(PromptRow)
-            .where(PromptRow.member_id == member_id, PromptRow.status == "sent")
-            .order_by(PromptRow.created_at.desc(), PromptRow.id.desc())
-            .limit(1)
-        )
+        return self.session.scalar(_LATEST_OPEN_PROMPT, {"member_id": member_id})
 
     def counts_by_status(self, cycle_suffix: str | None = None) -> dict[str, int]:
         """How many ledger rows are in each status (optionally for cycles ending in a suffix)."""
@@ -569,7 +577,7 @@ class CheckinRepository:
 
     def by_idempotency_key(self, key: str) -> CheckinRow | None:
         """The check-in stored for a platform event, if it was stored before."""
-        return self.session.scalar(select(CheckinRow).where(CheckinRow.idempotency_key == key))
+        return self.session.scalar(_CHECKIN_BY_IDEMPOTENCY_KEY, {"key": key})
 
     def add(self, row: CheckinRow, themes: Sequence[ThemeRow]) -> CheckinRow:
         """Store a check-in and its themes; AlreadyStored if its idempotency key is taken."""

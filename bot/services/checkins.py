@@ -406,11 +406,14 @@ class CheckinService(MemberFacingService):
                 existing = uow.checkins.by_idempotency_key(key)
                 if existing is not None:
                     return replace(self._saved(uow, existing, False, ""), repeat=True)
+            # A reply answers the newest open prompt, if there is one: found before the insert,
+            # so the row is inserted with it instead of updated again at commit.
+            prompt = uow.prompts.latest_open(member_id)
             row = uow.checkins.add(
                 CheckinRow(
                     member_id=member_id,
                     agency_id=agency_id,
-                    prompt_id=None,
+                    prompt_id=prompt.id if prompt is not None else None,
                     question_set_id=qset.id,
                     questions=snapshot(qset),
                     answers=draft.answers,
@@ -425,8 +428,8 @@ class CheckinService(MemberFacingService):
                 ),
                 [],
             )
-            # A reply answers the newest open prompt, if there is one.
-            self._answer_prompt(uow, row, member_id, None, latest=True)
+            # (The prompt is in the session already: no second query.)
+            self._answer_prompt(uow, row, member_id, row.prompt_id, latest=False)
             saved = self._saved(uow, row, created=True, summary=draft.redaction_summary)
             return replace(saved, barrier_named=barrier_named)
 

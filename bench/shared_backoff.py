@@ -16,7 +16,6 @@ against its limit, and the wall time until B's and A's last post.
 from __future__ import annotations
 
 import argparse
-import base64
 import statistics
 import sys
 import tempfile
@@ -25,18 +24,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+from oauth_workspaces import install_workspaces, oauth_settings, token_of  # noqa: E402
 from slack_api import FakeSlackAPI  # noqa: E402
-from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
 
 from bot.alliance import parse_alliance  # noqa: E402
 from bot.app import LearnLoop, build  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from bot.slack.messenger import SlackMessenger  # noqa: E402
 from bot.views.message import Message, Paragraph  # noqa: E402
 from bot.views.words import words  # noqa: E402
@@ -44,10 +40,6 @@ from bot.views.words import words  # noqa: E402
 HELD, FREE = "T0HELD", "T0FREE"
 HELLO = Message(words("Hello"), (Paragraph(words("Hello")),))
 THREADS = 8
-
-
-def token_of(team: str) -> str:
-    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
 
 
 def people(team: str, worker: int, count: int) -> list[str]:
@@ -68,30 +60,9 @@ def loops(db: Path, fake: FakeSlackAPI, messages: int) -> list[LearnLoop]:
         ],
         "cohorts": [{"id": "weekly", "schedule": {"days": ["thu"], "time": "15:00"}}],
     }
-    settings = Settings(
-        _env_file=None,
-        slack_signing_secret="bench",
-        slack_api_url=fake.url,
-        database_url=f"sqlite:///{db}",
-        slack_client_id="1.2",
-        slack_client_secret="s",
-        learnloop_encryption_key=Fernet.generate_key().decode(),
-        log_level="ERROR",
-    )
+    settings = oauth_settings(fake.url, f"sqlite:///{db}", "bench", log_level="ERROR")
     made = [build(settings, alliance=parse_alliance(data)) for _ in range(2)]
-    assert made[0].installs is not None
-    for team in (HELD, FREE):
-        made[0].installs.store.save(
-            Installation(
-                app_id="A1",
-                team_id=team,
-                bot_token=token_of(team),
-                bot_id="B1",
-                bot_user_id="UBOT",
-                user_id="UADMIN",
-                installed_at=time.time(),
-            )
-        )
+    install_workspaces(made[0], (HELD, FREE))
     return made
 
 

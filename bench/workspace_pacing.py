@@ -17,7 +17,6 @@ It imports whatever `bot` is on the path, so the same script measures two versio
 from __future__ import annotations
 
 import argparse
-import base64
 import statistics
 import sys
 import tempfile
@@ -28,20 +27,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the fake Slack Web API (not the code measured)
 
-from cryptography.fernet import Fernet  # noqa: E402
+from oauth_workspaces import install_workspaces, oauth_settings, token_of  # noqa: E402
 from slack_api import FakeSlackAPI  # noqa: E402
-from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
 
 import bot  # noqa: E402
 from bot.alliance import parse_alliance  # noqa: E402
 from bot.app import build  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 
 TEAMS = ("T0AAAA", "T0BBBB", "T0CCCC")  # A is throttled
-
-
-def token_of(team: str) -> str:
-    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
 
 
 def alliance(members: int) -> Any:
@@ -67,30 +60,11 @@ def one_run(fake: FakeSlackAPI, members: int, rates: dict[str, float]) -> dict[s
     for team, rate in rates.items():
         fake.set_token_rate_limit("chat.postMessage", token_of(team), rate)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            _env_file=None,
-            slack_signing_secret="bench",
-            slack_api_url=fake.url,
-            database_url=f"sqlite:///{Path(tmp) / 'b.db'}",
-            slack_client_id="1.2",
-            slack_client_secret="s",
-            learnloop_encryption_key=Fernet.generate_key().decode(),
-            log_level="ERROR",
+        settings = oauth_settings(
+            fake.url, f"sqlite:///{Path(tmp) / 'b.db'}", "bench", log_level="ERROR"
         )
         loop = build(settings, alliance=alliance(members))
-        assert loop.installs is not None
-        for team in TEAMS:
-            loop.installs.store.save(
-                Installation(
-                    app_id="A1",
-                    team_id=team,
-                    bot_token=token_of(team),
-                    bot_id="B1",
-                    bot_user_id="UBOT",
-                    user_id="UADMIN",
-                    installed_at=time.time(),
-                )
-            )
+        install_workspaces(loop, TEAMS)
         started = time.time()
         report = loop.services.prompts.send("weekly", now=True)[0]
         wall = time.time() - started

@@ -9,21 +9,17 @@ posted once, the parts the ledger records being the parts Slack received.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
+from oauth_workspaces import install_workspaces, oauth_settings, token_of
 from slack_api import FakeSlackAPI
 from slack_requests import SIGNING_SECRET
-from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
-from bot.settings import Settings
 from storage.models import DigestRow
 
 TEAMS = ("T0DAAA", "T0DBBB", "T0DCCC")  # A answers slowly, B and C at once
@@ -31,10 +27,6 @@ AGENCIES_PER_WORKSPACE = 2
 SLOW_SECONDS = 0.4
 # Friday 20 November 2026, just after the digests' 09:00 slot.
 FRIDAY_AFTER = dt.datetime(2026, 11, 20, 9, 5, tzinfo=dt.UTC)
-
-
-def token_of(team: str) -> str:
-    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
 
 
 def channel_of(agency: int) -> str:
@@ -78,29 +70,9 @@ def laned_alliance() -> Any:
 
 @pytest.fixture
 def oauth_loop(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[LearnLoop]:
-    settings = Settings(
-        _env_file=None,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        database_url=database_url,
-        slack_client_id="1.2",
-        slack_client_secret="s",
-        learnloop_encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_settings(fake_slack.url, database_url, SIGNING_SECRET)
     loop = build(settings, alliance=laned_alliance())
-    assert loop.installs is not None
-    for team in TEAMS:
-        loop.installs.store.save(
-            Installation(
-                app_id="A1",
-                team_id=team,
-                bot_token=token_of(team),
-                bot_id="B1",
-                bot_user_id="UBOT",
-                user_id="UADMIN",
-                installed_at=time.time(),
-            )
-        )
+    install_workspaces(loop, TEAMS)
     yield loop
     loop.engine.dispose()
 

@@ -12,22 +12,19 @@ judge.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
+from oauth_workspaces import install_workspaces, oauth_settings, token_of
 from slack_api import FakeSlackAPI
 from slack_requests import SIGNING_SECRET
-from slack_sdk.oauth.installation_store.models.installation import Installation
 from sqlalchemy import Engine
 
 from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
-from bot.settings import Settings
 from bot.shared_holds import SharedHolds, slack_key, teams_key
 from bot.slack.messenger import SlackMessenger
 from bot.views.message import Message, Paragraph
@@ -40,10 +37,6 @@ TAKES = 8  # posts A accepts before that
 # A call already past its check when the hold was written may still arrive just after the first
 # 429 (each worker reads others' holds at most every quarter second): allowed, and only then.
 IN_FLIGHT = 1.0
-
-
-def token_of(team: str) -> str:
-    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
 
 
 def people(team: str, worker: int, count: int) -> list[str]:
@@ -70,29 +63,9 @@ def alliance() -> Any:
 
 @pytest.fixture
 def two_workers(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[list[LearnLoop]]:
-    settings = Settings(
-        _env_file=None,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        database_url=database_url,
-        slack_client_id="1.2",
-        slack_client_secret="s",
-        learnloop_encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_settings(fake_slack.url, database_url, SIGNING_SECRET)
     loops = [build(settings, alliance=alliance()) for _ in range(2)]
-    for team in (HELD, FREE):
-        assert loops[0].installs is not None
-        loops[0].installs.store.save(
-            Installation(
-                app_id="A1",
-                team_id=team,
-                bot_token=token_of(team),
-                bot_id="B1",
-                bot_user_id="UBOT",
-                user_id="UADMIN",
-                installed_at=time.time(),
-            )
-        )
+    install_workspaces(loops[0], (HELD, FREE))
     yield loops
     for loop in loops:
         loop.engine.dispose()

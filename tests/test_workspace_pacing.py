@@ -8,30 +8,22 @@ prompt through without a single 429 and finish while A is still far from done.
 
 from __future__ import annotations
 
-import base64
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
+from oauth_workspaces import install_workspaces, oauth_settings, token_of
 from slack_api import FakeSlackAPI
 from slack_requests import SIGNING_SECRET
-from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from bot.alliance import parse_alliance
 from bot.app import LearnLoop, build
-from bot.settings import Settings
 from bot.slack.messenger import SlackMessenger
 from bot.slack.pacing import WorkspacePacers
 
 TEAMS = ("T0AAAA", "T0BBBB", "T0CCCC")  # A is throttled, B and C are not
 PER_WORKSPACE = 30
 THROTTLED_RATE = 3.0  # posts a second in workspace A (the others: unlimited)
-
-
-def token_of(team: str) -> str:
-    return f"xoxb-{team.lower()}-" + base64.b32encode(bytes(10)).decode()
 
 
 def members_of(team: str) -> list[str]:
@@ -58,29 +50,9 @@ def three_workspaces() -> Any:
 
 @pytest.fixture
 def oauth_loop(database_url: str, fake_slack: FakeSlackAPI) -> Iterator[LearnLoop]:
-    settings = Settings(
-        _env_file=None,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        database_url=database_url,
-        slack_client_id="1.2",
-        slack_client_secret="s",
-        learnloop_encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_settings(fake_slack.url, database_url, SIGNING_SECRET)
     loop = build(settings, alliance=three_workspaces())
-    assert loop.installs is not None
-    for team in TEAMS:
-        loop.installs.store.save(
-            Installation(
-                app_id="A1",
-                team_id=team,
-                bot_token=token_of(team),
-                bot_id="B1",
-                bot_user_id="UBOT",
-                user_id="UADMIN",
-                installed_at=time.time(),
-            )
-        )
+    install_workspaces(loop, TEAMS)
     yield loop
     loop.engine.dispose()
 
@@ -159,30 +131,10 @@ def test_members_by_address_are_looked_up_in_their_agencys_workspace(
     }
     for team in TEAMS:
         fake_slack.set_user_email(f"p@{team.lower()}.x", members_of(team)[0])
-    settings = Settings(
-        _env_file=None,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.url,
-        database_url=database_url,
-        slack_client_id="1.2",
-        slack_client_secret="s",
-        learnloop_encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_settings(fake_slack.url, database_url, SIGNING_SECRET)
     loop = build(settings, alliance=parse_alliance(data))
     try:
-        assert loop.installs is not None
-        for team in TEAMS:
-            loop.installs.store.save(
-                Installation(
-                    app_id="A1",
-                    team_id=team,
-                    bot_token=token_of(team),
-                    bot_id="B1",
-                    bot_user_id="UBOT",
-                    user_id="UADMIN",
-                    installed_at=time.time(),
-                )
-            )
+        install_workspaces(loop, TEAMS)
         members = loop.services.prompts.roster.cohort_members(loop.alliance.cohorts[0])
         assert {m.user_id for m in members} == {members_of(team)[0] for team in TEAMS}
         asked = {(c.params["email"], c.token) for c in fake_slack.calls("users.lookupByEmail")}

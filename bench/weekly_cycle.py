@@ -188,8 +188,10 @@ class Shape:
     def alliance(self, zone: str, digests_due: bool) -> dict[str, Any]:
         """The alliance file: the cohort due now; the digests due now only if asked."""
         today = dt.datetime.now(ZoneInfo(zone))
-        later = (today + dt.timedelta(days=2)).strftime("%a").lower()
-        digest_slot = due_now(zone) if digests_due else {"days": [later], "time": "09:00"}
+        # Until phase 3, a slot later today (the run is near 11:00 there): a day after today
+        # could be next week's Monday, whose slot this week has already passed (on a Saturday).
+        not_yet = {"days": [today.strftime("%a").lower()], "time": "23:00"}
+        digest_slot = due_now(zone) if digests_due else not_yet
         agencies: list[dict[str, Any]] = []
         for a in range(self.agencies):
             agency: dict[str, Any] = {"id": f"agency{a:03d}", "name": f"Agency {a}"}
@@ -250,6 +252,7 @@ class Outcome:
     killed_worker: str = ""  # which worker the bench SIGKILLed mid-send
     sent_by: dict[str, int] = field(default_factory=dict)  # prompts sent, by worker id
     dup_by: dict[str, int] = field(default_factory=dict)  # duplicates by platform and kind
+    miss_by: dict[str, int] = field(default_factory=dict)  # misses by platform and kind
     # Messages accepted in each second of phases 1 and 3 (from the first), and when (seconds
     # into phase 1) the worker was killed: where the time goes.
     prompt_timeline: list[int] = field(default_factory=list)
@@ -757,12 +760,13 @@ def one_round(
             "teams digests": teams_digest_extra,
         }
         duplicates = sum(dup_by.values())
-        misses = (
-            (len(slack_people) - len(prompts))
-            + (len(teams_people) - len(teams_prompts))
-            + max(0, expected_reminders - len(reminders) - len(teams_reminders))
-            + (destinations - len(digest_channels) - len(teams_digest_sends))
-        )
+        miss_by = {
+            "slack prompts": len(slack_people) - len(prompts),
+            "teams prompts": len(teams_people) - len(teams_prompts),
+            "reminders": max(0, expected_reminders - len(reminders) - len(teams_reminders)),
+            "digests": destinations - len(digest_channels) - len(teams_digest_sends),
+        }
+        misses = sum(miss_by.values())
         assert fake.unknown_tokens == 0, "a call carried no workspace's token"
         first_places = [p.team for p in prompt_posts] + [s.tenant for s in teams_prompt_sends]
         later_places = [p.team for p in later_posts] + [s.tenant for s in later_sends]
@@ -787,6 +791,7 @@ def one_round(
             killed_worker=killed_worker,
             sent_by=sent_by,
             dup_by={k: n for k, n in dup_by.items() if n},
+            miss_by={k: n for k, n in miss_by.items() if n},
             prompt_timeline=per_second(first_times),
             later_timeline=per_second(later_times),
             killed_at=killed_clock - min(first_times) if killed_clock and first_times else None,
@@ -849,7 +854,7 @@ def main() -> None:
                 f"prompts {o.prompt_seconds:.1f}/{o.prompt_ideal:.1f}, reminders+digests "
                 f"{o.later_seconds:.1f}/{o.later_ideal:.1f})  429s {o.refused}  "
                 f"dup {o.duplicates} {o.dup_by or ''}  "
-                f"miss {o.misses}  worker RSS max {max(o.worker_rss_mb):.0f} MB  "
+                f"miss {o.misses} {o.miss_by or ''}  worker RSS max {max(o.worker_rss_mb):.0f} MB  "
                 f"web {o.web_rss_mb:.0f} MB  DB {o.db_ms_per_checkin:.2f} ms/check-in "
                 f"({o.statements_per_checkin:.1f} statements, reply {o.reply_ms:.0f} ms)  "
                 f"killed {o.killed_worker or '-'}, prompts sent by {o.sent_by}",

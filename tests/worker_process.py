@@ -11,13 +11,40 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
+if TYPE_CHECKING:
+    from slack_api import FakeSlackAPI
+
 CHANNEL = "C0EVERYONE"
+
+
+def prompts_received(fake: FakeSlackAPI) -> Counter[str]:
+    """Prompts really posted, per member."""
+    return Counter(
+        m["channel"][1:]
+        for m in fake.messages()
+        if (m.get("metadata") or {}).get("event_type") == "learnloop_prompt"
+    )
+
+
+def ledger(database_url: str, sql: str) -> int:
+    """One number read from the ledger, on a connection of its own."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 def due_now(zone: str = "Europe/London") -> dict[str, Any]:

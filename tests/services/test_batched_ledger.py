@@ -12,45 +12,26 @@ up in the DM's history instead of sending it again. The fake's record is the jud
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from slack_api import FakeSlackAPI
-from sqlalchemy import text
 from worker_process import (
     CHANNEL,
     WorkerProcess,
     channel_alliance,
+    ledger,
+    prompts_received,
     wait_for,
     worker_env,
     write_config,
 )
 
-from storage.db import make_engine
-
 MEMBERS = [f"U0B{i:04d}" for i in range(120)]
 # Enough held answers to fill the lane's window of begun sends (8 threads + a chunk of 4).
 HELD = 12
 HOLD_SECONDS = 15.0
-
-
-def prompts_received(fake: FakeSlackAPI) -> Counter[str]:
-    return Counter(
-        m["channel"][1:]
-        for m in fake.messages()
-        if (m.get("metadata") or {}).get("event_type") == "learnloop_prompt"
-    )
-
-
-def ledger(database_url: str, sql: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

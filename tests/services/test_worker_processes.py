@@ -4,43 +4,23 @@ really posted is the judge: each member exactly one prompt."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from slack_api import FakeSlackAPI
-from sqlalchemy import text
 from worker_process import (
     CHANNEL,
     WorkerProcess,
     channel_alliance,
+    ledger,
+    prompts_received,
     wait_for,
     worker_env,
     write_config,
 )
 
-from storage.db import make_engine
-
 MEMBERS = [f"U0P{i:04d}" for i in range(150)]
-
-
-def prompts_received(fake: FakeSlackAPI) -> Counter[str]:
-    """Prompts really posted, per member."""
-    return Counter(
-        m["channel"][1:]
-        for m in fake.messages()
-        if (m.get("metadata") or {}).get("event_type") == "learnloop_prompt"
-    )
-
-
-def ledger(database_url: str, sql: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
